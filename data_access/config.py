@@ -1,0 +1,161 @@
+"""Council-editable configuration files (config/*.toml) loaded into typed, validated objects.
+
+Config lives in data files so that a council can change localities, measures and the disclosure
+policy without touching code. Loading validates each file and names the file and field on error.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import MISSING, dataclass
+from functools import cache
+from pathlib import Path
+
+CONFIG_DIR = Path(os.environ.get("FAMILIES_CONFIG_DIR", Path(__file__).resolve().parent.parent / "config"))
+
+
+class ConfigError(ValueError):
+    """A config file is missing a field or has a value the dashboard cannot use."""
+
+
+@dataclass(frozen=True)
+class Locality:
+    code: str
+    name: str
+    main_towns: tuple[str, ...]
+    postcode_districts: tuple[str, ...]
+    relative_share: float
+    deprivation_shift: float
+
+
+@dataclass(frozen=True)
+class HeadlineOutcome:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Measure:
+    id: str
+    label: str
+    short_label: str
+    headline_outcome: str
+    unit: str  # "person" or "family"
+    min_age: int
+    max_age: int
+    population: str
+    definition: str
+    numerator: str
+    denominator: str
+    source: str
+    polarity: str
+    caveats: str
+
+
+@dataclass(frozen=True)
+class MeasureCatalogue:
+    list_statement: str
+    headline_outcomes: tuple[HeadlineOutcome, ...]
+    measures: tuple[Measure, ...]
+
+    def by_id(self, measure_id: str) -> Measure:
+        for measure in self.measures:
+            if measure.id == measure_id:
+                return measure
+        raise KeyError(measure_id)
+
+
+@dataclass(frozen=True)
+class DisclosurePolicy:
+    threshold: int
+    rounding_base: int
+    percentage_min_each_side: int
+    protection_level: int
+    confidence_level: str
+    unit_counted: str = "units"
+
+
+def _read(name: str, config_dir: Path | None) -> dict:
+    path = (config_dir or CONFIG_DIR) / name
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as error:
+        raise ConfigError(f"Config file {path} is missing.") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"Config file {path} is not valid TOML: {error}") from error
+
+
+def _build(cls, record: dict, where: str):
+    fields = cls.__dataclass_fields__
+    missing = [name for name, field in fields.items() if name not in record and field.default is MISSING]
+    if missing:
+        raise ConfigError(f"{where}: missing field(s) {', '.join(missing)}.")
+    unknown = sorted(set(record) - set(fields))
+    if unknown:
+        raise ConfigError(f"{where}: unknown field(s) {', '.join(unknown)}.")
+    values = {key: tuple(value) if isinstance(value, list) else value for key, value in record.items()}
+    return cls(**values)
+
+
+@cache
+def load_localities(config_dir: Path | None = None) -> tuple[Locality, ...]:
+    raw = _read("localities.toml", config_dir)
+    localities = tuple(
+        _build(Locality, record, f"localities.toml locality #{index + 1}")
+        for index, record in enumerate(raw.get("locality", []))
+    )
+    if not localities:
+        raise ConfigError("localities.toml defines no [[locality]].")
+    codes = [locality.code for locality in localities]
+    if len(set(codes)) != len(codes):
+        raise ConfigError("localities.toml: locality codes must be unique.")
+    return localities
+
+
+@cache
+def benchmark_name(config_dir: Path | None = None) -> str:
+    """The name of the whole area, used as the comparator (e.g. "Dorset")."""
+    return str(_read("localities.toml", config_dir).get("benchmark_name", "All localities"))
+
+
+@cache
+def load_measures(config_dir: Path | None = None) -> MeasureCatalogue:
+    raw = _read("measures.toml", config_dir)
+    outcomes = tuple(
+        _build(HeadlineOutcome, record, f"measures.toml headline_outcome #{index + 1}")
+        for index, record in enumerate(raw.get("headline_outcome", []))
+    )
+    outcome_ids = {outcome.id for outcome in outcomes}
+    measures = tuple(
+        _build(Measure, record, f"measures.toml measure #{index + 1}")
+        for index, record in enumerate(raw.get("measure", []))
+    )
+    if not measures:
+        raise ConfigError("measures.toml defines no [[measure]].")
+    ids = [measure.id for measure in measures]
+    if len(set(ids)) != len(ids):
+        raise ConfigError("measures.toml: measure ids must be unique.")
+    for measure in measures:
+        where = f"measures.toml measure {measure.id}"
+        if measure.unit not in {"person", "family"}:
+            raise ConfigError(f"{where}: unit must be 'person' or 'family', not {measure.unit!r}.")
+        if measure.polarity not in {"higher_is_better", "lower_is_better", "no_polarity"}:
+            raise ConfigError(f"{where}: polarity {measure.polarity!r} is not recognised.")
+        if measure.headline_outcome not in outcome_ids:
+            raise ConfigError(f"{where}: headline_outcome {measure.headline_outcome!r} is not defined.")
+        if not 0 <= measure.min_age <= measure.max_age:
+            raise ConfigError(f"{where}: need 0 <= min_age <= max_age.")
+    return MeasureCatalogue(str(raw.get("list_statement", "")), outcomes, measures)
+
+
+@cache
+def load_disclosure_policy(config_dir: Path | None = None) -> DisclosurePolicy:
+    raw = _read("disclosure.toml", config_dir)
+    policy = _build(DisclosurePolicy, raw, "disclosure.toml")
+    if policy.threshold < 1 or policy.rounding_base < 1 or policy.percentage_min_each_side < 0:
+        raise ConfigError("disclosure.toml: threshold and rounding_base must be at least 1.")
+    if policy.confidence_level not in {"95", "99.8"}:
+        raise ConfigError("disclosure.toml: confidence_level must be \"95\" or \"99.8\".")
+    return policy
