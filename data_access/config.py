@@ -159,3 +159,46 @@ def load_disclosure_policy(config_dir: Path | None = None) -> DisclosurePolicy:
     if policy.confidence_level not in {"95", "99.8"}:
         raise ConfigError("disclosure.toml: confidence_level must be \"95\" or \"99.8\".")
     return policy
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """One way of splitting a count; categories exclude "Not recorded", which is always added."""
+
+    id: str
+    label: str
+    applies_to: str  # "person", "all" or "families"
+    categories: tuple[str, ...]
+    codes: tuple[str, ...] = ()
+    bands: tuple[tuple[int, int, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class BreakdownCatalogue:
+    not_recorded: str
+    breakdowns: tuple[Breakdown, ...]
+
+    def by_id(self, breakdown_id: str) -> Breakdown:
+        for breakdown in self.breakdowns:
+            if breakdown.id == breakdown_id:
+                return breakdown
+        raise KeyError(breakdown_id)
+
+
+@cache
+def load_breakdowns(config_dir: Path | None = None) -> BreakdownCatalogue:
+    raw = _read("breakdowns.toml", config_dir)
+    breakdowns = []
+    for index, record in enumerate(raw.get("breakdown", [])):
+        where = f"breakdowns.toml breakdown #{index + 1}"
+        record = dict(record)
+        bands = tuple((int(low), int(high), str(label)) for low, high, label in record.pop("bands", []))
+        if bands:
+            record.setdefault("categories", [label for _, _, label in bands])
+        breakdown = _build(Breakdown, {**record, "bands": bands}, where)
+        if breakdown.applies_to not in {"person", "all", "families"}:
+            raise ConfigError(f"{where}: applies_to must be person, all or families.")
+        if breakdown.codes and len(breakdown.codes) != len(breakdown.categories):
+            raise ConfigError(f"{where}: codes and categories must have the same length.")
+        breakdowns.append(breakdown)
+    return BreakdownCatalogue(str(raw.get("not_recorded", "Not recorded")), tuple(breakdowns))

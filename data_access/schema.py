@@ -15,7 +15,6 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     Date,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -152,7 +151,7 @@ eligibility_need = Table(
     "eligibility_need",
     linked_metadata,
     Column("episode_id", Integer, ForeignKey("programme_episode.episode_id"), primary_key=True),
-    Column("headline_outcome", String(32), primary_key=True, comment="Need found at assessment, by headline outcome id"),
+    Column("headline_outcome", String(32), primary_key=True, comment="Need found at assessment (headline outcome id)"),
     Column("source", String(64)),
 )
 

@@ -1,0 +1,94 @@
+"""Turn unit-level event rows into complete tidy count cells (true values, before disclosure control).
+
+Each event row is one unit counted once in one cell family: columns `measure`, `statistic`, `locality`,
+`period` plus the breakdown source columns. The result "completes the matrix": every combination of
+measure x statistic x locality (the six and the whole area) x period x breakdown category has a row,
+zero where nothing was counted, so that totals visibly add up and gaps are never ambiguous.
+Quarter periods are published for the whole area only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from data_access.config import Breakdown
+from metrics.breakdowns import category_expr
+
+CELL_KEYS = ("table", "measure", "locality", "period", "breakdown", "category", "statistic")
+ALL = "All"
+NO_BREAKDOWN = "none"
+
+
+@dataclass(frozen=True)
+class CellSpace:
+    """The fixed query space of one published table."""
+
+    table: str
+    measures: tuple[str, ...]
+    statistics: tuple[str, ...]
+    localities: tuple[str, ...]
+    area_name: str
+    years: tuple[str, ...]
+    quarters: tuple[str, ...]
+    not_recorded: str
+
+
+def count_cells(events: pl.LazyFrame, space: CellSpace, breakdowns: list[Breakdown]) -> pl.DataFrame:
+    """Count event rows into every cell of `space` (true counts, column `true_value`)."""
+    events = events.filter(pl.col("measure").is_in(list(space.measures)))
+    with_categories = [
+        events.with_columns(breakdown=pl.lit(NO_BREAKDOWN), category=pl.lit(ALL)),
+        *(events.with_columns(category_expr(b, space.not_recorded), breakdown=pl.lit(b.id)) for b in breakdowns),
+        # "All" within each breakdown is the same set of units as the unbroken total.
+        *(events.with_columns(breakdown=pl.lit(b.id), category=pl.lit(ALL)) for b in breakdowns),
+    ]
+    key_columns = ("measure", "statistic", "locality", "period", "breakdown", "category")
+    keyed = pl.concat([frame.select(key_columns) for frame in with_categories])
+    group = ["measure", "statistic", "period", "breakdown", "category"]
+    by_locality = keyed.group_by("locality", *group).agg(true_value=pl.len())
+    whole_area = keyed.group_by(group).agg(true_value=pl.len()).with_columns(locality=pl.lit(space.area_name))
+    counted = pl.concat([by_locality, whole_area.select(by_locality.collect_schema().names())]).collect()
+    return _complete(counted, space, breakdowns)
+
+
+def _complete(counted: pl.DataFrame, space: CellSpace, breakdowns: list[Breakdown]) -> pl.DataFrame:
+    categories = pl.DataFrame(
+        {"breakdown": [NO_BREAKDOWN], "category": [ALL]}
+    ).vstack(
+        pl.DataFrame(
+            [(b.id, c) for b in breakdowns for c in (ALL, *b.categories, space.not_recorded)],
+            schema={"breakdown": pl.String, "category": pl.String},
+            orient="row",
+        )
+    )
+    places = pl.DataFrame(
+        [(locality, year) for locality in (*space.localities, space.area_name) for year in space.years]
+        + [(space.area_name, quarter) for quarter in space.quarters],
+        schema={"locality": pl.String, "period": pl.String},
+        orient="row",
+    )
+    grid = (
+        pl.DataFrame({"measure": list(space.measures)})
+        .join(pl.DataFrame({"statistic": list(space.statistics)}), how="cross")
+        .join(places, how="cross")
+        .join(categories, how="cross")
+    )
+    return (
+        grid.join(counted, on=["measure", "statistic", "locality", "period", "breakdown", "category"], how="left")
+        .with_columns(pl.col("true_value").fill_null(0).cast(pl.Int64), table=pl.lit(space.table),
+                      kind=pl.lit("count"))
+        .select(*CELL_KEYS, "kind", "true_value")
+    )
+
+
+def events_from_flags(units: pl.LazyFrame, flags: tuple[str, ...]) -> pl.LazyFrame:
+    """One event per unit per true flag, once in its financial year and once in its quarter."""
+    stacked = pl.concat([units.filter(pl.col(flag)).with_columns(statistic=pl.lit(flag)) for flag in flags])
+    return pl.concat(
+        [
+            stacked.with_columns(period=pl.col("financial_year")),
+            stacked.with_columns(period=pl.col("quarter")),
+        ]
+    )
