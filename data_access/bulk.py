@@ -13,7 +13,7 @@ import io
 from collections.abc import Sequence
 
 import polars as pl
-from sqlalchemy import Boolean, Connection, Date, DateTime, Float, Integer, Table
+from sqlalchemy import Boolean, Connection, Date, DateTime, Float, Integer, Table, exc
 from sqlalchemy.sql import Select
 
 _POLARS_TYPES = {Integer: pl.Int64, Float: pl.Float64, Boolean: pl.Boolean, Date: pl.Date, DateTime: pl.Datetime("us")}
@@ -46,10 +46,18 @@ def write_frame(connection: Connection, table: Table, frame: pl.DataFrame) -> in
     frame = conform(frame, table)
     if frame.height == 0:
         return 0
-    if connection.dialect.name == "postgresql":
-        _copy_into_postgresql(connection, table, frame)
-    else:
-        _executemany(connection, table, frame)
+    driver_error = connection.dialect.loaded_dbapi.Error
+    try:
+        if connection.dialect.name == "postgresql":
+            _copy_into_postgresql(connection, table, frame)
+        else:
+            _executemany(connection, table, frame)
+    except driver_error as error:
+        # The raw cursor bypasses SQLAlchemy's error wrapping: wrap here so callers catch one exception type
+        # (e.g. sqlalchemy.exc.IntegrityError for a CHECK violation) on every backend.
+        raise exc.DBAPIError.instance(
+            f"bulk write into {table.name}", None, error, driver_error, hide_parameters=True
+        ) from error
     return frame.height
 
 
@@ -86,7 +94,11 @@ def _copy_into_postgresql(connection: Connection, table: Table, frame: pl.DataFr
 
 def read_frame(connection: Connection, statement: Select) -> pl.DataFrame:
     """Run a SQLAlchemy select (bound parameters) and return a typed polars frame."""
-    compiled = statement.compile(dialect=connection.dialect)
+    # Compiled to a string here, so the engine's schema_translate_map (published tables on PostgreSQL live in
+    # schema "published") must be rendered now: exec_driver_sql would not apply it.
+    translate = connection.get_execution_options().get("schema_translate_map")
+    translation = {"schema_translate_map": translate, "render_schema_translate": True} if translate else {}
+    compiled = statement.compile(dialect=connection.dialect, **translation)
     schema = polars_schema(statement.selected_columns)
     result = connection.exec_driver_sql(str(compiled), _driver_parameters(compiled))
     rows = result.fetchall()
