@@ -202,3 +202,45 @@ def load_breakdowns(config_dir: Path | None = None) -> BreakdownCatalogue:
             raise ConfigError(f"{where}: codes and categories must have the same length.")
         breakdowns.append(breakdown)
     return BreakdownCatalogue(str(raw.get("not_recorded", "Not recorded")), tuple(breakdowns))
+
+
+@dataclass(frozen=True)
+class Role:
+    id: str
+    label: str
+    description: str
+    pages: tuple[str, ...]
+    breakdowns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RoleCatalogue:
+    default_role: str
+    roles: tuple[Role, ...]
+
+    def by_id(self, role_id: str) -> Role:
+        for role in self.roles:
+            if role.id == role_id:
+                return role
+        raise KeyError(role_id)
+
+    def resolve(self, role_id: str | None) -> Role:
+        """The named role, or the default one for an unknown or missing id."""
+        try:
+            return self.by_id(role_id or self.default_role)
+        except KeyError:
+            return self.by_id(self.default_role)
+
+
+@cache
+def load_roles(config_dir: Path | None = None) -> RoleCatalogue:
+    raw = _read("roles.toml", config_dir)
+    roles = tuple(_build(Role, record, f"roles.toml role #{index + 1}") for index, record in enumerate(raw["role"]))
+    catalogue = RoleCatalogue(str(raw.get("default_role", roles[0].id)), roles)
+    catalogue.by_id(catalogue.default_role)
+    known_breakdowns = {breakdown.id for breakdown in load_breakdowns(config_dir).breakdowns}
+    for role in roles:
+        unknown = sorted(set(role.breakdowns) - known_breakdowns)
+        if unknown:
+            raise ConfigError(f"roles.toml role {role.id}: unknown breakdown(s) {', '.join(unknown)}.")
+    return catalogue

@@ -1,0 +1,29 @@
+"""Dorset Families Matter: outcomes and impact dashboard. A thin router; pages live in pages/."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from data_access.config import load_roles
+
+st.set_page_config(page_title="Dorset Families Matter: outcomes", page_icon="🏡", layout="wide")
+
+PAGES = {
+    "overview": st.Page("pages/overview.py", title="Overview", icon=":material/home:", url_path="overview",
+                        default=True),
+}
+
+roles = load_roles()
+role_ids = [role.id for role in roles.roles]
+current = roles.resolve(st.query_params.get("role"))
+chosen = st.sidebar.selectbox(
+    "Viewing as", role_ids, index=role_ids.index(current.id), format_func=lambda role_id: roles.by_id(role_id).label,
+    help="Demo only: sign-in will set the role. The role decides which pages and breakdowns you see.",
+)
+if chosen != st.query_params.get("role"):
+    st.query_params["role"] = chosen
+role = roles.by_id(chosen)
+st.sidebar.caption(role.description)
+
+navigation = st.navigation([page for page_id, page in PAGES.items() if page_id in role.pages])
+navigation.run()

@@ -1,0 +1,1 @@
+"""Streamlit pages: thin layouts over published tables (see pages/_published.py)."""

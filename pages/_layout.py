@@ -1,0 +1,50 @@
+"""Shared page furniture: the synthetic-data banner, dates, symbol explanations, chart + table + download."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from metrics.views import symbols_used
+from pages._published import publication_info
+
+SYMBOL_MEANINGS = {
+    "[c]": "confidential: a small number, or one that would let a small number be worked out, is not shown",
+    "[x]": "not available",
+    "[z]": "not applicable",
+}
+
+# Okabe-Ito: distinguishable with the common forms of colour blindness.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+
+
+def page_header(title: str, intro: str) -> None:
+    info = publication_info()
+    if info.get("is_synthetic") == "true":
+        st.warning("Synthetic data: every family and number here is made up for demonstration.", icon="🧪")
+    st.title(title)
+    st.caption(
+        f"Data up to {info.get('data_as_of', 'unknown')} · published {info.get('published_at', 'unknown')} · "
+        "Dorset Families Matter (Supporting Families)"
+    )
+    st.write(intro)
+
+
+def explain_symbols(frame: pl.DataFrame) -> None:
+    used = symbols_used(frame)
+    if used:
+        st.caption(" · ".join(f"**{symbol}** {SYMBOL_MEANINGS[symbol]}" for symbol in used))
+
+
+def chart_with_table(figure: go.Figure, table: pl.DataFrame, *, key: str, file_name: str, caption: str) -> None:
+    """A chart, its table alternative and a CSV download of exactly what is shown."""
+    figure.update_layout(margin={"l": 10, "r": 10, "t": 40, "b": 10}, font={"size": 14})
+    chart_tab, table_tab = st.tabs(["Chart", "Table"])
+    with chart_tab:
+        st.plotly_chart(figure, key=f"{key}-chart", config={"displaylogo": False})
+    with table_tab:
+        st.dataframe(table, hide_index=True, key=f"{key}-table")
+    st.caption(caption)
+    st.download_button("Download this table (CSV)", table.write_csv(), file_name=file_name, mime="text/csv",
+                       key=f"{key}-download")
