@@ -1,0 +1,163 @@
+"""Serving the Streamlit app and driving Debian's Chromium: plain functions shared by tests and benchmarks.
+
+Fixtures in tests/conftest.py wrap these; benchmarks/bench_app.py calls them directly. No pytest here.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+# The probe-tested flags: without the networking ones Chromium floods a closed network with connection attempts.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DEMO_SEED = 7
+
+
+class HarnessError(RuntimeError):
+    """The app could not be built or served; the message carries the end of the log."""
+
+
+def free_port() -> int:
+    """A loopback port nothing is listening on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _log_tail(log: Path, lines: int = 60) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.exists() else "(no log)"
+
+
+def run_step(command: list[str], env: dict[str, str], log: Path) -> None:
+    """Run one build step from the project root, appending its output to `log`."""
+    with log.open("a") as output:
+        output.write(f"$ {' '.join(command)}\n")
+        output.flush()
+        completed = subprocess.run(command, cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+    if completed.returncode != 0:
+        raise HarnessError(f"{' '.join(command)} exited with {completed.returncode}:\n{_log_tail(log)}")
+
+
+def build_demo_database(folder: Path, log: Path, families: int, seed: int = DEMO_SEED) -> dict[str, str]:
+    """A seeded synthetic SQLite database in `folder`, plus its published tables once metrics/publish.py exists.
+
+    Returns the environment variables that point the app at it.
+    """
+    linked_url = f"sqlite:///{folder / 'families.db'}"
+    env = {key: value for key, value in os.environ.items() if key != "FAMILIES_PUBLISHED_DB_URL"}
+    env["FAMILIES_DB_URL"] = linked_url
+    python = sys.executable
+    synthetic = [python, "-m", "synthetic", "--families", str(families), "--seed", str(seed), "--db", linked_url]
+    run_step(synthetic, env, log)
+    if (PROJECT_ROOT / "metrics" / "publish.py").is_file():
+        run_step([python, "-m", "metrics.publish", "--db", linked_url], env, log)
+    return {"FAMILIES_DB_URL": linked_url}
+
+
+def wait_for_health(base_url: str, process: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
+    """Poll /_stcore/health until it answers "ok"; stop early, with the log, if the server died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise HarnessError(f"streamlit exited with {process.returncode} before it was healthy:\n{_log_tail(log)}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as response:
+                if response.read().decode().strip() == "ok":
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    raise HarnessError(f"streamlit was not healthy within {timeout:.0f} s:\n{_log_tail(log)}")
+
+
+def streamlit_command(app: Path, port: int) -> list[str]:
+    return [
+        sys.executable, "-m", "streamlit", "run", str(app),
+        "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+
+
+def start_streamlit(app: Path, env_overrides: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
+    """Start `streamlit run app` on a free loopback port in its own process group; return it once healthy."""
+    port = free_port()
+    env = {**os.environ, **env_overrides}
+    with log.open("a") as output:
+        process = subprocess.Popen(
+            streamlit_command(app, port),
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_health(base_url, process, log)
+    except BaseException:
+        stop_process_group(process)
+        raise
+    return process, base_url
+
+
+def stop_process_group(process: subprocess.Popen) -> None:
+    """Terminate the server and anything it started; kill the group if it ignores SIGTERM for 10 s."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+def launch_chromium(playwright, executable: Path = CHROMIUM):
+    """Playwright's Chromium driver on Debian's browser (never a downloaded one)."""
+    return playwright.chromium.launch(executable_path=str(executable), headless=True, args=CHROMIUM_ARGS)
+
+
+def wait_for_streamlit_page(page, timeout_ms: int = 30_000) -> None:
+    """Wait until the Streamlit page has connected, finished running the script and drawn everything.
+
+    The signals Streamlit's own e2e tests use: the stApp element's data-test-connection-state becomes
+    CONNECTED and data-test-script-state becomes notRunning (initial -> running -> notRunning); the
+    status widget's "Running..." icon is gone; no skeleton placeholders remain. Then the page must show
+    no exception or error box.
+    """
+    from playwright.sync_api import expect
+
+    app = '[data-testid="stApp"]'
+    page.wait_for_selector(app, state="attached", timeout=timeout_ms)
+    page.wait_for_selector(f'{app}[data-test-connection-state="CONNECTED"]', state="attached", timeout=timeout_ms)
+    page.wait_for_selector(f'{app}[data-test-script-state="notRunning"]', state="attached", timeout=timeout_ms)
+    expect(page.get_by_test_id("stStatusWidgetRunningIcon")).to_have_count(0, timeout=timeout_ms)
+    expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=timeout_ms)
+    assert_no_streamlit_errors(page)
+
+
+def assert_no_streamlit_errors(page) -> None:
+    """Raise AssertionError with the page's own text if it shows an exception or an st.error box."""
+    problems = page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]')
+    count = problems.count()
+    if count:
+        texts = "\n---\n".join(problems.all_inner_texts())
+        raise AssertionError(f"the page shows {count} error(s):\n{texts}")
