@@ -11,6 +11,10 @@ st.set_page_config(page_title="Dorset Families Matter: outcomes", page_icon="üè
 PAGES = {
     "overview": st.Page("pages/overview.py", title="Overview", icon=":material/home:", url_path="overview",
                         default=True),
+    "measures": st.Page("pages/measures.py", title="Measures", icon=":material/monitoring:", url_path="measures"),
+    "localities": st.Page("pages/localities.py", title="Localities", icon=":material/map:", url_path="localities"),
+    "methodology": st.Page("pages/methodology.py", title="Methodology & privacy", icon=":material/info:",
+                           url_path="methodology"),
 }
 
 roles = load_roles()

@@ -27,6 +27,8 @@ class Locality:
     postcode_districts: tuple[str, ...]
     relative_share: float
     deprivation_shift: float
+    tile_column: int = 0
+    tile_row: int = 0
 
 
 @dataclass(frozen=True)

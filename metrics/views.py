@@ -81,3 +81,66 @@ def symbols_used(frame: pl.DataFrame) -> list[str]:
     """The GSS symbols that appear in what a page shows, so their explanation can be shown beside it."""
     present = set(frame["symbol"].drop_nulls().unique().to_list()) if "symbol" in frame.columns else set()
     return [symbol for symbol in SYMBOLS if symbol in present]
+
+
+PERCENT_KEYS = ("measure", "locality", "period", "breakdown", "category")
+
+
+def percent_view(progress: pl.DataFrame, statistic: str) -> pl.DataFrame:
+    """One row per cell of a published percentage: value, shown text, CI bounds and comparison label.
+
+    Everything comes from published rows of that statistic (kinds percent, ci_lower, ci_upper,
+    comparison); a cell whose percentage is [c] has no interval or comparison to show.
+    """
+    rows = progress.filter(pl.col("statistic") == statistic)
+    percent = rows.filter(pl.col("kind") == "percent").with_columns(display_expr()).select(
+        *PERCENT_KEYS, "value", "shown", "numerator", "denominator")
+
+    def bound(kind: str) -> pl.DataFrame:
+        return rows.filter(pl.col("kind") == kind).select(*PERCENT_KEYS, pl.col("value").alias(kind))
+
+    comparison = rows.filter(pl.col("kind") == "comparison").select(*PERCENT_KEYS,
+                                                                    pl.col("symbol").alias("comparison"))
+    return (
+        percent.join(bound("ci_lower"), on=PERCENT_KEYS, how="left", nulls_equal=True)
+        .join(bound("ci_upper"), on=PERCENT_KEYS, how="left", nulls_equal=True)
+        .join(comparison, on=PERCENT_KEYS, how="left", nulls_equal=True)
+        .with_columns(pl.when(pl.col("value").is_null()).then(None).otherwise(pl.col(c)).alias(c)
+                      for c in ("ci_lower", "ci_upper"))
+    )
+
+
+def count_view(progress: pl.DataFrame, statistics: list[str]) -> pl.DataFrame:
+    """Published counts (value and shown text) for the given statistics, one column pair per statistic."""
+    rows = progress.filter(pl.col("kind") == "count", pl.col("statistic").is_in(statistics)).with_columns(
+        display_expr())
+    return rows.pivot(on="statistic", index=list(PERCENT_KEYS), values="shown", aggregate_function="first")
+
+
+def trend_labels(progress: pl.DataFrame, statistic: str) -> pl.DataFrame:
+    """The published trend tag per measure and locality (period 'all')."""
+    return progress.filter(pl.col("statistic") == statistic, pl.col("kind") == "trend").select(
+        "measure", "locality", pl.coalesce("symbol", pl.lit("cannot be calculated")).alias("trend"))
+
+
+def with_order(frame: pl.DataFrame, column: str, order: list[str]) -> pl.DataFrame:
+    """Sort rows by a given order of one column's values (e.g. localities as configured)."""
+    ranks = {name: index for index, name in enumerate(order)}
+    return frame.with_columns(_order=pl.col(column).replace_strict(ranks, default=len(order))).sort(
+        "_order").drop("_order")
+
+
+def locality_profile(percents: pl.DataFrame, locality: str, area: str, year: str) -> pl.DataFrame:
+    """One locality against the whole area for every measure (spine chart rows), from published percents.
+
+    Columns: measure, value/shown for the locality, area_value/area_shown, lowest/highest published
+    value among all localities (the spine's range), comparison.
+    """
+    year_rows = select_cells(percents, breakdown="none", category="All", period=year)
+    localities_only = year_rows.filter(pl.col("locality") != area)
+    spread = localities_only.group_by("measure").agg(lowest=pl.col("value").min(), highest=pl.col("value").max())
+    chosen = year_rows.filter(pl.col("locality") == locality).select("measure", "value", "shown", "ci_lower",
+                                                                       "ci_upper", "comparison")
+    benchmark = year_rows.filter(pl.col("locality") == area).select(
+        "measure", area_value=pl.col("value"), area_shown=pl.col("shown"))
+    return chosen.join(benchmark, on="measure", how="left").join(spread, on="measure", how="left").sort("measure")

@@ -48,3 +48,36 @@ def chart_with_table(figure: go.Figure, table: pl.DataFrame, *, key: str, file_n
     st.caption(caption)
     st.download_button("Download this table (CSV)", table.write_csv(), file_name=file_name, mime="text/csv",
                        key=f"{key}-download")
+
+
+def url_choice(label: str, options: list[str], key: str, *, format_func=str, default: str | None = None,
+               horizontal_radio: bool = False, container=st) -> str:
+    """A selectbox (or radio) whose choice lives in the URL (?key=...), so a view can be shared."""
+    if not options:
+        st.info(f"No {label.lower()} to choose from yet.")
+        st.stop()
+    current = st.query_params.get(key)
+    if current not in options:
+        current = default if default in options else options[0]
+    widget = container.radio if horizontal_radio else container.selectbox
+    extra = {"horizontal": True} if horizontal_radio else {}
+    choice = widget(label, options, index=options.index(current), format_func=format_func, key=f"url-{key}", **extra)
+    if st.query_params.get(key) != choice:
+        st.query_params[key] = choice
+    return choice
+
+
+COMPARISON_COLOURS = {
+    "better": "#0072B2",
+    "similar": "#F0E442",
+    "worse": "#D55E00",
+    "not compared": "#FFFFFF",
+    "benchmark": "#BBBBBB",
+}
+
+
+def comparison_colour(label: str | None) -> str:
+    """Colour-blind-safe colour of a comparison label (two-level labels share their direction's colour)."""
+    if label is None:
+        return COMPARISON_COLOURS["not compared"]
+    return COMPARISON_COLOURS.get(label.split(" (")[0], COMPARISON_COLOURS["not compared"])

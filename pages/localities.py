@@ -1,0 +1,91 @@
+"""Localities: one locality's profile across all measures against Dorset, and a tile map for one measure."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from data_access.config import benchmark_name, load_disclosure_policy, load_localities, load_measures
+from metrics.views import financial_years, locality_profile, percent_view, select_cells
+from pages._layout import (
+    chart_with_table,
+    comparison_colour,
+    explain_symbols,
+    page_header,
+    url_choice,
+)
+from pages._published import published_table, require_page
+
+require_page("localities")
+page_header(
+    "Localities",
+    "How each of the six localities compares with Dorset across the twelve measures, and a map-like view of "
+    "one measure. Tiles are a schematic layout, not a map: locality boundaries are approximate.",
+)
+
+area = benchmark_name()
+localities = load_localities()
+names = [locality.name for locality in localities]
+catalogue = load_measures()
+short_label = {m.id: m.short_label for m in catalogue.measures}
+level = load_disclosure_policy().confidence_level
+progress = published_table("measure_progress")
+STATISTICS = {"improved_percent": "Improved", "sustained_percent": "Sustained"}
+
+controls = st.columns(3)
+chosen = url_choice("Locality", names, "locality", container=controls[0])
+statistic = url_choice("Outcome", list(STATISTICS), "outcome", format_func=STATISTICS.get, container=controls[1])
+year = url_choice("Financial year support began", financial_years(progress)[::-1], "year", container=controls[2])
+percents = percent_view(progress, statistic)
+
+profile = locality_profile(percents, chosen, area, year).with_columns(
+    label=pl.col("measure").replace_strict(short_label, default=None))
+spine = go.Figure()
+labels = [f"{m} {short_label[m]}" for m in profile["measure"].to_list()]
+spine.add_bar(y=labels, x=(profile["highest"] - profile["lowest"]).to_list(), base=profile["lowest"].to_list(),
+              orientation="h", marker_color="#DDDDDD", name="Range across localities", hoverinfo="skip")
+spine.add_scatter(y=labels, x=profile["area_value"].to_list(), mode="markers", name=area,
+                  marker={"symbol": "line-ns-open", "size": 22, "color": "#000000", "line": {"width": 3}},
+                  customdata=profile["area_shown"].to_list(), hovertemplate=area + ": %{customdata}<extra></extra>")
+spine.add_scatter(y=labels, x=profile["value"].to_list(), mode="markers", name=chosen,
+                  marker={"size": 14, "color": [comparison_colour(c) for c in profile["comparison"].to_list()],
+                          "line": {"color": "#333", "width": 1}},
+                  customdata=profile["shown"].to_list(), hovertemplate=chosen + ": %{customdata}<extra></extra>")
+spine.update_layout(title=f"{chosen} against {area}: {STATISTICS[statistic].lower()} (%), support starting {year}",
+                    xaxis={"range": [0, 100], "title": "%"}, yaxis={"autorange": "reversed"},
+                    height=140 + 34 * len(labels))
+chart_with_table(
+    spine,
+    profile.select(pl.col("measure").alias("Measure"), pl.col("label").alias("Label"),
+                   pl.col("shown").alias(chosen + " (%)"), pl.col("area_shown").alias(area + " (%)"),
+                   pl.coalesce("comparison", pl.lit("not compared")).alias("Compared with " + area)),
+    key="spine", file_name=f"{chosen.lower().replace(' ', '-')}-{statistic}-profile.csv",
+    caption=f"Grey bar: the range of published locality values; black line: {area}; dot colour: better (blue), "
+    f"similar (yellow) or worse (orange) than {area} by the {level}% overlapping-interval rule; white: not compared.",
+)
+
+st.header("All localities for one measure")
+measure_id = url_choice("Measure", list(short_label), "measure", format_func=lambda m: f"{m} {short_label[m]}")
+tiles = select_cells(percents, breakdown="none", category="All", period=year, measure=measure_id, locality=names)
+by_name = {row["locality"]: row for row in tiles.iter_rows(named=True)}
+tile_map = go.Figure()
+for locality in localities:
+    row = by_name.get(locality.name, {"shown": "[x]", "comparison": None})
+    x, y = locality.tile_column, -locality.tile_row
+    tile_map.add_shape(type="rect", x0=x - 0.48, x1=x + 0.48, y0=y - 0.48, y1=y + 0.48,
+                       fillcolor=comparison_colour(row["comparison"]), line={"color": "#333"})
+    tile_map.add_annotation(x=x, y=y, text=f"<b>{locality.name}</b><br>{row['shown']}", showarrow=False,
+                            font={"size": 14})
+tile_map.update_xaxes(visible=False, range=[-0.6, max(loc.tile_column for loc in localities) + 0.6])
+tile_map.update_yaxes(visible=False, range=[-max(loc.tile_row for loc in localities) - 0.6, 0.6], scaleanchor="x")
+tile_map.update_layout(title=f"{measure_id} {short_label[measure_id]}: {STATISTICS[statistic].lower()} (%), {year}",
+                       height=420, showlegend=False)
+chart_with_table(
+    tile_map,
+    tiles.select(pl.col("locality").alias("Locality"), pl.col("shown").alias("%"),
+                 pl.coalesce("comparison", pl.lit("not compared")).alias("Compared with " + area)),
+    key="tiles", file_name=f"{measure_id}-{statistic}-{year.replace('/', '-')}-tiles.csv",
+    caption=f"Tile colours: blue better, yellow similar, orange worse than {area}; white not compared.",
+)
+explain_symbols(tiles)

@@ -1,0 +1,173 @@
+"""Measures: the twelve measures by locality (heat map), and one measure in detail."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from data_access.config import benchmark_name, load_breakdowns, load_disclosure_policy, load_localities, load_measures
+from metrics.views import financial_years, percent_view, select_cells, trend_labels, with_order
+from pages._layout import (
+    COMPARISON_COLOURS,
+    chart_with_table,
+    comparison_colour,
+    explain_symbols,
+    page_header,
+    url_choice,
+)
+from pages._published import published_table, require_page
+
+role = require_page("measures")
+page_header(
+    "Measures",
+    "Progress for units (people or families, by measure) who had each need when support began: the share whose "
+    "need had gone at the follow-up review or closure (improved), and the share still without it six months after "
+    "support ended (sustained). Localities are compared with Dorset as a whole.",
+)
+
+catalogue = load_measures()
+measures = {measure.id: measure for measure in catalogue.measures}
+area = benchmark_name()
+localities = [locality.name for locality in load_localities()]
+level = load_disclosure_policy().confidence_level
+progress = published_table("measure_progress")
+STATISTICS = {"improved_percent": "Improved", "sustained_percent": "Sustained"}
+
+controls = st.columns(3)
+statistic = url_choice("Outcome", list(STATISTICS), "outcome", format_func=STATISTICS.get, container=controls[0])
+years = financial_years(progress)
+year = url_choice("Financial year support began", years[::-1], "year", container=controls[1])
+measure_id = url_choice("Measure in detail", list(measures), "measure",
+                        format_func=lambda m: f"{m} {measures[m].label}", container=controls[2])
+
+# --- heat map: localities x measures ---------------------------------------------------------------------------
+percents = percent_view(progress, statistic)
+overall = select_cells(percents, breakdown="none", category="All", period=year, locality=[*localities, area])
+label_of = {m.id: m.short_label for m in catalogue.measures}
+cells = overall.with_columns(
+    comparison=pl.when(pl.col("locality") == area).then(pl.lit("benchmark")).otherwise(
+        pl.coalesce("comparison", pl.lit("not compared"))),
+    measure_label=pl.col("measure").replace_strict(label_of, default=None),
+)
+rows_order = [*localities, area]
+heat = go.Figure()
+for label in ("better", "similar", "worse", "not compared", "benchmark"):
+    subset = cells.filter(pl.col("comparison").str.split(" (").list.first() == label)
+    heat.add_scatter(
+        x=subset["measure_label"].to_list(), y=subset["locality"].to_list(), mode="markers+text",
+        marker={"symbol": "square", "size": 46, "color": COMPARISON_COLOURS[label], "line": {"color": "#555",
+                                                                                               "width": 1}},
+        text=subset["shown"].to_list(), textfont={"size": 12}, name=label if label != "benchmark" else area,
+        customdata=subset["comparison"].to_list(),
+        hovertemplate="%{y}, %{x}: %{text}<br>%{customdata}<extra></extra>",
+    )
+heat.update_layout(
+    title=f"{STATISTICS[statistic]} (%), support starting {year}: localities compared with {area}",
+    xaxis={"categoryorder": "array", "categoryarray": [label_of[m] for m in measures], "tickangle": -35},
+    yaxis={"categoryorder": "array", "categoryarray": rows_order[::-1]},
+    height=120 + 60 * len(rows_order), legend_title="Compared with " + area,
+)
+heat_table = with_order(cells, "locality", rows_order).select(
+    pl.col("locality").alias("Locality"), pl.col("measure").alias("Measure"),
+    pl.col("measure_label").alias("Label"), pl.col("shown").alias(STATISTICS[statistic] + " (%)"),
+    pl.col("comparison").alias("Compared with " + area))
+chart_with_table(
+    heat, heat_table, key="heatmap", file_name=f"measures-{statistic}-{year.replace('/', '-')}.csv",
+    caption=f"Method: a locality is better or worse than {area} when {area}'s value lies outside the locality's "
+    f"{level}% Wilson confidence interval, and similar when it lies inside (the overlapping-interval rule used by "
+    "Fingertips). Not compared: the percentage is not published.",
+)
+explain_symbols(overall)
+
+# --- one measure in detail -----------------------------------------------------------------------------------------
+measure = measures[measure_id]
+st.header(f"{measure.id} {measure.label}")
+chart_column, about_column = st.columns([2, 1])
+with about_column:
+    st.subheader("About this measure")
+    st.markdown(
+        f"**Need present when:** {measure.definition}  \n**Counted:** {measure.unit}s · {measure.population}  \n"
+        f"**Numerator:** {measure.numerator}  \n**Denominator:** {measure.denominator}  \n"
+        f"**Source:** {measure.source}  \n**Polarity:** a higher % improved or sustained is better.  \n"
+        f"**Caveats:** {measure.caveats}"
+    )
+    st.caption(catalogue.list_statement)
+
+this_measure = percents.filter(pl.col("measure") == measure_id)
+with chart_column:
+    trend_rows = select_cells(this_measure, breakdown="none", category="All", locality=area, period=years)
+    trend_rows = with_order(trend_rows, "period", years)
+    tag = trend_labels(progress.filter(pl.col("measure") == measure_id), statistic).filter(pl.col("locality") == area)
+    tag_text = tag["trend"].item() if tag.height else "cannot be calculated"
+    trend = go.Figure()
+    trend.add_scatter(x=trend_rows["period"].to_list(), y=trend_rows["ci_upper"].to_list(), mode="lines",
+                      line={"width": 0}, showlegend=False, hoverinfo="skip")
+    trend.add_scatter(x=trend_rows["period"].to_list(), y=trend_rows["ci_lower"].to_list(), mode="lines",
+                      line={"width": 0}, fill="tonexty", fillcolor="rgba(0,114,178,0.18)",
+                      name=f"{level}% confidence interval", hoverinfo="skip")
+    trend.add_scatter(x=trend_rows["period"].to_list(), y=trend_rows["value"].to_list(), mode="lines+markers",
+                      name=area, line={"color": "#0072B2"}, customdata=trend_rows["shown"].to_list(),
+                      hovertemplate="%{x}: %{customdata}<extra></extra>")
+    trend.update_layout(title=f"{area}: {STATISTICS[statistic].lower()} (%) by year support began. "
+                        f"Trend: {tag_text}", yaxis={"range": [0, 100], "title": "%"})
+    chart_with_table(
+        trend,
+        trend_rows.select(pl.col("period").alias("Financial year"), pl.col("shown").alias("%"),
+                          pl.col("ci_lower").round(1).alias("CI lower"), pl.col("ci_upper").round(1).alias("CI upper")),
+        key="trend", file_name=f"{measure_id}-{statistic}-trend.csv",
+        caption="Trend from the chi-square test for trend over the last five years (99.8% level, checked by "
+        "leaving each year out); fewer than five published years: cannot be calculated.",
+    )
+
+    compare = select_cells(this_measure, breakdown="none", category="All", period=year, locality=rows_order)
+    compare = with_order(compare, "locality", rows_order)
+    bars = go.Figure()
+    bars.add_bar(
+        y=compare["locality"].to_list(), x=compare["value"].to_list(), orientation="h",
+        marker_color=[comparison_colour(c) if loc != area else COMPARISON_COLOURS["benchmark"]
+                      for c, loc in zip(compare["comparison"].to_list(), compare["locality"].to_list(), strict=True)],
+        marker_line={"color": "#555", "width": 1},
+        error_x={"type": "data", "symmetric": False,
+                 "array": (compare["ci_upper"] - compare["value"]).to_list(),
+                 "arrayminus": (compare["value"] - compare["ci_lower"]).to_list()},
+        customdata=compare["shown"].to_list(), hovertemplate="%{y}: %{customdata}<extra></extra>",
+    )
+    bars.update_layout(title=f"Localities compared, support starting {year} ({level}% intervals)",
+                       xaxis={"range": [0, 100], "title": "%"}, yaxis={"autorange": "reversed"})
+    chart_with_table(
+        bars,
+        compare.select(pl.col("locality").alias("Locality"), pl.col("shown").alias("%"),
+                       pl.col("ci_lower").round(1).alias("CI lower"), pl.col("ci_upper").round(1).alias("CI upper"),
+                       pl.coalesce("comparison", pl.lit("")).alias("Compared with " + area)),
+        key="localities", file_name=f"{measure_id}-{statistic}-{year.replace('/', '-')}-localities.csv",
+        caption="Bars show published percentages; whiskers the confidence interval. [c]: not published.",
+    )
+
+    breakdowns = load_breakdowns()
+    available = sorted(set(this_measure["breakdown"].unique().to_list()) & set(role.breakdowns),
+                       key=list(role.breakdowns).index)
+    if available:
+        breakdown_id = url_choice("Break down by", available, "breakdown",
+                                  format_func=lambda b: breakdowns.by_id(b).label)
+        split = select_cells(this_measure, breakdown=breakdown_id, period=year, locality=area)
+        order = ["All", *breakdowns.by_id(breakdown_id).categories, breakdowns.not_recorded]
+        split = with_order(split, "category", order)
+        split_bars = go.Figure()
+        split_bars.add_bar(
+            y=split["category"].to_list(), x=split["value"].to_list(), orientation="h", marker_color="#0072B2",
+            error_x={"type": "data", "symmetric": False,
+                     "array": (split["ci_upper"] - split["value"]).to_list(),
+                     "arrayminus": (split["value"] - split["ci_lower"]).to_list()},
+            customdata=split["shown"].to_list(), hovertemplate="%{y}: %{customdata}<extra></extra>",
+        )
+        split_bars.update_layout(title=f"{area}, support starting {year}, by {breakdowns.by_id(breakdown_id).label}",
+                                 xaxis={"range": [0, 100], "title": "%"}, yaxis={"autorange": "reversed"})
+        chart_with_table(
+            split_bars,
+            split.select(pl.col("category").alias("Category"), pl.col("shown").alias("%"),
+                         pl.col("ci_lower").round(1).alias("CI lower"), pl.col("ci_upper").round(1).alias("CI upper")),
+            key="breakdown", file_name=f"{measure_id}-{statistic}-{breakdown_id}.csv",
+            caption="One breakdown at a time; 'Not recorded' is shown so categories add up to the total.",
+        )
+    explain_symbols(progress.filter(pl.col("measure") == measure_id, pl.col("period") == year))

@@ -1,0 +1,85 @@
+"""Methodology & privacy: the measures catalogue, disclosure rules, lawful basis and retention, data status."""
+
+from __future__ import annotations
+
+import tomllib
+
+import polars as pl
+import streamlit as st
+
+from data_access.config import CONFIG_DIR, load_disclosure_policy, load_measures
+from pages._layout import SYMBOL_MEANINGS, page_header
+from pages._published import publication_info, require_page
+
+require_page("methodology")
+page_header("Methodology and privacy", "What each number means, how it is protected, and how personal data are used.")
+
+catalogue = load_measures()
+policy = load_disclosure_policy()
+info = publication_info()
+privacy = tomllib.loads((CONFIG_DIR / "privacy.toml").read_text(encoding="utf-8"))
+outcome_label = {outcome.id: outcome.label for outcome in catalogue.headline_outcomes}
+
+st.header("The twelve measures")
+st.info(catalogue.list_statement)
+table = pl.DataFrame(
+    [
+        {
+            "Id": m.id, "Measure": m.label, "Headline outcome": outcome_label[m.headline_outcome],
+            "Unit counted": m.unit, "Population": m.population, "Need present when": m.definition,
+            "Numerator": m.numerator, "Denominator": m.denominator, "Source": m.source,
+            "Polarity": "Higher % improved / sustained is better", "Caveats": m.caveats,
+        }
+        for m in catalogue.measures
+    ]
+)
+st.dataframe(table, hide_index=True, key="catalogue")
+st.download_button("Download the measures catalogue (CSV)", table.write_csv(), file_name="measures-catalogue.csv",
+                   mime="text/csv", key="catalogue-download")
+st.markdown(
+    f"""
+**Improved**: of the people or families who had the need when support began and have had a follow-up review or
+closure, the share whose need had gone. **Sustained**: of those whose support ended at least six months ago, the share
+who had improved by closure and had no recurrence in the six months after (the Supporting Families rule).
+**Confidence intervals**: Wilson score intervals at {policy.confidence_level}%, computed from the published
+(rounded) counts. **Comparison with Dorset**: better or worse when Dorset's value lies outside a locality's
+interval, similar when inside. **Trends**: chi-square test for trend over the last five years at 99.8%, with a check
+that leaving out any one year does not reverse the direction.
+"""
+)
+
+st.header("How we protect people's privacy in these figures")
+st.markdown(
+    f"""
+- Every figure counts distinct people or families, never events.
+- A count of 0 is shown as 0. Counts from 1 to {policy.threshold - 1} are not shown: they appear as **[c]**.
+- Every other count is rounded to the nearest {policy.rounding_base}.
+- A percentage is shown only when at least {policy.percentage_min_each_side} people or families are on each side of it
+  (in the group and not in it); otherwise it is **[c]**.
+- Where a hidden number could be worked out by subtracting other figures (for example from a total and the other
+  localities or categories), further figures are hidden as well, and every publication is checked by a computer
+  "attacker" that tries to work hidden numbers out from everything published.
+- Breakdowns are available one at a time (never combined), from a fixed set of tables.
+"""
+)
+st.markdown("\n".join(f"- **{symbol}**: {meaning}" for symbol, meaning in SYMBOL_MEANINGS.items()))
+
+st.header("Personal data: purposes, lawful basis and retention")
+st.markdown("\n".join(f"- {purpose}" for purpose in privacy["purposes"]))
+st.markdown(f"**Our promise:** {privacy['promise']}")
+st.dataframe(pl.DataFrame(privacy["lawful_basis"]).rename({"data": "Data", "basis": "Lawful basis"}),
+             hide_index=True, key="lawful-basis")
+st.dataframe(pl.DataFrame(privacy["retention"]).rename({"record": "Record", "period": "Kept for"}), hide_index=True,
+             key="retention")
+st.markdown(f"{privacy['sharing']['government']} {privacy['sharing']['access']}")
+
+st.header("About these data")
+synthetic = info.get("is_synthetic") == "true"
+st.markdown(
+    f"""
+- **Status:** {privacy['status']['statistics']}
+- **Data up to:** {info.get('data_as_of', 'unknown')}; **published:** {info.get('published_at', 'unknown')}.
+- **Data:** {'synthetic (made up for demonstration)' if synthetic else 'linked records from partner agencies'}.
+- **Maintained by:** {privacy['status']['maintainer']}. {privacy['status']['errors']}
+"""
+)
