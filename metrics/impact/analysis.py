@@ -1,0 +1,74 @@
+"""One impact analysis: propensity model -> matching -> balance -> the three estimates.
+
+Takes an analysis frame (one row per unit; see analysis_frame.py) with a boolean `treated`, a boolean
+`outcome` (need still present at follow-up) and a `strata` column for exact matching (cohort year).
+The same function serves the Dorset-wide estimate and, with extra strata, the locality estimates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from metrics.impact.balance import balance_table
+from metrics.impact.estimators import EffectEstimate, aipw_att, matched_difference, naive_difference
+from metrics.impact.matching import Matches, caliper_width, nearest_neighbour_match
+from metrics.impact.propensity import CovariateSpec, Design, PropensityFit, design_matrix, fit_propensity
+
+
+@dataclass(frozen=True)
+class ImpactAnalysis:
+    """Everything one analysis produced (true values: protect before publishing)."""
+
+    design: Design
+    treated: np.ndarray
+    outcome: np.ndarray
+    propensity: PropensityFit
+    caliper: float
+    matches: Matches
+    naive: EffectEstimate
+    psm: EffectEstimate
+    aipw: EffectEstimate
+
+    def estimates(self) -> tuple[EffectEstimate, ...]:
+        return (self.psm, self.aipw, self.naive)
+
+    def balance(self) -> pl.DataFrame:
+        return balance_table(self.design.raw, self.design.raw_names, self.treated, self.matches)
+
+
+def analyse(
+    frame: pl.DataFrame,
+    spec: CovariateSpec,
+    *,
+    strata: str | tuple[str, ...] | None = "cohort_year",
+    caliper_multiple: float = 0.2,
+) -> ImpactAnalysis:
+    """Fit the propensity score, match within strata inside the caliper, and estimate the effect."""
+    treated = frame["treated"].cast(pl.Boolean).to_numpy()
+    outcome = frame["outcome"].cast(pl.Float64).to_numpy()
+    design = design_matrix(frame, spec)
+    propensity = fit_propensity(design, treated)
+    caliper = caliper_width(propensity.logit, caliper_multiple)
+    matches = nearest_neighbour_match(propensity.logit, treated, _strata_codes(frame, strata), caliper)
+    return ImpactAnalysis(
+        design=design,
+        treated=treated,
+        outcome=outcome,
+        propensity=propensity,
+        caliper=caliper,
+        matches=matches,
+        naive=naive_difference(outcome, treated),
+        psm=matched_difference(outcome, matches),
+        aipw=aipw_att(outcome, treated, propensity.score, design.model),
+    )
+
+
+def _strata_codes(frame: pl.DataFrame, strata: str | tuple[str, ...] | None) -> np.ndarray | None:
+    if strata is None:
+        return None
+    columns = (strata,) if isinstance(strata, str) else strata
+    keys = frame.select(pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in columns], separator="|"))
+    return keys.to_series().to_numpy()
