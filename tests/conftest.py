@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from data_access.engine import normalise_url
 from tests.browser import harness
 
 PROJECT_ROOT = harness.PROJECT_ROOT
@@ -69,7 +70,9 @@ def _pg_server_problem(server_url: str) -> str | None:
 def pg_url() -> Iterator[str]:
     """A URL for a fresh, uniquely named PostgreSQL database, dropped after the test."""
     server_url = os.environ.get("FAMILIES_TEST_PG_URL")
-    if not server_url:
+    if server_url:
+        server_url = normalise_url(server_url)  # postgresql:// URLs get the psycopg 3 driver
+    else:
         _unavailable(
             "PostgreSQL tests need FAMILIES_TEST_PG_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:55432/postgres; "
             "docs/postgresql.md has a throwaway-cluster recipe)",
