@@ -1,0 +1,73 @@
+"""AppTest fixtures: a small seeded synthetic Dorset, loaded and published once per session."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from data_access.config import load_roles
+from tests.browser import harness
+
+APP = harness.PROJECT_ROOT / "app.py"
+PAGE_FILES = {
+    "overview": "pages/overview.py",
+    "measures": "pages/measures.py",
+    "localities": "pages/localities.py",
+    "impact": "pages/impact.py",
+    "methodology": "pages/methodology.py",
+    "disclosure": "pages/disclosure.py",
+}
+PAGE_TEST_FAMILIES = 1200
+
+
+@pytest.fixture(scope="session")
+def demo_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    folder = tmp_path_factory.mktemp("pages-demo")
+    return harness.build_demo_database(folder, folder / "build.log", families=PAGE_TEST_FAMILIES)
+
+
+@pytest.fixture
+def app_env(demo_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    for key, value in demo_env.items():
+        monkeypatch.setenv(key, value)
+    return demo_env
+
+
+@pytest.fixture
+def open_page(app_env) -> Callable[[str, str], AppTest]:
+    """open_page(role, page_id) -> the app after running that page as that role."""
+
+    def run(role: str, page_id: str) -> AppTest:
+        app = AppTest.from_file(str(APP), default_timeout=60)
+        app.query_params["role"] = role
+        app.switch_page(PAGE_FILES[page_id])
+        app.run()
+        return app
+
+    return run
+
+
+def page_text(app: AppTest) -> str:
+    """Everything a page put on screen as text: markdown, captions, metrics, tables and chart specs."""
+    parts: list[str] = []
+    for kind in ("markdown", "caption", "title", "header", "subheader", "info", "warning", "error", "success"):
+        parts.extend(str(element.value) for element in app.get(kind))
+    parts.extend(f"{metric.label} {metric.value}" for metric in app.metric)
+    parts.extend(frame.value.to_csv(index=False) for frame in app.dataframe)
+    parts.extend(json.dumps(json.loads(chart.proto.spec)) for chart in app.get("plotly_chart"))
+    return "\n".join(parts)
+
+
+def role_page_pairs(allowed: bool) -> Iterator[tuple[str, str]]:
+    for role in load_roles().roles:
+        for page_id in PAGE_FILES:
+            if (page_id in role.pages) == allowed:
+                yield role.id, page_id
+
+
+def page_exists(page_id: str) -> bool:
+    return (Path(harness.PROJECT_ROOT) / PAGE_FILES[page_id]).is_file()

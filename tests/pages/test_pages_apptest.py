@@ -1,0 +1,59 @@
+"""Every page x role in Streamlit's AppTest: renders, shows its key elements, refuses roles it is not for."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.browser.harness import PROJECT_ROOT
+from tests.pages.conftest import PAGE_FILES, page_exists, page_text, role_page_pairs
+
+KEY_TEXT = {
+    "overview": "Families starting support",
+    "measures": "About this measure",
+    "localities": "All localities for one measure",
+    "impact": "matched comparison",
+    "methodology": "How we protect people's privacy",
+    "disclosure": "suppressed",
+}
+MIN_CHARTS = {"overview": 1, "measures": 3, "localities": 2, "impact": 2, "methodology": 0, "disclosure": 0}
+
+
+@pytest.mark.parametrize(("role", "page_id"), list(role_page_pairs(allowed=True)))
+def test_page_renders_for_each_role_allowed(open_page, role: str, page_id: str):
+    assert page_exists(page_id), f"{PAGE_FILES[page_id]} is listed in config/roles.toml but does not exist"
+    app = open_page(role, page_id)
+    assert not app.exception, [exception.value for exception in app.exception]
+    assert not app.error, [error.value for error in app.error]
+    assert KEY_TEXT[page_id].lower() in page_text(app).lower()
+    assert len(app.get("plotly_chart")) >= MIN_CHARTS[page_id]
+    assert any("Synthetic data" in str(warning.value) for warning in app.warning), "the synthetic-data banner"
+
+
+@pytest.mark.parametrize(("role", "page_id"), list(role_page_pairs(allowed=False)))
+def test_page_checks_the_role_itself(app_env, role: str, page_id: str):
+    """Run the page script directly (as if its URL were opened), bypassing the menu: it must refuse."""
+    if not page_exists(page_id):
+        pytest.skip(f"{PAGE_FILES[page_id]} not written yet")
+    app = AppTest.from_file(str(PROJECT_ROOT / PAGE_FILES[page_id]), default_timeout=60)
+    app.query_params["role"] = role
+    app.run()
+    assert any("cannot open this page" in str(error.value) for error in app.error)
+    assert not app.get("plotly_chart") and not app.dataframe
+
+
+@pytest.mark.parametrize(("role", "page_id"), list(role_page_pairs(allowed=False)))
+def test_menu_does_not_offer_pages_outside_the_role(open_page, role: str, page_id: str):
+    """Through the app, a page outside the role is not in the navigation: switching to it runs the default page."""
+    if not page_exists(page_id):
+        pytest.skip(f"{PAGE_FILES[page_id]} not written yet")
+    app = open_page(role, page_id)
+    text = page_text(app)
+    assert KEY_TEXT[page_id].lower() not in text.lower() or page_id == "overview"
+
+
+def test_selections_live_in_the_url(open_page):
+    app = open_page("commissioner", "measures")
+    assert {"outcome", "year", "measure"} <= set(app.query_params)
+    chosen_measure = app.query_params["measure"]
+    assert chosen_measure in page_text(app)
