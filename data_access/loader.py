@@ -1,0 +1,357 @@
+"""Load a complete set of linked tables, validated at the boundary, replacing what is in the database.
+
+Every table is checked against the contract (data_access/schema.py, config/*.toml, docs/data-contract.md)
+BEFORE anything is written, and every problem is reported at once in a LoadError that names the table,
+column, how many rows and up to five example row numbers (counting from 1). Values from
+person_identifier are never quoted in messages, because they are personal data.
+
+The write drops and recreates the linked tables and bulk-inserts them in ONE transaction, so a failure
+part-way leaves the previous data exactly as they were (on SQLite the transaction is begun explicitly,
+because Python's sqlite3 module would otherwise run DDL outside it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy import Engine, String, Table
+from sqlalchemy.exc import SQLAlchemyError
+
+from data_access import identifiers
+from data_access.bulk import polars_schema, write_frame
+from data_access.config import load_localities, load_measures
+from data_access.schema import (
+    CLOSURE_REASONS,
+    COHORTS,
+    COMPARISON_STATUSES,
+    ETHNIC_GROUPS,
+    FAMILY_ROLES,
+    FAMILY_TYPES,
+    LINKED_TABLES_IN_LOAD_ORDER,
+    ROUTES_INTO_SUPPORT,
+    SEXES,
+    linked_metadata,
+)
+
+MAX_EXAMPLES = 5
+INT32_RANGE = (-(2**31), 2**31 - 1)  # PostgreSQL INTEGER
+PERSONAL_TABLES = frozenset({"person_identifier"})
+
+ALLOWED_VALUES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("family", "family_type"): FAMILY_TYPES,
+    ("person_identifier", "sex"): SEXES,
+    ("person_identifier", "ethnic_group"): ETHNIC_GROUPS,
+    ("family_member", "role"): FAMILY_ROLES,
+    ("programme_episode", "cohort"): COHORTS,
+    ("programme_episode", "route_into_support"): ROUTES_INTO_SUPPORT,
+    ("programme_episode", "closure_reason"): CLOSURE_REASONS,
+    ("programme_episode", "comparison_status"): COMPARISON_STATUSES,
+}
+"""Closed code lists from schema.py (the database's CHECK constraints, plus ethnic_group from the contract)."""
+
+IDENTIFIER_RULES: dict[tuple[str, str], tuple[Callable[[pl.Expr], pl.Expr], str]] = {
+    ("person_identifier", "nhs_number"): (identifiers.nhs_number_is_valid, "not a valid NHS number (10 digits, "
+                                                                           "mod-11 check digit)"),
+    ("person_identifier", "ni_number"): (identifiers.ni_number_is_valid, "not a valid National Insurance number "
+                                                                         "(e.g. AB123456C, no spaces)"),
+    ("person_identifier", "upn"): (identifiers.upn_is_valid, "not a valid UPN (13 characters, check letter first)"),
+    ("person_identifier", "postcode"): (identifiers.postcode_is_valid, "not a valid postcode in the stored form "
+                                                                       "(upper case, one space, e.g. DT4 7QE)"),
+    ("family", "postcode_district"): (identifiers.postcode_district_is_valid, "not a valid postcode district "
+                                                                              "(e.g. DT4, BH21)"),
+}
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """A row-level rule: rows where `broken` is true break it."""
+
+    table: str
+    columns: tuple[str, ...]
+    broken: pl.Expr
+    message: str
+
+
+ROW_RULES: dict[str, RowRule] = {
+    "ck_deprivation_decile": RowRule(
+        "family", ("deprivation_decile",), ~pl.col("deprivation_decile").is_between(1, 10),
+        "deprivation_decile outside 1..10"),
+    "ck_attachment_matches_cohort": RowRule(
+        "programme_episode", ("cohort", "attachment_date"),
+        ((pl.col("cohort") == "supported") & pl.col("attachment_date").is_null())
+        | ((pl.col("cohort") == "comparison") & pl.col("attachment_date").is_not_null()),
+        "attachment_date must be present for supported families and empty for comparison families"),
+    "ck_closure_after_eligibility": RowRule(
+        "programme_episode", ("closure_date", "eligibility_date"),
+        pl.col("closure_date") < pl.col("eligibility_date"), "closure_date before eligibility_date"),
+}
+"""The schema's other CHECK constraints, by constraint name (a test keeps this in step with schema.py)."""
+
+
+class LoadError(ValueError):
+    """The frames break the linked-data contract; nothing was written. `problems` lists every finding."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        listed = "\n".join(f"- {problem}" for problem in self.problems)
+        super().__init__(
+            f"The linked data were not loaded ({len(self.problems)} problem(s); row numbers count from 1; "
+            f"the database is unchanged):\n{listed}"
+        )
+
+
+def load_linked_data(engine: Engine, frames: Mapping[str, pl.DataFrame], *, loaded_at: datetime | None = None,
+                     config_dir: Path | None = None) -> dict[str, int]:
+    """Validate every linked table, then replace the database's linked tables in one transaction.
+
+    `frames` maps each table name in schema.LINKED_TABLES_IN_LOAD_ORDER to a polars frame. If `loaded_at` is
+    given it is recorded in dataset_info under the key "loaded_at". Returns rows written per table.
+    """
+    frames = dict(frames)
+    if loaded_at is not None and isinstance(frames.get("dataset_info"), pl.DataFrame):
+        info = frames["dataset_info"]
+        if "key" in info.columns:
+            frames["dataset_info"] = pl.concat([
+                info.filter(pl.col("key") != "loaded_at"),
+                pl.DataFrame({"key": ["loaded_at"], "value": [loaded_at.isoformat(timespec="seconds")]}),
+            ], how="diagonal_relaxed")
+    problems = validate_linked_frames(frames, config_dir=config_dir)
+    if problems:
+        raise LoadError(problems)
+
+    counts: dict[str, int] = {}
+    try:
+        with engine.begin() as connection:
+            if connection.dialect.name == "sqlite":
+                connection.exec_driver_sql("BEGIN IMMEDIATE")  # make the DROP/CREATE part of the transaction
+            linked_metadata.drop_all(connection)
+            linked_metadata.create_all(connection)
+            for table in LINKED_TABLES_IN_LOAD_ORDER:
+                counts[table.name] = write_frame(connection, table, frames[table.name])
+    except Exception as error:
+        # Bulk writes use the DBAPI cursor directly, so driver errors arrive unwrapped as well as wrapped.
+        driver_error = getattr(engine.dialect.dbapi, "Error", SQLAlchemyError)
+        if not isinstance(error, SQLAlchemyError | driver_error):
+            raise
+        first_line = (str(getattr(error, "orig", None) or error).splitlines() or [""])[0]
+        raise LoadError([f"The database refused the data ({error.__class__.__name__}: {first_line})."]) from error
+    return counts
+
+
+def validate_linked_frames(frames: Mapping[str, pl.DataFrame], *, config_dir: Path | None = None) -> list[str]:
+    """Every way the frames break the contract, as readable sentences (empty when they are fit to load)."""
+    problems: list[str] = []
+    known = {table.name for table in LINKED_TABLES_IN_LOAD_ORDER}
+    unknown = sorted(set(frames) - known)
+    if unknown:
+        problems.append(f"Unknown table(s) {', '.join(unknown)}: the linked tables are {', '.join(sorted(known))}.")
+
+    usable: dict[str, pl.DataFrame] = {}  # each table cast to its declared types, columns with bad types dropped
+    for table in LINKED_TABLES_IN_LOAD_ORDER:
+        frame = frames.get(table.name)
+        if frame is None:
+            problems.append(f"{table.name}: the table is missing.")
+            continue
+        if not isinstance(frame, pl.DataFrame):
+            problems.append(f"{table.name}: expected a polars DataFrame, got {type(frame).__name__}.")
+            continue
+        usable[table.name] = _check_columns_and_types(table, frame, problems)
+
+    for table in LINKED_TABLES_IN_LOAD_ORDER:
+        if table.name in usable:
+            _check_values(table, usable[table.name], problems)
+    _check_foreign_keys(usable, problems)
+    _check_config_codes(usable, problems, config_dir)
+    _check_contract_rules(usable, problems, config_dir)
+    return problems
+
+
+# --- columns and types ------------------------------------------------------------------------
+
+_ACCEPTED = {
+    pl.Int64: lambda dtype: dtype.is_integer() or dtype == pl.Null,
+    pl.String: lambda dtype: dtype in (pl.String, pl.Null) or isinstance(dtype, pl.Categorical | pl.Enum),
+    pl.Date: lambda dtype: dtype in (pl.Date, pl.Null),
+    pl.Boolean: lambda dtype: dtype in (pl.Boolean, pl.Null),
+}
+
+
+def _check_columns_and_types(table: Table, frame: pl.DataFrame, problems: list[str]) -> pl.DataFrame:
+    expected = polars_schema(table.columns)
+    missing = [name for name in expected if name not in frame.columns]
+    extra = [name for name in frame.columns if name not in expected]
+    if missing:
+        problems.append(f"{table.name}: missing column(s) {', '.join(missing)}.")
+    if extra:
+        problems.append(f"{table.name}: unexpected column(s) {', '.join(extra)} (not in the contract).")
+    kept = []
+    for name, dtype in expected.items():
+        if name not in frame.columns:
+            continue
+        actual = frame.schema[name]
+        accepts = _ACCEPTED.get(dtype, lambda candidate, dtype=dtype: candidate == dtype)
+        if not accepts(actual):
+            problems.append(f"{table.name}.{name}: has type {actual}, expected {_type_name(dtype)}.")
+            continue
+        if dtype == pl.Int64 and actual != pl.Null and frame.height:
+            low, high = frame.select(pl.col(name).min().alias("low"), pl.col(name).max().alias("high")).row(0)
+            if (low is not None and low < INT32_RANGE[0]) or (high is not None and high > INT32_RANGE[1]):
+                _report(problems, table, name, frame.select(~pl.col(name).is_between(*INT32_RANGE)).to_series(),
+                        "outside the 32-bit integer range the database column holds", frame)
+                continue
+        kept.append(pl.col(name).cast(dtype))
+    return frame.select(kept)
+
+
+def _type_name(dtype: pl.DataType) -> str:
+    return {pl.Int64: "an integer type", pl.String: "text (pl.String)", pl.Date: "a date (pl.Date)",
+            pl.Boolean: "true/false (pl.Boolean)"}.get(dtype, str(dtype))
+
+
+# --- values in one table ----------------------------------------------------------------------
+
+def _check_values(table: Table, frame: pl.DataFrame, problems: list[str]) -> None:
+    present = set(frame.columns)
+    for column in table.columns:
+        if column.name not in present:
+            continue
+        values = pl.col(column.name)
+        if not column.nullable or column.primary_key:
+            _report(problems, table, column.name, frame.select(values.is_null()).to_series(),
+                    "empty, but the column must always have a value", frame)
+        if isinstance(column.type, String) and column.type.length:
+            _report(problems, table, column.name,
+                    frame.select(values.str.len_chars() > column.type.length).to_series(),
+                    f"longer than {column.type.length} characters", frame)
+        allowed = ALLOWED_VALUES.get((table.name, column.name))
+        if allowed is not None:
+            _report(problems, table, column.name,
+                    frame.select(values.is_not_null() & ~values.is_in(allowed)).to_series(),
+                    f"not one of the allowed values ({', '.join(allowed)})", frame, show_values=True)
+        rule = IDENTIFIER_RULES.get((table.name, column.name))
+        if rule is not None:
+            validator, message = rule
+            _report(problems, table, column.name, frame.select(~validator(values)).to_series(), message, frame)
+
+    key = [column.name for column in table.primary_key.columns]
+    if key and set(key) <= present:
+        _report(problems, table, ", ".join(key), frame.select(pl.struct(key).is_duplicated()).to_series(),
+                "duplicate key: the same key appears on more than one row", frame)
+    for column in table.columns:
+        if column.unique and column.name in present:
+            _report(problems, table, column.name,
+                    frame.select(pl.col(column.name).is_not_null() & pl.col(column.name).is_duplicated()).to_series(),
+                    "duplicate value in a column whose values must be unique", frame, show_values=True)
+    for rule in ROW_RULES.values():
+        if rule.table == table.name and set(rule.columns) <= present:
+            _report(problems, table, ", ".join(rule.columns), frame.select(rule.broken).to_series(), rule.message,
+                    frame)
+
+
+# --- across tables ----------------------------------------------------------------------------
+
+def _check_foreign_keys(usable: dict[str, pl.DataFrame], problems: list[str]) -> None:
+    for table in LINKED_TABLES_IN_LOAD_ORDER:
+        frame = usable.get(table.name)
+        if frame is None:
+            continue
+        for foreign_key in table.foreign_keys:
+            name, parent = foreign_key.parent.name, foreign_key.column
+            parent_frame = usable.get(parent.table.name)
+            if name not in frame.columns or parent_frame is None or parent.name not in parent_frame.columns:
+                continue
+            orphan = frame.select(
+                pl.col(name).is_not_null() & ~pl.col(name).is_in(parent_frame.get_column(parent.name).implode())
+            ).to_series()
+            _report(problems, table, name, orphan, f"not found in {parent.table.name}.{parent.name}", frame,
+                    show_values=True)
+
+
+def _check_config_codes(usable: dict[str, pl.DataFrame], problems: list[str], config_dir: Path | None) -> None:
+    catalogue = load_measures(config_dir)
+    codes = {
+        ("need_observation", "measure_id"): ([measure.id for measure in catalogue.measures], "config/measures.toml"),
+        ("eligibility_need", "headline_outcome"): ([outcome.id for outcome in catalogue.headline_outcomes],
+                                                   "config/measures.toml headline outcomes"),
+        ("locality", "locality_code"): ([locality.code for locality in load_localities(config_dir)],
+                                        "config/localities.toml"),
+    }
+    for (table_name, column), (allowed, where) in codes.items():
+        frame = usable.get(table_name)
+        if frame is None or column not in frame.columns:
+            continue
+        _report(problems, linked_metadata.tables[table_name], column,
+                frame.select(pl.col(column).is_not_null() & ~pl.col(column).is_in(allowed)).to_series(),
+                f"not defined in {where}", frame, show_values=True)
+
+
+def _check_contract_rules(usable: dict[str, pl.DataFrame], problems: list[str], config_dir: Path | None) -> None:
+    """Rules the metrics rely on that the database cannot check: the extract date and observation units."""
+    info = usable.get("dataset_info")
+    data_as_of = None
+    if info is not None and {"key", "value"} <= set(info.columns):
+        values = info.filter(pl.col("key") == "data_as_of").get_column("value").to_list()
+        if not values:
+            problems.append("dataset_info: no row with key 'data_as_of' (the data extract date, YYYY-MM-DD).")
+        else:
+            try:
+                data_as_of = date.fromisoformat(values[0])
+            except (TypeError, ValueError):
+                problems.append(f"dataset_info: data_as_of {values[0]!r} is not a date in the form YYYY-MM-DD.")
+        synthetic = info.filter(pl.col("key") == "is_synthetic").get_column("value").to_list()
+        if synthetic and synthetic[0] not in ("true", "false"):
+            problems.append(f"dataset_info: is_synthetic must be 'true' or 'false', not {synthetic[0]!r}.")
+
+    observations = usable.get("need_observation")
+    if observations is None:
+        return
+    table = linked_metadata.tables["need_observation"]
+    columns = set(observations.columns)
+    if data_as_of is not None and "observed_on" in columns:
+        _report(problems, table, "observed_on", observations.select(pl.col("observed_on") > data_as_of).to_series(),
+                f"after the data extract date {data_as_of} (dataset_info.data_as_of)", observations)
+    catalogue = load_measures(config_dir)
+    person_measures = [measure.id for measure in catalogue.measures if measure.unit == "person"]
+    family_measures = [measure.id for measure in catalogue.measures if measure.unit == "family"]
+    if {"measure_id", "person_id"} <= columns:
+        _report(problems, table, "person_id",
+                observations.select(pl.col("measure_id").is_in(person_measures) & pl.col("person_id").is_null())
+                .to_series(), "empty for a person measure (each person measure observation names its person)",
+                observations)
+        _report(problems, table, "person_id",
+                observations.select(pl.col("measure_id").is_in(family_measures) & pl.col("person_id").is_not_null())
+                .to_series(), "filled for a family measure (family measure observations have no person)",
+                observations)
+    members = usable.get("family_member")
+    if members is not None and {"family_id", "person_id"} <= columns and {"family_id", "person_id"} <= set(
+            members.columns):
+        pairs = members.select("family_id", "person_id").unique().with_columns(pl.lit(True).alias("_member"))
+        flagged = (
+            observations.select("family_id", "person_id")
+            .join(pairs, on=["family_id", "person_id"], how="left", maintain_order="left")
+            .select(pl.col("person_id").is_not_null() & pl.col("_member").is_null())
+            .to_series()
+        )
+        _report(problems, table, "family_id, person_id", flagged,
+                "the person is not a member of that family in family_member", observations)
+
+
+# --- reporting --------------------------------------------------------------------------------
+
+def _report(problems: list[str], table: Table, column: str, flagged: pl.Series, what: str, frame: pl.DataFrame,
+            *, show_values: bool = False) -> None:
+    """Add one problem naming the table, column, count and up to five example row numbers (from 1)."""
+    flagged = flagged.fill_null(False)
+    count = int(flagged.sum())
+    if count == 0:
+        return
+    rows = (flagged.arg_true()[:MAX_EXAMPLES] + 1).to_list()
+    examples = f"e.g. row{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows))}"
+    if show_values and table.name not in PERSONAL_TABLES and column in frame.columns:
+        shown = frame.get_column(column).filter(flagged).unique(maintain_order=True).head(MAX_EXAMPLES).to_list()
+        examples += f"; values {', '.join(repr(value) for value in shown)}"
+    problems.append(f"{table.name}.{column}: {count} row(s) {what} ({examples}).")

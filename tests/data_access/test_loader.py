@@ -1,0 +1,260 @@
+"""The validated loader: a round trip, one clear error per class of bad input, and nothing lost on failure.
+
+Runs on SQLite and PostgreSQL through the shared `db_url` fixture (tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import polars as pl
+import pytest
+from sqlalchemy import CheckConstraint, Engine, func, select
+
+from data_access import loader
+from data_access.bulk import read_frame
+from data_access.engine import make_engine
+from data_access.loader import ALLOWED_VALUES, ROW_RULES, LoadError, load_linked_data, validate_linked_frames
+from data_access.schema import LINKED_TABLES_IN_LOAD_ORDER, family, linked_metadata, need_observation
+from synthetic import SyntheticWorld, generate_world
+
+Frames = dict[str, pl.DataFrame]
+
+
+@pytest.fixture(scope="module")
+def previous() -> SyntheticWorld:
+    """What is in the database before each attempted load."""
+    return generate_world(40, 101)
+
+
+@pytest.fixture(scope="module")
+def incoming() -> SyntheticWorld:
+    """What a test tries to load (different families), before it is broken."""
+    return generate_world(60, 202)
+
+
+@pytest.fixture
+def engine(db_url: str):
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+def _read_all(engine: Engine) -> Frames:
+    with engine.connect() as connection:
+        return {
+            table.name: read_frame(connection, select(table).order_by(*table.primary_key.columns))
+            for table in LINKED_TABLES_IN_LOAD_ORDER
+        }
+
+
+def _sorted(frames, table) -> pl.DataFrame:
+    return frames[table.name].sort([column.name for column in table.primary_key.columns])
+
+
+def _assert_database_holds(engine: Engine, world) -> None:
+    stored = _read_all(engine)
+    for table in LINKED_TABLES_IN_LOAD_ORDER:
+        assert stored[table.name].equals(_sorted(world, table)), table.name
+
+
+def test_round_trip_of_a_generated_world(engine, incoming):
+    counts = load_linked_data(engine, incoming)
+    assert counts == {name: frame.height for name, frame in incoming.items()}
+    _assert_database_holds(engine, incoming)
+
+
+def test_a_second_load_replaces_the_first(engine, previous, incoming):
+    load_linked_data(engine, previous)
+    load_linked_data(engine, incoming)
+    _assert_database_holds(engine, incoming)
+
+
+def test_loaded_at_is_recorded_when_given(engine, incoming):
+    load_linked_data(engine, incoming, loaded_at=datetime(2026, 10, 1, 9, 30, tzinfo=UTC))
+    with engine.connect() as connection:
+        info = dict(read_frame(connection, select(linked_metadata.tables["dataset_info"])).iter_rows())
+    assert info["loaded_at"] == "2026-10-01T09:30:00+00:00"
+
+
+# --- each class of bad input --------------------------------------------------------------------
+
+
+def _set(table: str, column: str, value, rows=(0,)) -> Callable[[Frames], Frames]:
+    """Break `column` of `table` on the given 0-based rows."""
+
+    def mutate(frames: Frames) -> Frames:
+        frame = frames[table]
+        mask = pl.int_range(pl.len()).is_in(list(rows))
+        frames[table] = frame.with_columns(
+            pl.when(mask).then(pl.lit(value, dtype=frame.schema[column])).otherwise(pl.col(column)).alias(column))
+        return frames
+
+    return mutate
+
+
+def _first_row_where(table: str, condition: pl.Expr, column: str, value) -> Callable[[Frames], Frames]:
+    def mutate(frames: Frames) -> Frames:
+        frame = frames[table]
+        row = frame.with_row_index().filter(condition)["index"][0]
+        return _set(table, column, value, rows=(row,))(frames)
+
+    return mutate
+
+
+def _drop_table(name):
+    return lambda frames: {key: value for key, value in frames.items() if key != name}
+
+
+def _with(name, frame_change):
+    def mutate(frames: Frames) -> Frames:
+        frames[name] = frame_change(frames[name])
+        return frames
+
+    return mutate
+
+
+BAD_INPUTS = {
+    "missing table": (_drop_table("locality"), "locality: the table is missing."),
+    "unknown table": (lambda f: f | {"families": f["family"]}, "Unknown table(s) families"),
+    "missing column": (_with("family", lambda f: f.drop("deprivation_decile")),
+                       "family: missing column(s) deprivation_decile."),
+    "unexpected column": (_with("family", lambda f: f.with_columns(pl.lit("x").alias("notes"))),
+                          "family: unexpected column(s) notes"),
+    "wrong type": (_with("need_observation", lambda f: f.with_columns(pl.col("observed_on").cast(pl.String))),
+                   "need_observation.observed_on: has type String, expected a date (pl.Date)."),
+    "float ids": (_with("family", lambda f: f.with_columns(pl.col("family_id").cast(pl.Float64))),
+                  "family.family_id: has type Float64, expected an integer type."),
+    "null in a required column": (_set("programme_episode", "eligibility_date", None, rows=(1,)),
+                                  "programme_episode.eligibility_date: 1 row(s) empty, but the column must always "
+                                  "have a value (e.g. row 2)."),
+    "value outside an allowed set": (_set("family", "family_type", "single"),
+                                     "family.family_type: 1 row(s) not one of the allowed values"),
+    "ethnic group not an ONS category": (_set("person_identifier", "ethnic_group", "White British"),
+                                         "person_identifier.ethnic_group: 1 row(s) not one of the allowed values"),
+    "unknown measure id": (_set("need_observation", "measure_id", "M99"),
+                           "need_observation.measure_id: 1 row(s) not defined in config/measures.toml "
+                           "(e.g. row 1; values 'M99')."),
+    "unknown headline outcome": (_set("eligibility_need", "headline_outcome", "wealth"),
+                                 "eligibility_need.headline_outcome: 1 row(s) not defined in config/measures.toml"),
+    "unknown locality": (_with("locality", lambda f: f.with_columns(pl.col("locality_code").replace("PUR", "PBK"))),
+                         "locality.locality_code: 1 row(s) not defined in config/localities.toml"),
+    "foreign key: family locality": (_set("family", "locality_code", "XYZ", rows=(2, 4)),
+                                     "family.locality_code: 2 row(s) not found in locality.locality_code "
+                                     "(e.g. rows 3, 5; values 'XYZ')."),
+    "foreign key: episode family": (_set("programme_episode", "family_id", 999_999),
+                                    "programme_episode.family_id: 1 row(s) not found in family.family_id"),
+    "duplicate key": (_with("family", lambda f: pl.concat([f, f.head(1)])),
+                      "family.family_id: 2 row(s) duplicate key"),
+    "invalid NHS number": (_set("person_identifier", "nhs_number", "9434765918"),
+                           "person_identifier.nhs_number: 1 row(s) not a valid NHS number"),
+    "invalid NI number": (_set("person_identifier", "ni_number", "GB123456A"),
+                          "person_identifier.ni_number: 1 row(s) not a valid National Insurance number"),
+    "invalid UPN": (_set("person_identifier", "upn", "A801200001001"),
+                    "person_identifier.upn: 1 row(s) not a valid UPN"),
+    "invalid postcode": (_set("person_identifier", "postcode", "DT47QE"),
+                         "person_identifier.postcode: 1 row(s) not a valid postcode"),
+    "invalid postcode district": (_set("family", "postcode_district", "QT4"),
+                                  "family.postcode_district: 1 row(s) not a valid postcode district"),
+    "text too long for the column": (_set("programme_episode", "team_code", "CHE-TEAM-NUMBER-ONE"),
+                                     "programme_episode.team_code: 1 row(s) longer than 16 characters"),
+    "integer too big for the column": (_set("programme_episode", "prior_contacts", 2**40),
+                                       "programme_episode.prior_contacts: 1 row(s) outside the 32-bit integer range"),
+    "deprivation decile out of range": (_set("family", "deprivation_decile", 11),
+                                        "family.deprivation_decile: 1 row(s) deprivation_decile outside 1..10"),
+    "comparison family with an attachment date": (
+        _first_row_where("programme_episode", pl.col("cohort") == "comparison", "attachment_date",
+                         datetime(2024, 1, 1).date()),
+        "programme_episode.cohort, attachment_date: 1 row(s) attachment_date must be present for supported "
+        "families and empty for comparison families"),
+    "closure before eligibility": (
+        _first_row_where("programme_episode", pl.col("closure_date").is_not_null(), "closure_date",
+                         datetime(2022, 1, 1).date()),
+        "programme_episode.closure_date, eligibility_date: 1 row(s) closure_date before eligibility_date"),
+    "observation after the extract date": (_set("need_observation", "observed_on", datetime(2027, 1, 1).date()),
+                                           "need_observation.observed_on: 1 row(s) after the data extract date"),
+    "person measure without a person": (
+        _first_row_where("need_observation", pl.col("measure_id") == "M06", "person_id", None),
+        "need_observation.person_id: 1 row(s) empty for a person measure"),
+    "family measure with a person": (
+        _first_row_where("need_observation", pl.col("measure_id") == "M01", "person_id", 1),
+        "need_observation.person_id: 1 row(s) filled for a family measure"),
+    "person not in that family": (
+        _first_row_where("need_observation", pl.col("person_id").is_not_null() & (pl.col("family_id") != 1),
+                         "family_id", 1),
+        "need_observation.family_id, person_id: 1 row(s) the person is not a member of that family"),
+    "no extract date": (_with("dataset_info", lambda f: f.filter(pl.col("key") != "data_as_of")),
+                        "dataset_info: no row with key 'data_as_of'"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_is_refused_clearly_and_the_previous_data_stay(engine, previous, incoming, case):
+    mutate, expected = BAD_INPUTS[case]
+    load_linked_data(engine, previous)
+    with pytest.raises(LoadError) as raised:
+        load_linked_data(engine, mutate(dict(incoming)))
+    assert any(expected in problem for problem in raised.value.problems), raised.value.problems
+    assert "the database is unchanged" in str(raised.value)
+    _assert_database_holds(engine, previous)
+
+
+def test_the_message_counts_rows_and_names_up_to_five_examples(incoming):
+    frames = _set("person_identifier", "nhs_number", "9434765918", rows=(1, 4))(dict(incoming))
+    assert validate_linked_frames(frames) == [
+        "person_identifier.nhs_number: 2 row(s) not a valid NHS number (10 digits, mod-11 check digit) "
+        "(e.g. rows 2, 5)."
+    ]
+    frames = _set("family", "family_type", "single", rows=tuple(range(0, 14, 2)))(dict(incoming))
+    assert validate_linked_frames(frames) == [
+        "family.family_type: 7 row(s) not one of the allowed values (lone_parent, two_parent, multi_generational, "
+        "other) (e.g. rows 1, 3, 5, 7, 9; values 'single')."
+    ]
+
+
+def test_personal_values_are_never_quoted_in_messages(incoming):
+    frames = _set("person_identifier", "ethnic_group", "Secret value", rows=(0,))(dict(incoming))
+    frames = _set("person_identifier", "ni_number", "XX999999Z", rows=(0,))(frames)
+    problems = validate_linked_frames(frames)
+    assert len(problems) == 2
+    assert not any("Secret value" in problem or "XX999999Z" in problem for problem in problems)
+
+
+def test_every_problem_is_reported_at_once(incoming):
+    frames = dict(incoming)
+    for name in ("invalid NHS number", "unknown measure id", "missing column", "foreign key: episode family"):
+        frames = BAD_INPUTS[name][0](frames)
+    assert len(validate_linked_frames(frames)) == 4
+
+
+def test_a_database_failure_part_way_rolls_everything_back(engine, previous, incoming, monkeypatch):
+    load_linked_data(engine, previous)
+    real_write = loader.write_frame
+
+    def fail_on_last_table(connection, table, frame):
+        if table is need_observation:
+            connection.exec_driver_sql("SELECT no_such_column FROM family")  # a real database error
+        return real_write(connection, table, frame)
+
+    monkeypatch.setattr(loader, "write_frame", fail_on_last_table)
+    with pytest.raises(LoadError, match="The database refused the data"):
+        load_linked_data(engine, incoming)
+    _assert_database_holds(engine, previous)
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(family)).scalar() == previous["family"].height
+
+
+def test_the_loader_knows_every_check_constraint_in_the_schema():
+    """A new CHECK constraint in schema.py must get a loader rule, so bad data fail with a readable message."""
+    for table in LINKED_TABLES_IN_LOAD_ORDER:
+        for constraint in table.constraints:
+            if not isinstance(constraint, CheckConstraint):
+                continue
+            if constraint.name.endswith("_allowed"):
+                column = constraint.name.removeprefix("ck_").removesuffix("_allowed")
+                declared = tuple(re.findall(r"'([^']*)'", str(constraint.sqltext)))
+                assert ALLOWED_VALUES[(table.name, column)] == declared, constraint.name
+            else:
+                assert constraint.name in ROW_RULES, constraint.name
