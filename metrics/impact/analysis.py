@@ -17,6 +17,11 @@ from metrics.impact.estimators import EffectEstimate, aipw_att, matched_differen
 from metrics.impact.matching import Matches, caliper_width, nearest_neighbour_match
 from metrics.impact.propensity import CovariateSpec, Design, PropensityFit, design_matrix, fit_propensity
 
+EXACT_MATCH_ON = ("cohort_year", "locality")
+"""Exact matching on cohort year (a family is compared with one that became eligible in the same financial
+year) and on locality, so every pair lies inside one locality: locality estimates are then simply the
+Dorset pairs in that locality, and locality counts add up to Dorset's."""
+
 
 @dataclass(frozen=True)
 class ImpactAnalysis:
@@ -31,6 +36,7 @@ class ImpactAnalysis:
     naive: EffectEstimate
     psm: EffectEstimate
     aipw: EffectEstimate
+    clusters: np.ndarray | None = None
 
     def estimates(self) -> tuple[EffectEstimate, ...]:
         return (self.psm, self.aipw, self.naive)
@@ -38,17 +44,36 @@ class ImpactAnalysis:
     def balance(self) -> pl.DataFrame:
         return balance_table(self.design.raw, self.design.raw_names, self.treated, self.matches)
 
+    def subgroup(self, rows: np.ndarray) -> tuple[Matches, EffectEstimate]:
+        """The pairs whose supported unit is in `rows` (a boolean mask) and their paired estimate.
+
+        Meant for subgroups that were matched exactly (e.g. locality), so each pair lies wholly inside one.
+        """
+        keep = rows[self.matches.treated]
+        subset = Matches(
+            treated=self.matches.treated[keep],
+            control=self.matches.control[keep],
+            unmatched_treated=self.matches.unmatched_treated[rows[self.matches.unmatched_treated]],
+        )
+        return subset, matched_difference(self.outcome, subset, self.clusters)
+
 
 def analyse(
     frame: pl.DataFrame,
     spec: CovariateSpec,
     *,
-    strata: str | tuple[str, ...] | None = "cohort_year",
+    strata: str | tuple[str, ...] | None = EXACT_MATCH_ON,
     caliper_multiple: float = 0.2,
+    cluster: str | None = "episode_id",
 ) -> ImpactAnalysis:
-    """Fit the propensity score, match within strata inside the caliper, and estimate the effect."""
+    """Fit the propensity score, match within strata inside the caliper, and estimate the effect.
+
+    `cluster` names the column whose rows are not independent (people in one family); standard errors
+    sum within it. A frame without that column is treated as one independent row per unit.
+    """
     treated = frame["treated"].cast(pl.Boolean).to_numpy()
     outcome = frame["outcome"].cast(pl.Float64).to_numpy()
+    clusters = frame[cluster].to_numpy() if cluster and cluster in frame.columns else None
     design = design_matrix(frame, spec)
     propensity = fit_propensity(design, treated)
     caliper = caliper_width(propensity.logit, caliper_multiple)
@@ -60,9 +85,10 @@ def analyse(
         propensity=propensity,
         caliper=caliper,
         matches=matches,
-        naive=naive_difference(outcome, treated),
-        psm=matched_difference(outcome, matches),
-        aipw=aipw_att(outcome, treated, propensity.score, design.model),
+        naive=naive_difference(outcome, treated, clusters),
+        psm=matched_difference(outcome, matches, clusters),
+        aipw=aipw_att(outcome, treated, propensity.score, design.model, clusters),
+        clusters=clusters,
     )
 
 

@@ -60,7 +60,7 @@ def design_matrix(frame: pl.DataFrame, spec: CovariateSpec) -> Design:
     """Numeric covariates (missing -> mean plus a missing indicator) and one-hot categoricals.
 
     `raw` keeps every category level (balance is reported for each); `model` drops the most common
-    level of each categorical and any constant column.
+    level of each categorical. Both drop columns that do not vary.
     """
     raw_columns: list[FloatArray] = []
     raw_names: list[str] = []
@@ -94,6 +94,10 @@ def design_matrix(frame: pl.DataFrame, spec: CovariateSpec) -> Design:
                 model_columns.append(indicator)
                 model_names.append(f"{name}: {level}")
     raw = np.column_stack(raw_columns) if raw_columns else np.empty((frame.height, 0))
+    # A covariate that never varies (e.g. the measure's own baseline need) says nothing about balance.
+    raw_varies = raw.std(axis=0) > 1e-12 if raw.size else np.zeros(0, dtype=bool)
+    raw = raw[:, raw_varies]
+    raw_names = [name for name, keep in zip(raw_names, raw_varies, strict=True) if keep]
     model = np.column_stack(model_columns) if model_columns else np.empty((frame.height, 0))
     spread = model.std(axis=0) if model.size else np.empty(0)
     varies = spread > 1e-12

@@ -1,0 +1,69 @@
+"""Run the impact analysis for every measure and the "any need" outcome, Dorset-wide and by locality.
+
+Results here are TRUE values (unrounded counts and estimates). Nothing leaves for a page or a file
+except through metrics.impact.tables, which applies the disclosure module and the publication rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from data_access.config import MeasureCatalogue, benchmark_name, load_localities, load_measures
+from metrics.impact.analysis import ImpactAnalysis, analyse
+from metrics.impact.analysis_frame import ANY_NEED, AnalysisFrame, ImpactInputs, analysis_frames
+from metrics.impact.estimators import EffectEstimate
+from metrics.impact.matching import Matches
+
+ANY_NEED_LABEL = "Any of the family's needs"
+
+
+@dataclass(frozen=True)
+class LocalityResult:
+    locality: str
+    matches: Matches
+    psm: EffectEstimate
+
+
+@dataclass(frozen=True)
+class OutcomeResult:
+    outcome_id: str
+    label: str
+    analysis_frame: AnalysisFrame
+    analysis: ImpactAnalysis | None  # None when either group has no analysed units
+    localities: tuple[LocalityResult, ...]
+
+
+@dataclass(frozen=True)
+class ImpactResults:
+    outcomes: tuple[OutcomeResult, ...]
+    area_name: str
+    locality_names: tuple[str, ...]
+    data_as_of: date
+
+
+def run_impact(inputs: ImpactInputs, catalogue: MeasureCatalogue | None = None,
+               locality_names: tuple[str, ...] | None = None, area_name: str | None = None) -> ImpactResults:
+    """Propensity-score matching, AIPW and the naive comparison for each outcome; locality subsets of the pairs."""
+    catalogue = catalogue or load_measures()
+    locality_names = locality_names or tuple(locality.name for locality in load_localities())
+    labels = {measure.id: measure.short_label for measure in catalogue.measures} | {ANY_NEED: ANY_NEED_LABEL}
+    outcomes = []
+    for frame in analysis_frames(inputs, catalogue):
+        treated = frame.frame["treated"]
+        if frame.frame.height == 0 or treated.all() or not treated.any():
+            outcomes.append(OutcomeResult(frame.outcome_id, labels[frame.outcome_id], frame, None, ()))
+            continue
+        analysis = analyse(frame.frame, frame.spec)
+        locality = frame.frame["locality"].to_numpy()
+        by_locality = tuple(
+            LocalityResult(name, *analysis.subgroup(locality == name)) for name in locality_names
+        )
+        outcomes.append(OutcomeResult(frame.outcome_id, labels[frame.outcome_id], frame, analysis, by_locality))
+    return ImpactResults(tuple(outcomes), area_name or benchmark_name(), locality_names, inputs.data_as_of)
+
+
+def locality_mask(result: OutcomeResult, locality: str) -> np.ndarray:
+    return result.analysis_frame.frame["locality"].to_numpy() == locality
