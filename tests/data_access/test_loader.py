@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 
 import polars as pl
 import pytest
-from sqlalchemy import CheckConstraint, Engine, func, select
+from sqlalchemy import CheckConstraint, Engine, func, inspect, select
+from sqlalchemy.schema import CreateTable
 
 from data_access import loader
 from data_access.bulk import read_frame
@@ -258,3 +259,28 @@ def test_the_loader_knows_every_check_constraint_in_the_schema():
                 assert ALLOWED_VALUES[(table.name, column)] == declared, constraint.name
             else:
                 assert constraint.name in ROW_RULES, constraint.name
+
+
+def test_foreign_keys_and_indexes_are_in_place_after_a_load(engine, incoming):
+    load_linked_data(engine, incoming)
+    inspector = inspect(engine)
+    for table in LINKED_TABLES_IN_LOAD_ORDER:
+        declared_keys = sorted((tuple(fk.column_keys), fk.referred_table.name) for fk in table.foreign_key_constraints)
+        found_keys = sorted((tuple(fk["constrained_columns"]), fk["referred_table"])
+                            for fk in inspector.get_foreign_keys(table.name))
+        assert found_keys == declared_keys, table.name
+        assert {index["name"] for index in inspector.get_indexes(table.name)} >= {
+            index.name for index in table.indexes}, table.name
+
+
+def test_loading_leaves_the_shared_schema_objects_unchanged(engine, incoming):
+    """The PostgreSQL path drops and re-adds foreign keys; the metadata must still declare them inline after."""
+
+    def create_statements() -> dict[str, str]:
+        return {table.name: str(CreateTable(table).compile(dialect=engine.dialect))
+                for table in LINKED_TABLES_IN_LOAD_ORDER}
+
+    before = create_statements()
+    load_linked_data(engine, incoming)
+    assert create_statements() == before
+    assert "FOREIGN KEY" in before["need_observation"]
