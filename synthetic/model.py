@@ -63,7 +63,7 @@ TYPICAL_NEEDS = 4.0
 
 # Being supported (rather than in the comparison group) depends ONLY on observed covariates, so adjusting for
 # them recovers the effect: more needs, more prior contacts and more deprivation make support more likely.
-SUPPORT_INTERCEPT = 0.45
+SUPPORT_INTERCEPT = 0.38
 SUPPORT_PER_NEED = 0.30
 SUPPORT_PER_PRIOR_CONTACT = 0.10
 SUPPORT_PER_DEPRIVATION_DECILE = 0.10  # per decile more deprived than 5.5
