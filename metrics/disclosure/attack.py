@@ -1,0 +1,369 @@
+"""The attacker's linear program: how narrowly can a reader pin down each suppressed cell?
+
+For one block of linked units every unit is a variable with the bounds the reader knows (a published count is
+within its rounding interval, a published zero is exactly zero, a suppressed cell is at least 0), tied by the
+relations of metrics.disclosure.relations. The reader's interval for a suppressed cell is [min, max] of that cell
+over the reader's system, rounded inwards because counts are whole numbers:
+
+1. bound propagation (each relation in turn bounds each of its cells, rounded to whole numbers, repeated to a fixed
+   point) gives an interval that contains the reader's one: if it is already narrower than the protection level,
+   the cell is unsafe, no LP needed;
+2. witnesses prove safety: any point satisfying the reader's system is a possible truth, so two of them that put a
+   cell at least the protection level apart prove its interval is at least that wide. Witnesses come from the true
+   values (when known) and from LPs (HiGHS via scipy.optimize.linprog) that push many unrelated cells at once
+   towards a goal one protection level away;
+3. cells neither proven unsafe nor proven safe get their own min and max LPs (exact). With `integer=True` an LP
+   optimum that is not whole is replaced by the mixed-integer optimum (scipy.optimize.milp), which can be narrower
+   in linked tables of three or more dimensions; and only whole-number witnesses count as proof.
+`exact=True` computes min and max for every target (for audit reports of the narrowest intervals).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.sparse import csc_matrix, csr_matrix, vstack
+
+_TOLERANCE = 1e-6
+EXACT, PROVEN_WIDE, PROVEN_NARROW = 0, 1, 2
+
+
+class AttackInfeasible(ValueError):
+    """The published values contradict the relations the reader knows: the published data are inconsistent."""
+
+
+@dataclass
+class BlockProblem:
+    """One block of the reader's system in local indices (0..n-1)."""
+
+    unit_ids: np.ndarray  # global unit ids, position = local index
+    a_eq: csr_matrix
+    b_eq: np.ndarray
+    a_ub: csr_matrix
+    b_ub: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray  # np.inf where unbounded
+    targets: np.ndarray  # local indices of the suppressed units to attack
+
+    @property
+    def n(self) -> int:
+        return self.unit_ids.size
+
+
+@dataclass
+class Intervals:
+    """Per target: an interval in whole numbers and what is proven about it (`kind`).
+
+    EXACT: the reader's interval. PROVEN_WIDE: a sub-interval of the reader's (theirs is at least as wide) of width
+    >= the protection level. PROVEN_NARROW: a super-interval of the reader's of width < the protection level.
+    """
+
+    lower: np.ndarray
+    upper: np.ndarray
+    kind: np.ndarray
+    lp_solves: int = 0
+    milp_solves: int = 0
+
+    @property
+    def width(self) -> np.ndarray:
+        return self.upper - self.lower
+
+
+def propagate_bounds(
+    a_ub: csr_matrix, b_ub: np.ndarray, lower: np.ndarray, upper: np.ndarray, *, passes: int = 50
+) -> tuple[np.ndarray, np.ndarray]:
+    """Tighten bounds from rows a.x <= b (whole numbers), to a fixed point; raises AttackInfeasible if empty."""
+    low, high = lower.astype(np.float64).copy(), upper.astype(np.float64).copy()
+    coo = a_ub.tocoo()
+    rows, cols, coefs = coo.row, coo.col, coo.data
+    n_rows = a_ub.shape[0]
+    if rows.size == 0:
+        return low, high
+    for _ in range(passes):
+        contribution = np.where(coefs > 0, coefs * low[cols], coefs * high[cols])  # minimum activity per term
+        infinite = ~np.isfinite(contribution)
+        finite_sum = np.bincount(rows, weights=np.where(infinite, 0.0, contribution), minlength=n_rows)
+        infinite_count = np.bincount(rows, weights=infinite.astype(np.float64), minlength=n_rows)
+        others_finite = finite_sum[rows] - np.where(infinite, 0.0, contribution)
+        others_infinite = infinite_count[rows] - infinite
+        usable = others_infinite == 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            implied = (b_ub[rows] - others_finite) / coefs
+        new_high, new_low = high.copy(), low.copy()
+        up = usable & (coefs > 0)
+        down = usable & (coefs < 0)
+        np.minimum.at(new_high, cols[up], np.floor(implied[up] + _TOLERANCE))
+        np.maximum.at(new_low, cols[down], np.ceil(implied[down] - _TOLERANCE))
+        if np.any(new_low > new_high + _TOLERANCE):
+            raise AttackInfeasible("the published values contradict the relations the reader knows")
+        changed = np.any(new_high < high - _TOLERANCE) or np.any(new_low > low + _TOLERANCE)
+        low, high = new_low, new_high
+        if not changed:
+            break
+    return low, high
+
+
+class _ReducedLP:
+    """The reader's system with fixed variables substituted and redundant inequality rows removed."""
+
+    def __init__(self, problem: BlockProblem, low: np.ndarray, high: np.ndarray) -> None:
+        self.n_full = problem.n
+        self.free = np.flatnonzero(high - low > _TOLERANCE)
+        self.position = np.full(problem.n, -1)
+        self.position[self.free] = np.arange(self.free.size)
+        self.fixed_values = low.copy()
+        fixed = np.setdiff1d(np.arange(problem.n), self.free)
+        self.low, self.high = low[self.free], high[self.free]
+
+        def reduce(matrix: csr_matrix, rhs: np.ndarray) -> tuple[csr_matrix, np.ndarray]:
+            if matrix.shape[0] == 0:
+                return csr_matrix((0, self.free.size)), np.zeros(0)
+            csc = csc_matrix(matrix)
+            rhs = rhs - (csc[:, fixed] @ low[fixed] if fixed.size else 0.0)
+            reduced = csr_matrix(csc[:, self.free])
+            keep = np.diff(reduced.indptr) > 0
+            return reduced[keep], rhs[keep]
+
+        self.a_eq, self.b_eq = reduce(problem.a_eq, problem.b_eq)
+        a_ub, b_ub = reduce(problem.a_ub, problem.b_ub)
+        if a_ub.shape[0]:
+            coo = a_ub.tocoo()
+            max_terms = np.where(coo.data > 0, coo.data * self.high[coo.col], coo.data * self.low[coo.col])
+            max_activity = np.bincount(coo.row, weights=max_terms, minlength=a_ub.shape[0])
+            keep = ~(max_activity <= b_ub + _TOLERANCE)  # drop rows that can never bind (nan/inf kept)
+            a_ub, b_ub = a_ub[keep], b_ub[keep]
+        self.a_ub, self.b_ub = a_ub, b_ub
+        self.bounds = np.column_stack([self.low, self.high])
+        self.lp_solves = 0
+        self.milp_solves = 0
+
+    def full(self, reduced_solution: np.ndarray) -> np.ndarray:
+        solution = self.fixed_values.copy()
+        solution[self.free] = reduced_solution
+        return solution
+
+    def solve(self, objective: np.ndarray, bounds: np.ndarray | None = None) -> tuple[float, np.ndarray | None]:
+        """Minimise objective . x over the reduced system; (value, full solution) or (-inf, None) if unbounded.
+
+        With narrowed `bounds` (witness search) an infeasible problem is no contradiction: (nan, None).
+        """
+        self.lp_solves += 1
+        result = linprog(
+            objective,
+            A_ub=self.a_ub if self.a_ub.shape[0] else None,
+            b_ub=self.b_ub if self.a_ub.shape[0] else None,
+            A_eq=self.a_eq if self.a_eq.shape[0] else None,
+            b_eq=self.b_eq if self.a_eq.shape[0] else None,
+            bounds=self.bounds if bounds is None else bounds,
+            method="highs",
+        )
+        if result.status == 2 and bounds is not None:
+            return math.nan, None
+        return self._outcome(result)
+
+    def solve_integer(self, objective: np.ndarray) -> tuple[float, np.ndarray | None]:
+        self.milp_solves += 1
+        constraints = []
+        if self.a_eq.shape[0]:
+            constraints.append(LinearConstraint(self.a_eq, self.b_eq, self.b_eq))
+        if self.a_ub.shape[0]:
+            constraints.append(LinearConstraint(self.a_ub, -np.inf, self.b_ub))
+        result = milp(objective, integrality=np.ones(self.free.size), bounds=Bounds(self.low, self.high),
+                      constraints=constraints)
+        return self._outcome(result)
+
+    def _outcome(self, result) -> tuple[float, np.ndarray | None]:
+        if result.status == 0:
+            return float(result.fun), self.full(np.asarray(result.x))
+        if result.status == 3:
+            return -math.inf, None
+        if result.status == 2:
+            raise AttackInfeasible("the reader's system has no solution: published values contradict the relations")
+        raise RuntimeError(f"HiGHS did not finish: {result.message}")
+
+
+@dataclass
+class Witnesses:
+    """Per unit of a block: the smallest and largest value seen in proven-feasible points of the reader's system.
+
+    Suppressing more cells only removes knowledge, so points feasible before stay feasible: the protection loop
+    keeps these between rounds and cells proven wide stay proven without new LPs.
+    """
+
+    low: np.ndarray
+    high: np.ndarray
+
+    @classmethod
+    def empty(cls, n: int) -> Witnesses:
+        return cls(np.full(n, math.inf), np.full(n, -math.inf))
+
+    def absorb(self, point: np.ndarray) -> None:
+        np.minimum(self.low, point, out=self.low)
+        np.maximum(self.high, point, out=self.high)
+
+
+def attack_block(
+    problem: BlockProblem,
+    protection_level: float,
+    *,
+    truth: np.ndarray | None = None,
+    witnesses: Witnesses | None = None,
+    exact: bool = False,
+    integer: bool = False,
+    groups: np.ndarray | None = None,
+    seed: int = 0,
+) -> Intervals:
+    """The reader's interval (or a proof of its width) for each target unit (see module docstring).
+
+    `witnesses` (updated in place) may carry points proven feasible earlier for the same or a larger system.
+    `groups` (a label per unit, e.g. the statistic) speeds up the witness search: each group is searched with the
+    other groups held at one feasible point (the truth when known), a much smaller LP whose solutions are still
+    feasible points of the whole system.
+    """
+    targets = problem.targets
+    k = targets.size
+    kind = np.full(k, EXACT)
+    witnesses = witnesses if witnesses is not None else Witnesses.empty(problem.n)
+    if k == 0:
+        return Intervals(np.zeros(0), np.zeros(0), kind)
+    rows = vstack([problem.a_ub, problem.a_eq, -problem.a_eq]).tocsr()
+    rhs = np.concatenate([problem.b_ub, problem.b_eq, -problem.b_eq])
+    low, high = propagate_bounds(rows, rhs, problem.lower, problem.upper)
+    if truth is not None and (np.any(truth < low - _TOLERANCE) or np.any(truth > high + _TOLERANCE)):
+        raise AttackInfeasible("the true values break the reader's bounds: the relations are wrong")
+    narrow = high[targets] - low[targets] < protection_level
+    lp = _ReducedLP(problem, low, high)
+
+    def absorb(solution: np.ndarray | None) -> None:
+        if solution is None:
+            return
+        if integer and np.any(np.abs(solution - np.round(solution)) > _TOLERANCE):
+            return  # only whole-number points prove anything about the integer interval
+        witnesses.absorb(solution)
+
+    def proven_wide() -> np.ndarray:
+        return (np.floor(witnesses.high[targets] + _TOLERANCE) - np.ceil(witnesses.low[targets] - _TOLERANCE)
+                >= protection_level)
+
+    anchor = None
+    if truth is not None:
+        anchor = np.asarray(truth, dtype=np.float64)
+        absorb(anchor)
+    if not exact:
+        movable = (lp.position[targets] >= 0) & ~narrow
+        if groups is not None and movable.any():
+            if anchor is None:
+                objective = np.zeros(lp.free.size)
+                objective[lp.position[targets[movable]]] = 1.0
+                anchor = lp.solve(objective)[1]
+                absorb(anchor)
+            solves = 0
+            for group in np.unique(groups[targets[movable]]) if anchor is not None else ():
+                in_group = groups == group
+                sub_low = np.where(in_group, low, anchor)
+                sub_high = np.where(in_group, high, anchor)
+                sub = _ReducedLP(problem, sub_low, sub_high)
+                _push_witnesses(sub, targets, narrow | ~in_group[targets], witnesses, protection_level, absorb,
+                                proven_wide, seed)
+                solves += sub.lp_solves
+            lp.lp_solves += solves
+        _push_witnesses(lp, targets, narrow, witnesses, protection_level, absorb, proven_wide, seed)
+
+    lower = np.where(narrow, low[targets], np.nan)
+    upper = np.where(narrow, high[targets], np.nan)
+    kind[narrow] = PROVEN_NARROW
+    for index in range(k):
+        if not exact and (narrow[index] or proven_wide()[index]):
+            continue
+        position = lp.position[targets[index]]
+        if position < 0:  # fixed by propagation
+            lower[index] = upper[index] = low[targets[index]]
+            kind[index] = EXACT
+            continue
+        lower[index] = _bound(lp, position, 1.0, integer, absorb)
+        if not exact and (math.floor(witnesses.high[targets[index]] + _TOLERANCE)
+                          - math.ceil(lower[index] - _TOLERANCE) >= protection_level):
+            continue
+        upper[index] = _bound(lp, position, -1.0, integer, absorb)
+        kind[index] = EXACT
+
+    wide = proven_wide() & (kind != EXACT) & ~narrow
+    kind[wide] = PROVEN_WIDE
+    lower = np.where(wide, np.ceil(witnesses.low[targets] - _TOLERANCE), np.ceil(lower - _TOLERANCE))
+    upper = np.where(wide, np.floor(witnesses.high[targets] + _TOLERANCE), np.floor(upper + _TOLERANCE))
+    return Intervals(lower, upper, kind, lp.lp_solves, lp.milp_solves)
+
+
+def _bound(lp: _ReducedLP, position: int, sign: float, integer: bool, absorb) -> float:
+    objective = np.zeros(lp.free.size)
+    objective[position] = sign
+    value, solution = lp.solve(objective)
+    absorb(solution)
+    if integer and solution is not None and np.any(np.abs(solution - np.round(solution)) > _TOLERANCE):
+        value, solution = lp.solve_integer(objective)
+        absorb(solution)
+    if math.isfinite(value):
+        return sign * value
+    return -math.inf if sign > 0 else math.inf
+
+
+def _push(lp: _ReducedLP, targets: np.ndarray, chosen: np.ndarray, witnesses: Witnesses, level: float,
+          direction: float | np.ndarray, absorb) -> None:
+    """One LP moving the chosen cells (each up: +1 or down: -1) towards a protection level beyond what has been
+    seen, capped there so that the LP spends its effort on the cells still short of it."""
+    bounds = lp.bounds.copy()
+    objective = np.zeros(lp.free.size)
+    units = targets[chosen]
+    cols = lp.position[units]
+    directions = np.broadcast_to(np.asarray(direction, dtype=np.float64), units.shape)
+    up = directions > 0
+    goal_up = np.ceil(witnesses.low[units] - _TOLERANCE) + level
+    goal_down = np.floor(witnesses.high[units] + _TOLERANCE) - level
+    bounds[cols[up], 1] = np.minimum(bounds[cols[up], 1], np.maximum(goal_up[up], bounds[cols[up], 0]))
+    bounds[cols[~up], 0] = np.maximum(bounds[cols[~up], 0], np.minimum(goal_down[~up], bounds[cols[~up], 1]))
+    objective[cols] = -directions
+    absorb(lp.solve(objective, bounds)[1])
+
+
+def _push_witnesses(lp: _ReducedLP, targets: np.ndarray, narrow: np.ndarray, witnesses: Witnesses, level: float,
+                    absorb, proven_wide, seed: int) -> None:
+    """Find witnesses with LPs that push many unproven cells a protection level away at once."""
+    rng = np.random.default_rng(seed)
+    positions = lp.position[targets]
+    movable = (positions >= 0) & ~narrow
+    if not (movable & ~proven_wide()).any():
+        return
+    if not np.isfinite(witnesses.low[targets[movable]]).all():
+        objective = np.zeros(lp.free.size)
+        objective[positions[movable]] = 1.0
+        absorb(lp.solve(objective)[1])
+    for _ in range(4):  # everything unproven at once, in random directions so that relations can balance
+        todo = np.flatnonzero(movable & ~proven_wide())
+        if todo.size <= 2:
+            break
+        before = todo.size
+        _push(lp, targets, todo, witnesses, level, rng.choice((-1.0, 1.0), size=todo.size), absorb)
+        if before - np.flatnonzero(movable & ~proven_wide()).size < 3:
+            break
+    rows_of = csc_matrix(vstack([lp.a_eq, lp.a_ub]).tocsr()) if (lp.a_eq.shape[0] + lp.a_ub.shape[0]) else None
+    for _ in range(20):  # then sets of cells that share no relation, so they do not compete
+        todo = np.flatnonzero(movable & ~proven_wide())
+        if todo.size <= 2:
+            return
+        before = todo.size
+        rng.shuffle(todo)
+        used_rows: set[int] = set()
+        chosen = []
+        for index in todo:
+            its_rows = set() if rows_of is None else set(rows_of[:, positions[index]].indices.tolist())
+            if its_rows & used_rows:
+                continue
+            used_rows |= its_rows
+            chosen.append(index)
+        for direction in (1.0, -1.0):
+            _push(lp, targets, np.array(chosen), witnesses, level, direction, absorb)
+        if before - np.flatnonzero(movable & ~proven_wide()).size < 3:
+            return

@@ -1,0 +1,275 @@
+"""The linear relations a reader of the published tables knows, built from the table keys alone.
+
+A reader of docs/published-tables.md knows, for every count statistic:
+  * locality:  Dorset = the sum of the six localities (financial years and "all"; quarters are Dorset only);
+  * category:  the categories of a breakdown (including "Not recorded") sum to All;
+  * identity:  (breakdown X, category All) is the same set of units as (breakdown none, category All);
+  * period:    for additive statistics, the quarters of a year sum to the year (and years to "all");
+  * stock:     for a stock (families open at the end of a period) the same families as the last quarter of the year,
+               and open(p) = open(p-1) + attached(p) - closed(p) from the first published period (no-one open before);
+  * ordering:  improved <= reviewed <= with_need, sustained <= due_sustain_check <= with_need, sustained <= improved,
+               successful_families <= families_due, and every percentage's numerator <= its denominator.
+Cells that are the same set of units become one *unit* (one LP variable), so they always get one decision.
+Units linked by any relation form a *block*; blocks are independent and are protected and attacked one at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+KEY_COLUMNS = ("table", "measure", "locality", "period", "breakdown", "category", "statistic")
+ALL = "All"
+NO_BREAKDOWN = "none"
+ALL_PERIODS = "all"
+
+
+@dataclass(frozen=True)
+class TableKnowledge:
+    """Structure of the published tables that any reader knows (docs/published-tables.md)."""
+
+    area_name: str = "Dorset"
+    non_additive_over_periods: frozenset[tuple[str, str]] = frozenset({("families", "families_open_at_end")})
+    orderings: tuple[tuple[str, str, str], ...] = (
+        ("measure_progress", "improved", "reviewed"),
+        ("measure_progress", "reviewed", "with_need"),
+        ("measure_progress", "sustained", "due_sustain_check"),
+        ("measure_progress", "due_sustain_check", "with_need"),
+        ("measure_progress", "sustained", "improved"),
+        ("family_outcomes", "successful_families", "families_due"),
+    )
+    # (table, stock statistic, inflow statistic, outflow statistic)
+    stock_flows: tuple[tuple[str, str, str, str], ...] = (
+        ("families", "families_open_at_end", "families_attached", "families_closed"),
+    )
+    extra_orderings: tuple[tuple[str, str, str], ...] = field(default=())
+
+    def with_percent_orderings(self, specs: Iterable) -> TableKnowledge:
+        """Add numerator <= denominator for each percentage (readers see both names on percent rows)."""
+        extra = tuple((s.table, s.numerator, s.denominator) for s in specs)
+        return TableKnowledge(self.area_name, self.non_additive_over_periods, self.orderings, self.stock_flows,
+                              tuple(dict.fromkeys(self.extra_orderings + extra)))
+
+    def all_orderings(self) -> tuple[tuple[str, str, str], ...]:
+        return tuple(dict.fromkeys(self.orderings + self.extra_orderings))
+
+
+@dataclass
+class Structure:
+    """Units (distinct sets of people/families), the relations between them and the independent blocks.
+
+    cell_unit: for each input row (in order), its unit id.
+    units: one row per unit id (0..n-1): key columns (canonical), `block`.
+    terms: relation_id, unit_id, coef.   relations: relation_id, kind ("eq" | "le"), rhs, origin.
+    A relation reads  sum(coef * x) == rhs  (eq)  or  sum(coef * x) <= rhs  (le).
+    """
+
+    cell_unit: np.ndarray
+    units: pl.DataFrame
+    terms: pl.DataFrame
+    relations: pl.DataFrame
+
+    @property
+    def n_units(self) -> int:
+        return self.units.height
+
+    def block_of_units(self) -> np.ndarray:
+        return self.units["block"].to_numpy()
+
+
+def _is_pair(table: pl.Expr, statistic: pl.Expr, pairs: Iterable[tuple[str, str]]) -> pl.Expr:
+    keys = [f"{t}\x1f{s}" for t, s in pairs]
+    return pl.concat_str([table, statistic], separator="\x1f").is_in(keys)
+
+
+def _canonical_cells(counts: pl.DataFrame, knowledge: TableKnowledge) -> pl.DataFrame:
+    cells = counts.select(KEY_COLUMNS).with_row_index("row").with_columns(
+        is_quarter=pl.col("period").str.contains(" Q", literal=True),
+        year=pl.col("period").str.split(" ").list.first(),
+        ubreak=pl.when(pl.col("category") == ALL).then(pl.lit(NO_BREAKDOWN)).otherwise(pl.col("breakdown")),
+        is_stock=_is_pair(pl.col("table"), pl.col("statistic"), [(t, s) for t, s, _, _ in knowledge.stock_flows]),
+    )
+    group = ["table", "measure", "statistic", "locality", "ubreak", "category", "year"]
+    last_quarter = (
+        cells.filter(pl.col("is_stock") & pl.col("is_quarter")).group_by(group).agg(last_quarter=pl.col("period").max())
+    )
+    cells = cells.join(last_quarter, on=group, how="left").with_columns(
+        uperiod=pl.when(pl.col("is_stock") & ~pl.col("is_quarter") & pl.col("last_quarter").is_not_null())
+        .then(pl.col("last_quarter"))
+        .otherwise(pl.col("period"))
+    )
+    unit_key = ["table", "measure", "statistic", "locality", "uperiod", "ubreak", "category"]
+    return cells.with_columns(unit_id=(pl.struct(unit_key).rank("dense") - 1).cast(pl.Int64)).sort("row")
+
+
+def _sum_relation(cells: pl.DataFrame, mask: pl.Expr, group: list[str], is_total: pl.Expr, origin: str) -> pl.DataFrame:
+    """total - sum(parts) == 0 for each group holding exactly one total and at least one part."""
+    rows = cells.filter(mask).with_columns(
+        rel_key=pl.concat_str([pl.lit(origin), *[pl.col(c) for c in group]], separator="|"),
+        coef=pl.when(is_total).then(pl.lit(1.0)).otherwise(pl.lit(-1.0)),
+    )
+    rows = rows.filter((pl.col("coef") > 0).sum().over("rel_key") == 1, pl.len().over("rel_key") > 1)
+    return rows.select("rel_key", "unit_id", "coef", origin=pl.lit(origin), kind=pl.lit("eq"), rhs=pl.lit(0.0))
+
+
+def _stock_relations(cells: pl.DataFrame, knowledge: TableKnowledge) -> pl.DataFrame:
+    frames = []
+    place = ["table", "measure", "locality", "breakdown", "category"]
+    for table, stock, inflow, outflow in knowledge.stock_flows:
+        these = cells.filter(pl.col("table") == table, pl.col("period") != ALL_PERIODS)
+        stock_rows = (
+            these.filter(pl.col("statistic") == stock)
+            .sort("period")
+            .with_columns(prev_unit=pl.col("unit_id").shift(1).over([*place, "is_quarter"]))
+        )
+        flows = {
+            name: these.filter(pl.col("statistic") == name).select(*place, "period", pl.col("unit_id").alias(name))
+            for name in (inflow, outflow)
+        }
+        joined = stock_rows.join(flows[inflow], on=[*place, "period"], how="inner").join(
+            flows[outflow], on=[*place, "period"], how="inner"
+        )
+        joined = joined.with_columns(
+            rel_key=pl.concat_str([pl.lit("stock"), *[pl.col(c) for c in place], pl.col("period")], separator="|")
+        )
+        parts = [
+            joined.select("rel_key", "unit_id", coef=pl.lit(1.0)),
+            joined.filter(pl.col("prev_unit").is_not_null()).select("rel_key", unit_id=pl.col("prev_unit"),
+                                                                     coef=pl.lit(-1.0)),
+            joined.select("rel_key", unit_id=pl.col(inflow), coef=pl.lit(-1.0)),
+            joined.select("rel_key", unit_id=pl.col(outflow), coef=pl.lit(1.0)),
+        ]
+        frames.append(pl.concat(parts).with_columns(origin=pl.lit("stock"), kind=pl.lit("eq"), rhs=pl.lit(0.0)))
+    return pl.concat(frames) if frames else _empty_terms()
+
+
+def _ordering_relations(cells: pl.DataFrame, knowledge: TableKnowledge) -> pl.DataFrame:
+    frames = []
+    place = ["table", "measure", "locality", "period", "breakdown", "category"]
+    for table, smaller, larger in knowledge.all_orderings():
+        small = cells.filter(pl.col("table") == table, pl.col("statistic") == smaller).select(*place, "unit_id")
+        large = cells.filter(pl.col("table") == table, pl.col("statistic") == larger).select(
+            *place, pl.col("unit_id").alias("large_unit")
+        )
+        pairs = small.join(large, on=place, how="inner").unique(["unit_id", "large_unit"]).with_columns(
+            rel_key=pl.concat_str([pl.lit("order"), pl.col("unit_id").cast(pl.String), pl.col("large_unit")
+                                   .cast(pl.String)], separator="|")
+        )
+        frames.append(
+            pl.concat([
+                pairs.select("rel_key", "unit_id", coef=pl.lit(1.0)),
+                pairs.select("rel_key", unit_id=pl.col("large_unit"), coef=pl.lit(-1.0)),
+            ]).with_columns(origin=pl.lit("ordering"), kind=pl.lit("le"), rhs=pl.lit(0.0))
+        )
+    return pl.concat(frames) if frames else _empty_terms()
+
+
+def _empty_terms() -> pl.DataFrame:
+    return pl.DataFrame(schema={"rel_key": pl.String, "unit_id": pl.Int64, "coef": pl.Float64, "origin": pl.String,
+                                "kind": pl.String, "rhs": pl.Float64})
+
+
+def build_structure(counts: pl.DataFrame, knowledge: TableKnowledge) -> Structure:
+    """Units, relations and blocks for the count rows of a publication (true or published: keys only are used)."""
+    cells = _canonical_cells(counts, knowledge)
+    area = knowledge.area_name
+    additive = ~_is_pair(pl.col("table"), pl.col("statistic"), knowledge.non_additive_over_periods)
+    not_all_period = pl.col("period") != ALL_PERIODS
+    relations = [
+        _sum_relation(cells, ~pl.col("is_quarter"),
+                      ["table", "measure", "statistic", "period", "breakdown", "category"],
+                      pl.col("locality") == area, "locality"),
+        _sum_relation(cells, pl.col("breakdown") != NO_BREAKDOWN,
+                      ["table", "measure", "statistic", "locality", "period", "breakdown"],
+                      pl.col("category") == ALL, "category"),
+        _sum_relation(cells, additive & not_all_period,
+                      ["table", "measure", "statistic", "locality", "breakdown", "category", "year"],
+                      ~pl.col("is_quarter"), "period"),
+        _sum_relation(cells, additive & ~pl.col("is_quarter"),
+                      ["table", "measure", "statistic", "locality", "breakdown", "category"],
+                      pl.col("period") == ALL_PERIODS, "all_periods"),
+        _stock_relations(cells, knowledge),
+        _ordering_relations(cells, knowledge),
+    ]
+    terms = (
+        pl.concat(relations)
+        .group_by("rel_key", "unit_id", "origin", "kind", "rhs")
+        .agg(pl.col("coef").sum())
+        .filter(pl.col("coef") != 0)
+    )
+    signatures = (
+        terms.sort("unit_id")
+        .group_by("rel_key", "origin", "kind", "rhs")
+        .agg(signature=pl.concat_str([pl.col("unit_id").cast(pl.String), pl.col("coef").cast(pl.String)],
+                                     separator=":").str.join(","), n_terms=pl.len())
+        .filter(pl.col("n_terms") > 1)
+        .sort("origin", "rel_key")
+        .unique(["kind", "rhs", "signature"], keep="first", maintain_order=True)
+        .with_row_index("relation_id")
+        .with_columns(pl.col("relation_id").cast(pl.Int64))
+    )
+    terms = terms.join(signatures.select("rel_key", "relation_id"), on="rel_key", how="inner").select(
+        "relation_id", "unit_id", "coef"
+    ).sort("relation_id", "unit_id")
+    relation_table = signatures.select("relation_id", "kind", "rhs", "origin")
+    units = (
+        cells.group_by("unit_id")
+        .agg(pl.col("table", "measure", "statistic", "locality").first(), period=pl.col("uperiod").first(),
+             breakdown=pl.col("ubreak").first(), category=pl.col("category").first())
+        .sort("unit_id")
+    )
+    n_units = units.height
+    block = _blocks(terms, n_units, relation_table.height)
+    units = units.with_columns(block=pl.Series(block, dtype=pl.Int64))
+    return Structure(cells["unit_id"].to_numpy(), units, terms, relation_table)
+
+
+def _blocks(terms: pl.DataFrame, n_units: int, n_relations: int) -> np.ndarray:
+    """Connected components of the unit-relation graph (a unit in no relation is a block of its own)."""
+    size = n_units + n_relations
+    if terms.height == 0:
+        return np.arange(n_units)
+    units = terms["unit_id"].to_numpy()
+    rels = terms["relation_id"].to_numpy() + n_units
+    graph = coo_matrix((np.ones(units.size), (units, rels)), shape=(size, size))
+    _, labels = connected_components(graph, directed=False)
+    unit_labels = labels[:n_units]
+    _, compact = np.unique(unit_labels, return_inverse=True)
+    return compact.astype(np.int64)
+
+
+def relation_residuals(structure: Structure, unit_values: np.ndarray) -> pl.DataFrame:
+    """sum(coef * x) - rhs for each relation at the given unit values (validates relations on the truth)."""
+    values = unit_values[structure.terms["unit_id"].to_numpy()] * structure.terms["coef"].to_numpy()
+    sums = (
+        structure.terms.select("relation_id").with_columns(contribution=pl.Series(values))
+        .group_by("relation_id").agg(pl.col("contribution").sum())
+    )
+    return structure.relations.join(sums, on="relation_id", how="left").with_columns(
+        residual=pl.col("contribution").fill_null(0.0) - pl.col("rhs")
+    ).drop("contribution")
+
+
+def unit_values_from_cells(structure: Structure, cell_values: np.ndarray) -> np.ndarray:
+    """One value per unit; raises if two cells of the same unit (the same set of people) disagree."""
+    values = np.full(structure.n_units, np.nan)
+    values[structure.cell_unit] = cell_values
+    check = np.zeros(structure.n_units)
+    np.maximum.at(check, structure.cell_unit, np.abs(cell_values - values[structure.cell_unit]))
+    if np.any(check > 0):
+        bad = structure.units.filter(pl.Series(check > 0)).head(5)
+        raise ValueError(f"cells for the same set of units carry different values, e.g. {bad.to_dicts()}")
+    return values
+
+
+def drop_relations(structure: Structure, relation_ids: np.ndarray) -> Structure:
+    """The same structure without some relations (blocks are kept: they may only split, never merge)."""
+    keep = ~structure.relations["relation_id"].is_in(relation_ids.tolist())
+    relations = structure.relations.filter(keep)
+    terms = structure.terms.filter(pl.col("relation_id").is_in(relations["relation_id"].implode()))
+    return Structure(structure.cell_unit, structure.units, terms, relations)
