@@ -55,6 +55,7 @@ def make_engine(url: str, *, published: bool = False) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, poolclass=NullPool)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     engine = create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=4)
     if published:
@@ -63,11 +64,19 @@ def make_engine(url: str, *, published: bool = False) -> Engine:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # Python's sqlite3 only opens a transaction before DML, so a DROP/CREATE would run outside it and a
+    # failed replace would lose the old tables. Hand transaction control to SQLAlchemy (its documented
+    # pysqlite recipe): autocommit at the driver, and an explicit BEGIN IMMEDIATE on every begin().
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -125,9 +125,7 @@ def load_linked_data(engine: Engine, frames: Mapping[str, pl.DataFrame], *, load
         raise LoadError(problems)
 
     try:
-        with engine.begin() as connection:
-            if connection.dialect.name == "sqlite":
-                connection.exec_driver_sql("BEGIN IMMEDIATE")  # make the DROP/CREATE part of the transaction
+        with engine.begin() as connection:  # on SQLite too, DROP/CREATE are inside it (data_access.engine)
             return _replace_tables(connection, frames)
     except Exception as error:
         # Bulk writes use the DBAPI cursor directly, so driver errors arrive unwrapped as well as wrapped.
