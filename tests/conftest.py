@@ -140,14 +140,20 @@ def serve_streamlit(chromium_path: Path, tmp_path_factory: pytest.TempPathFactor
 
 
 @pytest.fixture(scope="session")
-def streamlit_server(serve_streamlit, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The real app.py on a free 127.0.0.1 port over a small seeded synthetic database; its base URL."""
+def demo_database_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A small seeded synthetic database with its published tables, built once per session (publishing is
+    the slow part: share this rather than building another). Returns {"FAMILIES_DB_URL": ...} for the app."""
+    folder = tmp_path_factory.mktemp("demo-db")
+    return harness.build_demo_database(folder, folder / "build.log", families=BROWSER_DEMO_FAMILIES)
+
+
+@pytest.fixture(scope="session")
+def streamlit_server(serve_streamlit, demo_database_env: dict[str, str]) -> str:
+    """The real app.py on a free 127.0.0.1 port over the session's demo database; its base URL."""
     app = PROJECT_ROOT / "app.py"
     if not app.is_file():
         pytest.fail(f"{app} does not exist", pytrace=False)
-    folder = tmp_path_factory.mktemp("demo-db")
-    env = harness.build_demo_database(folder, folder / "build.log", families=BROWSER_DEMO_FAMILIES)
-    return serve_streamlit(app, env)
+    return serve_streamlit(app, demo_database_env)
 
 
 @pytest.fixture(scope="session")
