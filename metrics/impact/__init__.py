@@ -1,1 +1,40 @@
-"""Impact: "the difference we make", estimated against a matched comparison group (docs/impact.md)."""
+"""Impact: "the difference we make", estimated against a matched comparison group (docs/impact.md).
+
+Typical use (the CLI `python -m metrics.impact --db URL --export DIR` does exactly this):
+
+    results = run_impact(read_impact_inputs(engine))      # true values, never shown as they are
+    impact_rows(results)       # impact.csv / forest plot rows, protected
+    balance_rows(results)      # love plot, protected
+    overlap_bins(results)      # propensity-score histograms, protected counts
+    published_impact_rows(results)  # the "impact" table in the tidy long format
+"""
+
+from metrics.impact.analysis_frame import ImpactInputs, impact_inputs
+from metrics.impact.reads import read_impact_inputs
+from metrics.impact.run import ImpactResults, run_impact
+from metrics.impact.tables import (
+    IMPACT_PERCENT_SPECS,
+    balance_rows,
+    forest_rows,
+    impact_count_cells,
+    impact_estimate_rows,
+    impact_rows,
+    overlap_bins,
+    published_impact_rows,
+)
+
+__all__ = [
+    "IMPACT_PERCENT_SPECS",
+    "ImpactInputs",
+    "ImpactResults",
+    "balance_rows",
+    "forest_rows",
+    "impact_count_cells",
+    "impact_estimate_rows",
+    "impact_inputs",
+    "impact_rows",
+    "overlap_bins",
+    "published_impact_rows",
+    "read_impact_inputs",
+    "run_impact",
+]

@@ -220,24 +220,45 @@ def _true_counts(area: _Area) -> dict[str, int]:
     }
 
 
-def published_impact_rows(results: ImpactResults, policy: DisclosurePolicy | None = None) -> pl.DataFrame:
-    """The "impact" table in the tidy long format of docs/published-tables.md (see docs/impact.md)."""
+@dataclass(frozen=True)
+class ImpactPercentSpec:
+    """A published percentage of two count statistics (the shape metrics.disclosure.protect_publication takes)."""
+
+    table: str
+    statistic: str
+    numerator: str
+    denominator: str
+
+
+IMPACT_PERCENT_SPECS = tuple(
+    ImpactPercentSpec(TABLE, statistic, numerator, denominator)
+    for statistic, (numerator, denominator) in PERCENT_STATISTICS.items()
+)
+
+
+def impact_count_cells(results: ImpactResults) -> pl.DataFrame:
+    """TRUE count cells of the impact table (complete grid, zeros included), for protect_publication.
+
+    Never publish these as they are. Localities add up to Dorset for every count.
+    """
+    rows = []
+    for area in _areas(results):
+        counts = _true_counts(area)
+        for statistic in COUNT_STATISTICS:
+            rows.append({"table": TABLE, "measure": area.outcome.outcome_id, "locality": area.locality,
+                         "period": PERIOD, "breakdown": "none", "category": "All", "statistic": statistic,
+                         "kind": "count", "true_value": counts[statistic]})
+    return pl.DataFrame(rows, schema_overrides={"true_value": pl.Int64})
+
+
+def impact_estimate_rows(results: ImpactResults, policy: DisclosurePolicy | None = None) -> pl.DataFrame:
+    """The estimate rows of the impact table (differences, intervals, relative differences, p-values, MDE),
+    in the tidy long format, after the publication rules in this module's docstring."""
     policy = policy or load_disclosure_policy()
-    count_rows, other_rows = [], []
+    rows = []
     for area in _areas(results):
         key = {"table": TABLE, "measure": area.outcome.outcome_id, "locality": area.locality, "period": PERIOD,
                "breakdown": "none", "category": "All"}
-        counts = _true_counts(area)
-        for statistic in COUNT_STATISTICS:
-            count_rows.append(key | {"statistic": statistic, "kind": "count", "true_value": counts[statistic]})
-        for statistic, (numerator, denominator) in PERCENT_STATISTICS.items():
-            ok = percent_publishable(counts[numerator], counts[denominator], policy)
-            other_rows.append(key | {
-                "statistic": statistic, "kind": "percent",
-                "value": round(100 * counts[numerator] / counts[denominator], 1) if ok else None,
-                "symbol": None if ok else (CONFIDENTIAL if counts[denominator] else NOT_AVAILABLE),
-                "numerator": numerator, "denominator": denominator,
-            })
         for method in METHODS:
             symbol, _ = _estimate_status(method, area, policy)
             estimate = area.estimates.get(method)
@@ -248,26 +269,56 @@ def published_impact_rows(results: ImpactResults, policy: DisclosurePolicy | Non
                 (f"{method}_relative_difference", "relative"): estimate.relative_difference if estimate else math.nan,
             }
             for (statistic, kind), value in values.items():
-                other_rows.append(key | {"statistic": statistic, "kind": kind,
-                                         "value": _pp(value) if symbol is None else None, "symbol": symbol})
+                shown = symbol is None and math.isfinite(value)
+                rows.append(key | {"statistic": statistic, "kind": kind, "value": _pp(value) if shown else None,
+                                   "symbol": None if shown else (symbol or NOT_AVAILABLE)})
             p_value = estimate.p_value if estimate else math.nan
-            other_rows.append(key | {"statistic": f"{method}_p_value", "kind": "p_value",
-                                     "value": round(p_value, 3) if symbol is None and math.isfinite(p_value) else None,
-                                     "symbol": symbol if symbol or math.isfinite(p_value) else NOT_AVAILABLE})
+            shown = symbol is None and math.isfinite(p_value)
+            rows.append(key | {"statistic": f"{method}_p_value", "kind": "p_value",
+                               "value": round(p_value, 3) if shown else None,
+                               "symbol": None if shown else (symbol or NOT_AVAILABLE)})
             if method == PSM:
                 mde = estimate.minimum_detectable_effect if estimate else math.nan
                 shown = symbol in (None, NOT_AVAILABLE) and math.isfinite(mde)
-                other_rows.append(key | {"statistic": "psm_mde", "kind": "difference",
-                                         "value": _pp(mde) if shown else None,
-                                         "symbol": None if shown else (symbol or NOT_AVAILABLE)})
-    counts_frame = protect_counts_frame(
-        pl.DataFrame(count_rows, schema_overrides={"true_value": pl.Int64}), "true_value", policy
-    )
-    frames = [counts_frame, pl.DataFrame(other_rows, schema_overrides={"value": pl.Float64})]
-    return pl.concat(
-        [frame.with_columns([pl.lit(None, dtype=pl.String).alias(name) for name in PUBLISHED_COLUMNS
-                             if name not in frame.columns]).select(PUBLISHED_COLUMNS) for frame in frames]
-    )
+                rows.append(key | {"statistic": "psm_mde", "kind": "difference", "value": _pp(mde) if shown else None,
+                                   "symbol": None if shown else (symbol or NOT_AVAILABLE)})
+    frame = pl.DataFrame(rows, schema_overrides={"value": pl.Float64, "symbol": pl.String})
+    return frame.with_columns(numerator=pl.lit(None, dtype=pl.String),
+                              denominator=pl.lit(None, dtype=pl.String)).select(PUBLISHED_COLUMNS)
+
+
+def published_impact_rows(results: ImpactResults, policy: DisclosurePolicy | None = None) -> pl.DataFrame:
+    """The whole "impact" table in the tidy long format (docs/impact.md): counts under the primary rule,
+    percentages under the percentage rule (true counts), then the estimate rows.
+
+    The lead's publish step may instead pass impact_count_cells() and IMPACT_PERCENT_SPECS through
+    metrics.disclosure.protect_publication (adds secondary suppression) and append impact_estimate_rows().
+    """
+    policy = policy or load_disclosure_policy()
+    cells = impact_count_cells(results)
+    counts = protect_counts_frame(cells, "true_value", policy).with_columns(
+        numerator=pl.lit(None, dtype=pl.String), denominator=pl.lit(None, dtype=pl.String)
+    ).select(PUBLISHED_COLUMNS)
+    true = {
+        (row["measure"], row["locality"], row["statistic"]): row["true_value"] for row in cells.iter_rows(named=True)
+    }
+    percent_rows = []
+    for (measure, locality, statistic), _ in true.items():
+        if statistic != COUNT_STATISTICS[0]:
+            continue
+        for spec in IMPACT_PERCENT_SPECS:
+            numerator = true[(measure, locality, spec.numerator)]
+            denominator = true[(measure, locality, spec.denominator)]
+            ok = percent_publishable(numerator, denominator, policy)
+            percent_rows.append({
+                "table": TABLE, "measure": measure, "locality": locality, "period": PERIOD, "breakdown": "none",
+                "category": "All", "statistic": spec.statistic, "kind": "percent",
+                "value": round(100 * numerator / denominator, 1) if ok else None,
+                "symbol": None if ok else (CONFIDENTIAL if denominator else NOT_AVAILABLE),
+                "numerator": spec.numerator, "denominator": spec.denominator,
+            })
+    percents = pl.DataFrame(percent_rows, schema_overrides={"value": pl.Float64, "symbol": pl.String})
+    return pl.concat([counts, percents.select(PUBLISHED_COLUMNS), impact_estimate_rows(results, policy)])
 
 
 def balance_rows(results: ImpactResults, policy: DisclosurePolicy | None = None) -> pl.DataFrame:
