@@ -213,15 +213,15 @@ def attack_block(
     witnesses: Witnesses | None = None,
     exact: bool = False,
     integer: bool = False,
-    groups: np.ndarray | None = None,
+    coordinates: np.ndarray | None = None,
     seed: int = 0,
 ) -> Intervals:
     """The reader's interval (or a proof of its width) for each target unit (see module docstring).
 
     `witnesses` (updated in place) may carry points proven feasible earlier for the same or a larger system.
-    `groups` (a label per unit, e.g. the statistic) speeds up the witness search: each group is searched with the
-    other groups held at one feasible point (the truth when known), a much smaller LP whose solutions are still
-    feasible points of the whole system.
+    `coordinates` (an integer code per unit and table dimension: locality, period, category) steer the witness
+    search: cells are pushed up or down in a random sign pattern that is a product over the dimensions, so moves
+    balance within every sum (rectangles), as in a checkerboard.
     """
     targets = problem.targets
     k = targets.size
@@ -253,24 +253,9 @@ def attack_block(
         anchor = np.asarray(truth, dtype=np.float64)
         absorb(anchor)
     if not exact:
-        movable = (lp.position[targets] >= 0) & ~narrow
-        if groups is not None and movable.any():
-            if anchor is None:
-                objective = np.zeros(lp.free.size)
-                objective[lp.position[targets[movable]]] = 1.0
-                anchor = lp.solve(objective)[1]
-                absorb(anchor)
-            solves = 0
-            for group in np.unique(groups[targets[movable]]) if anchor is not None else ():
-                in_group = groups == group
-                sub_low = np.where(in_group, low, anchor)
-                sub_high = np.where(in_group, high, anchor)
-                sub = _ReducedLP(problem, sub_low, sub_high)
-                _push_witnesses(sub, targets, narrow | ~in_group[targets], witnesses, protection_level, absorb,
-                                proven_wide, seed)
-                solves += sub.lp_solves
-            lp.lp_solves += solves
-        _push_witnesses(lp, targets, narrow, witnesses, protection_level, absorb, proven_wide, seed)
+        search = _WitnessSearch(problem, lp, low, high, anchor, witnesses, protection_level, absorb, proven_wide)
+        search.run(targets, narrow, seed, coordinates)
+        lp.lp_solves += search.lp_solves
 
     lower = np.where(narrow, low[targets], np.nan)
     upper = np.where(narrow, high[targets], np.nan)
@@ -293,7 +278,8 @@ def attack_block(
     wide = proven_wide() & (kind != EXACT) & ~narrow
     kind[wide] = PROVEN_WIDE
     lower = np.where(wide, np.ceil(witnesses.low[targets] - _TOLERANCE), np.ceil(lower - _TOLERANCE))
-    upper = np.where(wide, np.floor(witnesses.high[targets] + _TOLERANCE), np.floor(upper + _TOLERANCE))
+    upper = np.where(wide, np.floor(witnesses.high[targets] + _TOLERANCE), np.floor(upper + _TOLERANCE)) + 0.0
+    lower = lower + 0.0  # no -0.0 in reports
     return Intervals(lower, upper, kind, lp.lp_solves, lp.milp_solves)
 
 
@@ -310,60 +296,107 @@ def _bound(lp: _ReducedLP, position: int, sign: float, integer: bool, absorb) ->
     return -math.inf if sign > 0 else math.inf
 
 
-def _push(lp: _ReducedLP, targets: np.ndarray, chosen: np.ndarray, witnesses: Witnesses, level: float,
-          direction: float | np.ndarray, absorb) -> None:
-    """One LP moving the chosen cells (each up: +1 or down: -1) towards a protection level beyond what has been
-    seen, capped there so that the LP spends its effort on the cells still short of it."""
-    bounds = lp.bounds.copy()
-    objective = np.zeros(lp.free.size)
-    units = targets[chosen]
-    cols = lp.position[units]
-    directions = np.broadcast_to(np.asarray(direction, dtype=np.float64), units.shape)
-    up = directions > 0
-    goal_up = np.ceil(witnesses.low[units] - _TOLERANCE) + level
-    goal_down = np.floor(witnesses.high[units] + _TOLERANCE) - level
-    bounds[cols[up], 1] = np.minimum(bounds[cols[up], 1], np.maximum(goal_up[up], bounds[cols[up], 0]))
-    bounds[cols[~up], 0] = np.maximum(bounds[cols[~up], 0], np.minimum(goal_down[~up], bounds[cols[~up], 1]))
-    objective[cols] = -directions
-    absorb(lp.solve(objective, bounds)[1])
+class _WitnessSearch:
+    """LPs that push many unproven cells a protection level away at once; each solution is a witness.
 
+    When the cells being pushed are few, the LP is restricted to their neighbourhood (cells within two relations)
+    with everything else held at a known feasible point (the anchor): a much smaller LP whose solutions, completed
+    by the anchor, are still points of the whole system.
+    """
 
-def _push_witnesses(lp: _ReducedLP, targets: np.ndarray, narrow: np.ndarray, witnesses: Witnesses, level: float,
-                    absorb, proven_wide, seed: int) -> None:
-    """Find witnesses with LPs that push many unproven cells a protection level away at once."""
-    rng = np.random.default_rng(seed)
-    positions = lp.position[targets]
-    movable = (positions >= 0) & ~narrow
-    if not (movable & ~proven_wide()).any():
-        return
-    if not np.isfinite(witnesses.low[targets[movable]]).all():
+    def __init__(self, problem: BlockProblem, lp: _ReducedLP, low: np.ndarray, high: np.ndarray,
+                 anchor: np.ndarray | None, witnesses: Witnesses, level: float, absorb, proven_wide) -> None:
+        self.problem, self.lp, self.low, self.high = problem, lp, low, high
+        self.anchor, self.witnesses, self.level = anchor, witnesses, level
+        self.absorb, self.proven_wide = absorb, proven_wide
+        incidence = vstack([problem.a_eq, problem.a_ub]).tocsr()
+        incidence.data = np.ones_like(incidence.data)
+        self.incidence = incidence
+        self.incidence_t = incidence.T.tocsr()
+        self.lp_solves = 0
+
+    def neighbourhood(self, units: np.ndarray, hops: int = 2) -> np.ndarray:
+        keep = np.zeros(self.problem.n)
+        keep[units] = 1.0
+        for _ in range(hops):
+            keep = np.minimum(keep + self.incidence_t @ (self.incidence @ keep > 0).astype(np.float64), 1.0)
+        return keep > 0
+
+    def push(self, units: np.ndarray, directions: np.ndarray | float, hops: int = 2) -> None:
+        """One LP moving these units (each up: +1 or down: -1) to a protection level beyond what has been seen,
+        capped there so that the LP spends its effort on the units still short of it."""
+        lp = self.lp
+        if self.anchor is not None:
+            keep = self.neighbourhood(units, hops)
+            if keep.sum() < 0.5 * lp.free.size:
+                lp = _ReducedLP(self.problem, np.where(keep, self.low, self.anchor),
+                                np.where(keep, self.high, self.anchor))
+        units = units[lp.position[units] >= 0]
+        if units.size == 0:
+            return
+        bounds = lp.bounds.copy()
         objective = np.zeros(lp.free.size)
-        objective[positions[movable]] = 1.0
-        absorb(lp.solve(objective)[1])
-    for _ in range(4):  # everything unproven at once, in random directions so that relations can balance
-        todo = np.flatnonzero(movable & ~proven_wide())
-        if todo.size <= 2:
-            break
-        before = todo.size
-        _push(lp, targets, todo, witnesses, level, rng.choice((-1.0, 1.0), size=todo.size), absorb)
-        if before - np.flatnonzero(movable & ~proven_wide()).size < 3:
-            break
-    rows_of = csc_matrix(vstack([lp.a_eq, lp.a_ub]).tocsr()) if (lp.a_eq.shape[0] + lp.a_ub.shape[0]) else None
-    for _ in range(20):  # then sets of cells that share no relation, so they do not compete
-        todo = np.flatnonzero(movable & ~proven_wide())
-        if todo.size <= 2:
+        cols = lp.position[units]
+        directions = np.broadcast_to(np.asarray(directions, dtype=np.float64), cols.shape) if np.ndim(directions) \
+            == 0 else np.asarray(directions, dtype=np.float64)[: cols.size]
+        up = directions > 0
+        goal_up = np.ceil(self.witnesses.low[units] - _TOLERANCE) + self.level
+        goal_down = np.floor(self.witnesses.high[units] + _TOLERANCE) - self.level
+        bounds[cols[up], 1] = np.minimum(bounds[cols[up], 1], np.maximum(goal_up[up], bounds[cols[up], 0]))
+        bounds[cols[~up], 0] = np.maximum(bounds[cols[~up], 0], np.minimum(goal_down[~up], bounds[cols[~up], 1]))
+        objective[cols] = -directions
+        self.absorb(lp.solve(objective, bounds)[1])
+        if lp is not self.lp:
+            self.lp_solves += 1
+
+    def run(self, targets: np.ndarray, narrow: np.ndarray, seed: int, coordinates: np.ndarray | None) -> None:
+        rng = np.random.default_rng(seed)
+        lp = self.lp
+        movable = (lp.position[targets] >= 0) & ~narrow
+        if not (movable & ~self.proven_wide()).any():
             return
-        before = todo.size
-        rng.shuffle(todo)
-        used_rows: set[int] = set()
-        chosen = []
-        for index in todo:
-            its_rows = set() if rows_of is None else set(rows_of[:, positions[index]].indices.tolist())
-            if its_rows & used_rows:
-                continue
-            used_rows |= its_rows
-            chosen.append(index)
-        for direction in (1.0, -1.0):
-            _push(lp, targets, np.array(chosen), witnesses, level, direction, absorb)
-        if before - np.flatnonzero(movable & ~proven_wide()).size < 3:
-            return
+        if self.anchor is None:
+            objective = np.zeros(lp.free.size)
+            objective[lp.position[targets[movable]]] = 1.0
+            self.anchor = lp.solve(objective)[1]
+            self.absorb(self.anchor)
+
+        def todo() -> np.ndarray:
+            return np.flatnonzero(movable & ~self.proven_wide())
+
+        for _ in range(8):  # everything unproven at once, in sign patterns that let the sums balance
+            pending = todo()
+            if pending.size <= 2:
+                break
+            self.push(targets[pending], self._signs(targets[pending], rng, coordinates))
+            if pending.size - todo().size < 3:
+                break
+        rows_of = self.incidence.tocsc()
+        for _ in range(20):  # then sets of cells that share no relation, so they do not compete
+            pending = todo()
+            if pending.size == 0:
+                return
+            rng.shuffle(pending)
+            used_rows: set[int] = set()
+            chosen = []
+            for index in pending:
+                its_rows = set(rows_of[:, targets[index]].indices.tolist())
+                if its_rows & used_rows:
+                    continue
+                used_rows |= its_rows
+                chosen.append(index)
+            for direction in (1.0, -1.0):
+                self.push(targets[np.array(chosen)], direction)
+            if pending.size - todo().size < 2:
+                return
+
+    @staticmethod
+    def _signs(units: np.ndarray, rng: np.random.Generator, coordinates: np.ndarray | None) -> np.ndarray:
+        if coordinates is None:
+            return rng.choice((-1.0, 1.0), size=units.size)
+        codes = coordinates[units]
+        bits = np.zeros(units.size, dtype=np.int64)
+        for dimension in range(codes.shape[1]):
+            flips = rng.integers(0, 2, size=int(coordinates[:, dimension].max()) + 1)
+            bits += flips[codes[:, dimension]]
+        return np.where(bits % 2 == 0, 1.0, -1.0)

@@ -1,23 +1,28 @@
 """Primary and secondary suppression of count cells, proven by the attacker before anything is published.
 
-Per block of linked units (metrics.disclosure.relations):
+Per block of linked units (metrics.disclosure.relations), independently (in worker processes when large):
   1. primary: counts 1..threshold-1 are suppressed; so is a zero numerator of a percentage whose group
      (denominator) has 1 .. 2 x percentage_min_each_side - 1 units ("class disclosure": a published 0 would say
      something about everyone in a small group).
-  2. attack: the reader's interval of every suppressed unit by LP (metrics.disclosure.attack), with the strong
-     assumptions of docs/disclosure.md (the reader knows the policy, every relation, and which [c] cells were
-     suppressed by the primary rule, which are therefore between 1 and threshold-1).
-  3. every suppressed unit whose interval is narrower than the protection level gets a complement: in the
-     relation that pins it down most tightly, the published cell that loses least information (the smallest
-     non-zero cell, interior cells before totals); a zero is used only if nothing else is left, and never alone.
-  4. repeat 2-3 until the attack fails on every suppressed unit of the block.
+  2. cheap attack: bound propagation alone pins some suppressed cells down narrower than the protection level;
+     each gets a complement, repeated until propagation finds none (no LP needed).
+  3. full attack: the reader's interval of every suppressed unit by LP (metrics.disclosure.attack), with the
+     assumptions of docs/disclosure.md.
+  4. every suppressed unit narrower than the protection level gets a complement: in the relation that pins it
+     down most tightly, the published cell that loses least information (the smallest non-zero cell; interior
+     cells before totals; zeros never). If there is none, or the cell stays unsafe, the cheapest set of published
+     cells whose suppression lets it move a full protection level, found by LP ("deviation LP").
+  5. repeat 2-4 until the attack fails on every suppressed unit of the block.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 
 import numpy as np
 import polars as pl
@@ -25,8 +30,20 @@ from scipy.optimize import linprog
 from scipy.sparse import csr_matrix, hstack, vstack
 
 from data_access.config import DisclosurePolicy
-from metrics.disclosure.attack import BlockProblem, Intervals, Witnesses, attack_block
-from metrics.disclosure.primary import published_count_bounds, round_count
+from metrics.disclosure.attack import BlockProblem, Intervals, Witnesses, attack_block, propagate_bounds
+from metrics.disclosure.blocks import (
+    CLASS_ZERO,
+    PRIMARY,
+    PUBLISHED,
+    SECONDARY,
+    STATUS_NAMES,
+    Block,
+    assemble_problem,
+    percent_knowledge,
+    reader_bounds,
+    split_blocks,
+)
+from metrics.disclosure.primary import round_count
 from metrics.disclosure.relations import (
     ALL,
     ALL_PERIODS,
@@ -38,9 +55,11 @@ from metrics.disclosure.relations import (
     unit_values_from_cells,
 )
 
-PUBLISHED, PRIMARY, CLASS_ZERO, SECONDARY = 0, 1, 2, 3
-STATUS_NAMES = {PUBLISHED: "published", PRIMARY: "primary", CLASS_ZERO: "class", SECONDARY: "secondary"}
+__all__ = ["CLASS_ZERO", "PRIMARY", "PUBLISHED", "SECONDARY", "STATUS_NAMES", "CountProtection", "ProtectionError",
+           "percent_pairs", "primary_status", "protect_counts"]
+
 _ZERO_COST = 1e6
+_PARALLEL_MIN_UNITS = 20_000  # below this, worker start-up costs more than it saves
 
 
 class ProtectionError(RuntimeError):
@@ -54,7 +73,7 @@ class CountProtection:
     structure: Structure
     truth: np.ndarray
     status: np.ndarray
-    percent_pairs: pl.DataFrame  # spec statistic, key columns, num_unit, den_unit
+    percent_pairs: pl.DataFrame  # key columns, statistic, numerator, denominator, num_unit, den_unit
     policy: DisclosurePolicy
     knowledge: TableKnowledge
     rounds: dict[int, int] = field(default_factory=dict)
@@ -64,17 +83,25 @@ class CountProtection:
 
     def published_values(self) -> np.ndarray:
         """Rounded value per unit; nan where suppressed."""
-        rounded = round_count(self.truth.astype(np.int64), self.policy).astype(np.float64)
-        return np.where(self.status == PUBLISHED, rounded, np.nan)
+        return _published_values(self.truth, self.status, self.policy)
 
     def percent_publishable(self, pairs: pl.DataFrame | None = None) -> np.ndarray:
         """Per percent pair: both counts published and the percentage rule holds on the true counts."""
         pairs = self.percent_pairs if pairs is None else pairs
-        num = pairs["num_unit"].to_numpy()
-        den = pairs["den_unit"].to_numpy()
-        m = self.policy.percentage_min_each_side
-        x, n = self.truth[num], self.truth[den]
-        return (self.status[num] == PUBLISHED) & (self.status[den] == PUBLISHED) & (n > 0) & (x >= m) & (n - x >= m)
+        return _publishable(self.truth, self.status, pairs["num_unit"].to_numpy(), pairs["den_unit"].to_numpy(),
+                            self.policy)
+
+
+def _published_values(truth: np.ndarray, status: np.ndarray, policy: DisclosurePolicy) -> np.ndarray:
+    rounded = round_count(truth.astype(np.int64), policy).astype(np.float64)
+    return np.where(status == PUBLISHED, rounded, np.nan)
+
+
+def _publishable(truth: np.ndarray, status: np.ndarray, num: np.ndarray, den: np.ndarray,
+                 policy: DisclosurePolicy) -> np.ndarray:
+    m = policy.percentage_min_each_side
+    x, n = truth[num], truth[den]
+    return (status[num] == PUBLISHED) & (status[den] == PUBLISHED) & (n > 0) & (x >= m) & (n - x >= m)
 
 
 def percent_pairs(cells: pl.DataFrame, cell_unit: np.ndarray, specs: Iterable) -> pl.DataFrame:
@@ -101,8 +128,8 @@ def _validate_on_truth(structure: Structure, truth: np.ndarray) -> Structure:
     """Relations must hold on the true values. Promised ones (sums, orderings) raise; derived ones are dropped."""
     residuals = relation_residuals(structure, truth)
     broken = residuals.filter(
-        ((pl.col("kind") == "eq") & (pl.col("residual").abs() > 1e-9)) | ((pl.col("kind") == "le")
-                                                                          & (pl.col("residual") > 1e-9))
+        ((pl.col("kind") == "eq") & (pl.col("residual").abs() > 1e-9))
+        | ((pl.col("kind") == "le") & (pl.col("residual") > 1e-9))
     )
     promised = broken.filter(pl.col("origin") != "stock")
     if promised.height:
@@ -125,116 +152,210 @@ def primary_status(truth: np.ndarray, pairs: pl.DataFrame, policy: DisclosurePol
     return status
 
 
-class _Block:
-    """Index maps and static relation matrices of one block."""
-
-    def __init__(self, units: np.ndarray, structure: Structure, eq_terms: pl.DataFrame, le_terms: pl.DataFrame,
-                 rhs: dict[str, np.ndarray]) -> None:
-        self.units = units
-        self.local = {int(u): i for i, u in enumerate(units)}
-        self.eq = self._matrix(eq_terms)
-        self.eq_rhs = rhs["eq"]
-        self.le = self._matrix(le_terms)
-        self.le_rhs = rhs["le"]
-        self.eq_rows = eq_terms  # relation (local row), unit (local), coef
-
-    def _matrix(self, terms: pl.DataFrame) -> csr_matrix:
-        rows = terms["row"].to_numpy() if terms.height else np.zeros(0, dtype=np.int64)
-        cols = terms["local"].to_numpy() if terms.height else np.zeros(0, dtype=np.int64)
-        n_rows = int(rows.max()) + 1 if rows.size else 0
-        return csr_matrix((terms["coef"].to_numpy() if terms.height else np.zeros(0), (rows, cols)),
-                          shape=(n_rows, self.units.size))
+def _costs(structure: Structure, truth: np.ndarray, area_name: str) -> np.ndarray:
+    """Information lost by suppressing each unit: its size, doubled for each total it is (locality, category,
+    period), so small interior cells go first; zeros last (a zero complement protects little)."""
+    units = structure.units
+    totals = (
+        (units["locality"] == area_name).cast(pl.Int64)
+        + (units["category"] == ALL).cast(pl.Int64)
+        + (~units["period"].str.contains(" Q", literal=True)).cast(pl.Int64)
+        + (units["period"] == ALL_PERIODS).cast(pl.Int64)
+    ).to_numpy()
+    cost = (truth + 1.0) * (2.0 ** totals)
+    return np.where(truth == 0, _ZERO_COST, cost)
 
 
-def _split_blocks(structure: Structure) -> dict[int, _Block]:
-    units = structure.units.select("unit_id", "block").with_columns(
-        local=pl.int_range(pl.len()).over("block").cast(pl.Int64)
-    )
-    # units are sorted by unit_id, and int_range over block follows that order
-    terms = structure.terms.join(units, on="unit_id").join(structure.relations, on="relation_id")
-    blocks: dict[int, _Block] = {}
-    by_block_units = units.partition_by("block", as_dict=True, include_key=True)
-    by_block_terms = terms.partition_by("block", as_dict=True, include_key=True) if terms.height else {}
-    for key, block_units in by_block_units.items():
-        block = key[0]
-        block_terms = by_block_terms.get(key)
-        parts, rhs = {}, {}
-        for kind in ("eq", "le"):
-            if block_terms is None:
-                part = pl.DataFrame(schema={"row": pl.Int64, "local": pl.Int64, "coef": pl.Float64,
-                                            "relation_id": pl.Int64})
-                rhs[kind] = np.zeros(0)
-            else:
-                part = block_terms.filter(pl.col("kind") == kind)
-                ids = part["relation_id"].unique(maintain_order=False).sort()
-                row_of = pl.DataFrame({"relation_id": ids, "row": pl.int_range(ids.len(), eager=True).cast(pl.Int64)})
-                part = part.join(row_of, on="relation_id").select("row", "local", "coef", "relation_id")
-                rhs_frame = row_of.join(structure.relations.select("relation_id", "rhs"), on="relation_id").sort("row")
-                rhs[kind] = rhs_frame["rhs"].to_numpy()
-            parts[kind] = part
-        blocks[block] = _Block(block_units["unit_id"].to_numpy(), structure, parts["eq"], parts["le"], rhs)
-    return blocks
-
-
-def reader_bounds(status: np.ndarray, published: np.ndarray, policy: DisclosurePolicy) -> tuple[np.ndarray, np.ndarray]:
-    """What the reader knows about each unit on its own: a rounding interval, exactly 0, or [0, inf) for [c].
-
-    The publication does not say why a cell is [c] (a small count, a zero of a small group, or a complement), so
-    a suppressed cell can be anything from 0 upwards that the relations allow (docs/disclosure.md).
-    """
-    low, high = published_count_bounds(np.nan_to_num(published), policy)
-    low = np.asarray(low, dtype=np.float64).copy()
-    high = np.asarray(high, dtype=np.float64).copy()
-    suppressed = status != PUBLISHED
-    low[suppressed] = 0.0
-    high[suppressed] = math.inf
-    return low, high
-
-
-def percent_knowledge(
-    pairs: pl.DataFrame, publishable: np.ndarray, low: np.ndarray, high: np.ndarray, status: np.ndarray,
-    policy: DisclosurePolicy,
-) -> list[tuple[dict[int, float], float]]:
-    """What published and suppressed percentages tell the reader, as rows sum(coef * x) <= rhs.
-
-    A published percentage says numerator >= m and denominator - numerator >= m (m = percentage_min_each_side).
-    A [c] percentage with both counts published says one side is below m: used where the other side is known
-    to be at least m (otherwise it is an either/or the LP cannot hold; documented).
-    """
-    m = float(policy.percentage_min_each_side)
-    rows: list[tuple[dict[int, float], float]] = []
-    if pairs.height == 0:
-        return rows
-    num = pairs["num_unit"].to_numpy()
-    den = pairs["den_unit"].to_numpy()
-    both_published = (status[num] == PUBLISHED) & (status[den] == PUBLISHED)
-    for i in np.flatnonzero(publishable):
-        rows.append(({int(num[i]): -1.0}, -m))
-        rows.append(({int(num[i]): 1.0, int(den[i]): -1.0}, -m))
-    for i in np.flatnonzero(both_published & ~publishable):
-        if low[num[i]] >= m:
-            rows.append(({int(den[i]): 1.0, int(num[i]): -1.0}, m - 1))
-        elif low[den[i]] - high[num[i]] >= m:
-            rows.append(({int(num[i]): 1.0}, m - 1))
-    return rows
+def _coordinates(structure: Structure) -> np.ndarray:
+    """Integer codes of each unit's locality, period and category (the table dimensions) for the witness search."""
+    columns = []
+    for name in ("locality", "period", "category"):
+        _, codes = np.unique(structure.units[name].to_numpy(), return_inverse=True)
+        columns.append(codes)
+    return np.column_stack(columns)
 
 
 @dataclass
-class _Costs:
-    cost: np.ndarray
+class BlockJob:
+    """Everything one block's protection needs, in block-local indices (numpy/scipy only: sent to workers)."""
 
-    @classmethod
-    def build(cls, structure: Structure, truth: np.ndarray, area_name: str) -> _Costs:
-        units = structure.units
-        totals = (
-            (units["locality"] == area_name).cast(pl.Int64)
-            + (units["category"] == ALL).cast(pl.Int64)
-            + (~units["period"].str.contains(" Q", literal=True)).cast(pl.Int64)
-            + (units["period"] == ALL_PERIODS).cast(pl.Int64)
-        ).to_numpy()
-        cost = (truth + 1.0) * (2.0 ** totals)
-        cost = np.where(truth == 0, _ZERO_COST, cost)
-        return cls(cost)
+    block: Block
+    truth: np.ndarray
+    status: np.ndarray
+    num: np.ndarray
+    den: np.ndarray
+    cost: np.ndarray
+    coordinates: np.ndarray
+    policy: DisclosurePolicy
+    secondary: bool
+    integer: bool
+    max_rounds: int
+
+
+@dataclass
+class BlockOutcome:
+    block_id: int
+    status: np.ndarray
+    rounds: int
+    lp_solves: int
+    milp_solves: int
+    targets: np.ndarray
+    intervals: Intervals | None
+    error: str | None = None
+    stuck: np.ndarray | None = None
+
+
+def protect_counts(
+    cells: pl.DataFrame,
+    percent_specs: Iterable,
+    policy: DisclosurePolicy,
+    *,
+    knowledge: TableKnowledge | None = None,
+    secondary: bool = True,
+    integer: bool = False,
+    max_rounds: int = 200,
+    workers: int | None = None,
+) -> CountProtection:
+    """Primary + secondary suppression of the count cells (true values in `true_value`), proven by the attack.
+
+    workers: processes for independent blocks (None: FAMILIES_DISCLOSURE_WORKERS or the CPU count, capped at 4,
+    and 1 for small publications).
+    """
+    specs = tuple(percent_specs)
+    knowledge = (knowledge or TableKnowledge()).with_percent_orderings(specs)
+    counts = cells.filter(pl.col("kind") == "count") if "kind" in cells.columns else cells
+    if counts.height and counts["true_value"].min() < 0:
+        raise ValueError("true counts must be >= 0")
+    structure = build_structure(counts, knowledge)
+    truth = unit_values_from_cells(structure, counts["true_value"].cast(pl.Float64).to_numpy())
+    structure = _validate_on_truth(structure, truth)
+    pairs = percent_pairs(counts, structure.cell_unit, specs).unique(["num_unit", "den_unit"], maintain_order=True)
+    status = primary_status(truth, pairs, policy)
+    result = CountProtection(structure, truth, status, pairs, policy, knowledge)
+    cost = _costs(structure, truth, knowledge.area_name)
+    coordinates = _coordinates(structure)
+    block_of = structure.block_of_units()
+    num_all, den_all = pairs["num_unit"].to_numpy(), pairs["den_unit"].to_numpy()
+    pair_block = block_of[num_all] if pairs.height else np.zeros(0, dtype=np.int64)
+    jobs = []
+    for block_id, block in split_blocks(structure).items():
+        units = block.units
+        if not np.any(status[units] != PUBLISHED):
+            result.rounds[block_id] = 0
+            continue
+        position = np.full(truth.size, -1)
+        position[units] = np.arange(units.size)
+        in_block = pair_block == block_id
+        jobs.append(BlockJob(block, truth[units], status[units].copy(), position[num_all[in_block]],
+                             position[den_all[in_block]], cost[units], coordinates[units], policy, secondary,
+                             integer, max_rounds))
+    for job, outcome in zip(jobs, _run(jobs, workers, structure.n_units), strict=True):
+        units = job.block.units
+        if outcome.error:
+            stuck = units[outcome.stuck] if outcome.stuck is not None else units[:0]
+            example = structure.units.filter(pl.col("unit_id").is_in(stuck.tolist())).head(5).to_dicts()
+            raise ProtectionError(f"{outcome.error}, e.g. {example}")
+        result.status[units] = outcome.status
+        result.rounds[outcome.block_id] = outcome.rounds
+        result.lp_solves += outcome.lp_solves
+        result.milp_solves += outcome.milp_solves
+        if outcome.intervals is not None:
+            result.final_intervals[outcome.block_id] = (units[outcome.targets], outcome.intervals)
+    return result
+
+
+def _run(jobs: list[BlockJob], workers: int | None, n_units: int) -> list[BlockOutcome]:
+    if workers is None:
+        workers = int(os.environ.get("FAMILIES_DISCLOSURE_WORKERS", "0")) or min(os.cpu_count() or 1, 4)
+        if n_units < _PARALLEL_MIN_UNITS:
+            workers = 1
+    workers = max(1, min(workers, len(jobs)))
+    if workers == 1:
+        return [protect_block(job) for job in jobs]
+    # spawn, not fork: polars' thread pool is not fork-safe. Biggest blocks first for an even spread.
+    order = sorted(range(len(jobs)), key=lambda i: -jobs[i].block.units.size)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+        outcomes = dict(zip(order, pool.map(protect_block, [jobs[i] for i in order]), strict=True))
+    return [outcomes[i] for i in range(len(jobs))]
+
+
+def _block_problem(job: BlockJob) -> tuple[BlockProblem, np.ndarray, np.ndarray]:
+    """The reader's system for the block under the current decisions."""
+    published = _published_values(job.truth, job.status, job.policy)
+    low, high = reader_bounds(job.status, published, job.policy)
+    shown = _publishable(job.truth, job.status, job.num, job.den, job.policy)
+    extra = percent_knowledge(job.num, job.den, shown, low, high, job.status, job.policy)
+    return assemble_problem(job.block, low, high, extra, job.status != PUBLISHED, local=True), low, high
+
+
+def protect_block(job: BlockJob) -> BlockOutcome:
+    """Suppress complements in one block until the attack fails on every suppressed unit (numpy/scipy only)."""
+    level = job.policy.protection_level
+    eq_by_column = job.block.eq.tocsc()
+    unsafe_rounds: dict[int, int] = {}
+    witnesses = Witnesses.empty(job.truth.size)
+    lp_solves = milp_solves = 0
+    for round_number in range(1, job.max_rounds + 1):
+        if job.secondary:
+            _propagation_rounds(job, eq_by_column, level)
+        problem, _, _ = _block_problem(job)
+        intervals = attack_block(problem, level, truth=job.truth, witnesses=witnesses, integer=job.integer,
+                                 coordinates=job.coordinates, seed=job.block.block_id + round_number)
+        lp_solves += intervals.lp_solves
+        milp_solves += intervals.milp_solves
+        unsafe_positions = np.flatnonzero(intervals.width < level)
+        if unsafe_positions.size == 0 or not job.secondary:
+            return BlockOutcome(job.block.block_id, job.status, round_number, lp_solves, milp_solves,
+                                problem.targets, intervals)
+        touched: set[int] = set()
+        added = 0
+        for position in unsafe_positions:
+            target = int(problem.targets[position])
+            rows = {int(r) for r in eq_by_column[:, target].nonzero()[0]}
+            if rows & touched:
+                continue
+            unsafe_rounds[target] = unsafe_rounds.get(target, 0) + 1
+            complements = None
+            if unsafe_rounds[target] <= 2:
+                complements = _local_complement(target, rows, job.block.eq, problem, job, level)
+            if complements is None:
+                complements, solves = _deviation_complements(problem, target, intervals.lower[position],
+                                                             intervals.upper[position], level, job.cost, job.truth)
+                lp_solves += solves
+            for local in complements or ():
+                job.status[local] = SECONDARY
+                added += 1
+                touched |= {int(r) for r in eq_by_column[:, local].nonzero()[0]}
+            touched |= rows
+        if added == 0:
+            return BlockOutcome(job.block.block_id, job.status, round_number, lp_solves, milp_solves,
+                                problem.targets, intervals, "no complement can protect some cells",
+                                problem.targets[unsafe_positions])
+    return BlockOutcome(job.block.block_id, job.status, job.max_rounds, lp_solves, milp_solves, np.zeros(0, int),
+                        None, f"still unsafe after {job.max_rounds} rounds")
+
+
+def _propagation_rounds(job: BlockJob, eq_by_column, level: float, max_rounds: int = 30) -> None:
+    """Complements for cells that bound propagation alone pins down narrower than the level (no LP needed)."""
+    for _ in range(max_rounds):
+        problem, _, _ = _block_problem(job)
+        rows = vstack([problem.a_ub, problem.a_eq, -problem.a_eq]).tocsr()
+        rhs = np.concatenate([problem.b_ub, problem.b_eq, -problem.b_eq])
+        low, high = propagate_bounds(rows, rhs, problem.lower, problem.upper)
+        narrow = problem.targets[high[problem.targets] - low[problem.targets] < level]
+        touched: set[int] = set()
+        added = 0
+        for target in narrow:
+            relation_rows = {int(r) for r in eq_by_column[:, int(target)].nonzero()[0]}
+            if relation_rows & touched:
+                continue
+            for local in _local_complement(int(target), relation_rows, job.block.eq, problem, job, level) or ():
+                job.status[local] = SECONDARY
+                added += 1
+                touched |= {int(r) for r in eq_by_column[:, local].nonzero()[0]}
+            touched |= relation_rows
+        if added == 0:
+            return
 
 
 def _single_relation_width(coefs: np.ndarray, locals_: np.ndarray, target: int, low: np.ndarray,
@@ -251,132 +372,8 @@ def _single_relation_width(coefs: np.ndarray, locals_: np.ndarray, target: int, 
     return span if math.isfinite(span) else math.inf
 
 
-def protect_counts(
-    cells: pl.DataFrame,
-    percent_specs: Iterable,
-    policy: DisclosurePolicy,
-    *,
-    knowledge: TableKnowledge | None = None,
-    secondary: bool = True,
-    integer: bool = False,
-    max_rounds: int = 200,
-) -> CountProtection:
-    """Primary + secondary suppression of the count cells (true values in `true_value`), proven by the attack."""
-    specs = tuple(percent_specs)
-    knowledge = (knowledge or TableKnowledge()).with_percent_orderings(specs)
-    counts = cells.filter(pl.col("kind") == "count") if "kind" in cells.columns else cells
-    if counts["true_value"].min() is not None and counts["true_value"].min() < 0:
-        raise ValueError("true counts must be >= 0")
-    structure = build_structure(counts, knowledge)
-    truth = unit_values_from_cells(structure, counts["true_value"].cast(pl.Float64).to_numpy())
-    structure = _validate_on_truth(structure, truth)
-    pairs = percent_pairs(counts, structure.cell_unit, specs).unique(["num_unit", "den_unit"], maintain_order=True)
-    status = primary_status(truth, pairs, policy)
-    result = CountProtection(structure, truth, status, pairs, policy, knowledge)
-    costs = _Costs.build(structure, truth, knowledge.area_name)
-    blocks = _split_blocks(structure)
-    block_of = structure.block_of_units()
-    pair_block = block_of[pairs["num_unit"].to_numpy()] if pairs.height else np.zeros(0, dtype=np.int64)
-    for block_id, block in blocks.items():
-        in_block = pair_block == block_id
-        _protect_block(result, block_id, block, pairs.filter(pl.Series(in_block)), costs,
-                       secondary, integer, max_rounds)
-    return result
-
-
-def block_problem(
-    result: CountProtection, block: _Block, block_pairs: pl.DataFrame
-) -> tuple[BlockProblem, np.ndarray, np.ndarray]:
-    """The reader's system for one block under the current decisions (global low/high returned too)."""
-    policy = result.policy
-    published = result.published_values()
-    low, high = reader_bounds(result.status, published, policy)
-    publishable = result.percent_publishable(block_pairs)
-    extra = percent_knowledge(block_pairs, publishable, low, high, result.status, policy)
-    units = block.units
-    le = block.le
-    le_rhs = block.le_rhs
-    if extra:
-        rows, cols, vals = [], [], []
-        for r, (coefs, _) in enumerate(extra):
-            for unit, coef in coefs.items():
-                rows.append(r)
-                cols.append(block.local[unit])
-                vals.append(coef)
-        extra_matrix = csr_matrix((vals, (rows, cols)), shape=(len(extra), units.size))
-        le = vstack([le, extra_matrix]).tocsr()
-        le_rhs = np.concatenate([le_rhs, np.array([rhs for _, rhs in extra])])
-    targets = np.flatnonzero(result.status[units] != PUBLISHED)
-    problem = BlockProblem(units, block.eq, block.eq_rhs, le, le_rhs, low[units], high[units], targets)
-    return problem, low, high
-
-
-def _protect_block(
-    result: CountProtection, block_id: int, block: _Block, block_pairs: pl.DataFrame, costs: _Costs,
-    secondary: bool, integer: bool, max_rounds: int,
-) -> None:
-    policy = result.policy
-    level = policy.protection_level
-    units = block.units
-    eq_by_column = block.eq.tocsc()
-    eq_rows = block.eq.tocsr()
-    unsafe_rounds: dict[int, int] = {}
-    witnesses = Witnesses.empty(units.size)
-
-    for round_number in range(1, max_rounds + 1):
-        if not np.any(result.status[units] != PUBLISHED):
-            result.rounds[block_id] = round_number - 1
-            return
-        problem, low, high = block_problem(result, block, block_pairs)
-        intervals = attack_block(problem, level, truth=result.truth[units], witnesses=witnesses, integer=integer,
-                                 groups=None, seed=block_id + round_number)
-        result.lp_solves += intervals.lp_solves
-        result.milp_solves += intervals.milp_solves
-        result.final_intervals[block_id] = (units[problem.targets], intervals)
-        unsafe_positions = np.flatnonzero(intervals.width < level)
-        if unsafe_positions.size == 0 or not secondary:
-            result.rounds[block_id] = round_number
-            return
-        touched: set[int] = set()
-        added = 0
-        local_cost = costs.cost[units]
-        for position in unsafe_positions:
-            target = int(problem.targets[position])
-            rows = {int(r) for r in eq_by_column[:, target].nonzero()[0]}
-            if rows & touched:
-                continue
-            unsafe_rounds[target] = unsafe_rounds.get(target, 0) + 1
-            complements = None
-            if unsafe_rounds[target] <= 2:
-                complements = _local_complement(target, rows, eq_rows, problem, result, units, local_cost, level)
-            if complements is None:
-                complements = _deviation_complements(problem, target, intervals.lower[position],
-                                                     intervals.upper[position], level, local_cost)
-                result.lp_solves += 2
-            if not complements:
-                continue
-            for local in complements:
-                result.status[units[local]] = SECONDARY
-                added += 1
-                touched |= {int(r) for r in eq_by_column[:, local].nonzero()[0]}
-            touched |= rows
-        if added == 0:
-            bad = result.structure.units.filter(
-                pl.col("unit_id").is_in(units[problem.targets[unsafe_positions]].tolist())).head(5)
-            raise ProtectionError(f"no complement can protect {unsafe_positions.size} cell(s), e.g. {bad.to_dicts()}")
-    raise ProtectionError(f"block {block_id} still unsafe after {max_rounds} rounds")
-
-
-def _group_labels(structure: Structure, units: np.ndarray) -> np.ndarray:
-    """Statistic of each unit as an integer label (witness search works one statistic at a time)."""
-    names = structure.units["statistic"].to_numpy()[units]
-    _, labels = np.unique(names, return_inverse=True)
-    return labels
-
-
 def _local_complement(
-    target: int, rows: set[int], eq_rows: csr_matrix, problem: BlockProblem, result: CountProtection,
-    units: np.ndarray, local_cost: np.ndarray, level: float,
+    target: int, rows: set[int], eq_rows: csr_matrix, problem: BlockProblem, job: BlockJob, level: float,
 ) -> list[int] | None:
     """The cheapest non-zero published cell in the equation that pins the target down most tightly."""
     options = []
@@ -386,25 +383,84 @@ def _local_complement(
         coefs = eq_rows.data[start:end]
         width = _single_relation_width(coefs, locals_, target, problem.lower, problem.upper)
         candidates = [int(v) for v in locals_
-                      if v != target and result.status[units[v]] == PUBLISHED and result.truth[units[v]] > 0]
+                      if v != target and job.status[v] == PUBLISHED and job.truth[v] > 0]
         if candidates:
-            options.append((width, min(local_cost[v] for v in candidates), candidates))
+            options.append((width, min(job.cost[v] for v in candidates), candidates))
     if not options:
         return None
     tight = [option for option in options if option[0] < level] or sorted(options, key=lambda o: o[0])[:1]
     _, _, candidates = min(tight, key=lambda option: option[1])
-    return [min(candidates, key=lambda v: local_cost[v])]
+    return [min(candidates, key=lambda v: job.cost[v])]
 
 
 def _deviation_complements(
     problem: BlockProblem, target: int, lower: float, upper: float, level: float, local_cost: np.ndarray,
-) -> list[int]:
+    truth: np.ndarray,
+) -> tuple[list[int], int]:
     """Cheapest set of published cells whose suppression lets the target move a full protection level.
 
     LP: let published cells leave their rounding intervals at a cost per unit of departure (their information
     value) and ask for a point of the reader's system with the target at lower + level (or upper - level); the
     cells that had to move are the complements. Suppressing them makes that point feasible for the reader.
+    The LP is first tried on the target's neighbourhood (cells within two relations), the rest held at the truth,
+    which keeps it small; then on the whole block. Returns (complements, LPs solved).
     """
+    solves = 0
+    for hops in (2, 4, None):
+        keep = _neighbourhood(problem, target, hops)
+        sub = restrict(problem, keep, truth)
+        sub_target = int(np.cumsum(keep)[target] - 1)
+        complements, used = _deviation_lp(sub, sub_target, lower, upper, level, local_cost[keep])
+        solves += used
+        if complements:
+            return [int(v) for v in np.flatnonzero(keep)[complements]], solves
+        if hops is None:
+            break
+    return [], solves
+
+
+def _neighbourhood(problem: BlockProblem, target: int, hops: int | None) -> np.ndarray:
+    """Units within `hops` relations of the target (all units when hops is None)."""
+    if hops is None:
+        return np.ones(problem.n, dtype=bool)
+    matrix = vstack([problem.a_eq, problem.a_ub]).tocsr()
+    matrix.data = np.ones_like(matrix.data)
+    keep = np.zeros(problem.n, dtype=bool)
+    keep[target] = True
+    for _ in range(hops):
+        rows = matrix @ keep.astype(np.float64) > 0
+        keep = keep | (matrix.T @ rows.astype(np.float64) > 0)
+    return keep
+
+
+def restrict(problem: BlockProblem, keep: np.ndarray, anchor: np.ndarray) -> BlockProblem:
+    """The block's system over the kept units only, the others fixed at `anchor` (a feasible point).
+
+    Any solution of the restricted system, completed with the anchor, is a solution of the whole one.
+    """
+    fixed = ~keep
+
+    def cut(matrix: csr_matrix, rhs: np.ndarray) -> tuple[csr_matrix, np.ndarray]:
+        if matrix.shape[0] == 0:
+            return csr_matrix((0, int(keep.sum()))), np.zeros(0)
+        shifted = rhs - matrix[:, fixed] @ anchor[fixed]
+        kept = csr_matrix(matrix[:, keep])
+        rows = np.diff(kept.indptr) > 0
+        return kept[rows], shifted[rows]
+
+    a_eq, b_eq = cut(problem.a_eq, problem.b_eq)
+    a_ub, b_ub = cut(problem.a_ub, problem.b_ub)
+    position = np.cumsum(keep) - 1
+    targets = position[problem.targets[keep[problem.targets]]]
+    return BlockProblem(problem.unit_ids[keep], a_eq, b_eq, a_ub, b_ub, problem.lower[keep], problem.upper[keep],
+                        targets)
+
+
+
+
+def _deviation_lp(problem: BlockProblem, target: int, lower: float, upper: float, level: float,
+                  local_cost: np.ndarray) -> tuple[list[int], int]:
+    """The deviation LP of _deviation_complements on one (possibly restricted) system: (complements, LPs)."""
     published = np.flatnonzero(np.isfinite(problem.upper) & ~np.isin(np.arange(problem.n), problem.targets))
     n, k = problem.n, published.size
     best: tuple[float, list[int]] | None = None
@@ -444,4 +500,4 @@ def _deviation_complements(
         cost = float(local_cost[chosen].sum()) if chosen else 0.0
         if chosen and (best is None or cost < best[0]):
             best = (cost, chosen)
-    return best[1] if best else []
+    return (best[1] if best else []), len(goals)

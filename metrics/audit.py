@@ -1,0 +1,388 @@
+"""The attacker: from the published tables ALONE, how narrowly can a reader pin down each suppressed cell?
+
+    python -m metrics.audit --published DIR/published.csv      (or --db URL for the published database)
+
+Reads only what a reader gets (the tidy long format of docs/published-tables.md) and builds every linear relation
+a reader knows (metrics.disclosure.relations): localities sum to the area, categories to All, quarters to years,
+stocks and flows, orderings between statistics; each published count is within its rounding interval (a reader
+knows the policy); a suppressed cell is at least 0 and otherwise unknown; a published percentage says both sides
+have at least percentage_min_each_side units, and a [c] percentage beside two published counts says one side has
+fewer. For every suppressed count cell the reader's interval is computed by LP (metrics.disclosure.attack), and
+derived rows (percentages, intervals, comparisons, trends) are recomputed from the published counts: a derived
+value that does not follow from the published counts may carry the true counts, so it is reported and, for a
+percentage, used by the attacker as a constraint on the true counts.
+The audit fails (AuditFailure; exit status 1) when any interval is narrower than the protection level or any
+derived value is not reproducible. docs/disclosure.md states the assumptions exactly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from data_access.config import DisclosurePolicy, benchmark_name, load_disclosure_policy, load_measures
+from metrics import stats
+from metrics.disclosure.attack import EXACT, PROVEN_NARROW, PROVEN_WIDE, AttackInfeasible, attack_block
+from metrics.disclosure.blocks import PUBLISHED, SECONDARY, assemble_problem, percent_knowledge, split_blocks
+from metrics.disclosure.primary import CONFIDENTIAL, published_count_bounds
+from metrics.disclosure.publication import PUBLISHED_COLUMNS
+from metrics.disclosure.relations import KEY_COLUMNS, TableKnowledge, build_structure
+
+PLACE = ["table", "measure", "locality", "period", "breakdown", "category"]
+PROOF_NAMES = {EXACT: "exact", PROVEN_WIDE: "at least this wide", PROVEN_NARROW: "at most this wide"}
+_PERCENT_TOLERANCE = 0.051  # percentages are published to 1 dp
+
+
+class AuditFailure(AssertionError):
+    """The attack succeeded somewhere: `cells` lists the cells pinned down too narrowly, `derived` the leaks."""
+
+    def __init__(self, message: str, cells: pl.DataFrame, derived: pl.DataFrame) -> None:
+        super().__init__(message)
+        self.cells = cells
+        self.derived = derived
+
+
+@dataclass
+class AuditReport:
+    """cells: one row per suppressed count cell with the reader's interval (lower, upper, width, proof, safe).
+
+    derived: derived rows not reproducible from the published counts. inconsistent: blocks whose published values
+    contradict the relations (cannot be attacked as published; listed so they are looked at).
+    """
+
+    cells: pl.DataFrame
+    derived: pl.DataFrame
+    inconsistent: pl.DataFrame
+    protection_level: float
+    lp_solves: int
+    seconds: float
+
+    @property
+    def unsafe(self) -> pl.DataFrame:
+        return self.cells.filter(~pl.col("safe"))
+
+    @property
+    def ok(self) -> bool:
+        return self.unsafe.height == 0 and self.derived.height == 0 and self.inconsistent.height == 0
+
+    def table_summary(self, published: pl.DataFrame) -> pl.DataFrame:
+        """Per table: suppressed cells, information lost, unsafe cells, narrowest proven widths."""
+        summary = suppression_summary(published)
+        attacked = self.cells.group_by("table").agg(
+            unsafe_cells=(~pl.col("safe")).sum(),
+            narrowest_width=pl.col("width").min(),
+            cells_at_narrowest=(pl.col("width") == pl.col("width").min()).sum(),
+        )
+        return summary.join(attacked, on="table", how="left").with_columns(
+            pl.col("unsafe_cells").fill_null(0)
+        ).sort("table")
+
+
+def read_published_csv(path: Path | str) -> pl.DataFrame:
+    schema = {name: (pl.Float64 if name == "value" else pl.String) for name in PUBLISHED_COLUMNS}
+    return pl.read_csv(path, schema_overrides=schema, infer_schema_length=0).select(
+        [pl.col(name).cast(dtype) for name, dtype in schema.items()]
+    )
+
+
+def read_published_db(url: str) -> pl.DataFrame:
+    from sqlalchemy import select
+
+    from data_access.bulk import read_frame
+    from data_access.engine import make_engine
+    from data_access.published_schema import published_statistic
+
+    engine = make_engine(url, published=True)
+    with engine.connect() as connection:
+        columns = [published_statistic.c[name] for name in PUBLISHED_COLUMNS]
+        return read_frame(connection, select(*columns).order_by(published_statistic.c.row_id))
+
+
+def suppression_summary(published: pl.DataFrame) -> pl.DataFrame:
+    """Per table, from the published rows: count cells, [c] cells and share lost; percentages and share lost.
+
+    Which [c] cells are primary and which are complements is not in the published data by design (it would tell
+    a reader which cells are small); ProtectedPublication.summary from the publish step has that split.
+    """
+    counts = published.filter(pl.col("kind") == "count").group_by("table").agg(
+        count_cells=pl.len(), count_cells_suppressed=(pl.col("symbol") == CONFIDENTIAL).sum()
+    )
+    percents = published.filter(pl.col("kind") == "percent").group_by("table").agg(
+        percent_cells=pl.len(), percent_cells_suppressed=(pl.col("symbol") == CONFIDENTIAL).sum()
+    )
+    return counts.join(percents, on="table", how="full", coalesce=True).with_columns(
+        pl.col("count_cells", "count_cells_suppressed", "percent_cells", "percent_cells_suppressed").fill_null(0)
+    ).with_columns(
+        share_counts_lost=(pl.col("count_cells_suppressed") / pl.col("count_cells")).round(4),
+        share_percents_lost=pl.when(pl.col("percent_cells") > 0)
+        .then((pl.col("percent_cells_suppressed") / pl.col("percent_cells")).round(4)),
+    ).sort("table")
+
+
+def _percent_specs(published: pl.DataFrame) -> pl.DataFrame:
+    return published.filter(pl.col("kind") == "percent", pl.col("numerator").is_not_null(),
+                            pl.col("denominator").is_not_null()).select(
+        "table", "statistic", "numerator", "denominator").unique(maintain_order=True)
+
+
+@dataclass(frozen=True)
+class _Spec:
+    table: str
+    statistic: str
+    numerator: str
+    denominator: str
+
+
+def audit_published(
+    published: pl.DataFrame,
+    policy: DisclosurePolicy | None = None,
+    *,
+    knowledge: TableKnowledge | None = None,
+    exact: bool = False,
+    integer: bool = False,
+) -> AuditReport:
+    """Attack a publication from its published rows alone; see the module docstring."""
+    started = time.perf_counter()
+    policy = policy or load_disclosure_policy()
+    specs = [_Spec(**row) for row in _percent_specs(published).iter_rows(named=True)]
+    knowledge = (knowledge or TableKnowledge(area_name=benchmark_name())).with_percent_orderings(specs)
+    counts = published.filter(pl.col("kind") == "count")
+    structure = build_structure(counts.select(KEY_COLUMNS), knowledge)
+    cell_unit = structure.cell_unit
+    suppressed_cell = (counts["symbol"] == CONFIDENTIAL).fill_null(False).to_numpy()
+    value_cell = counts["value"].fill_null(np.nan).to_numpy()
+    n = structure.n_units
+    suppressed = np.zeros(n, dtype=bool)
+    np.logical_or.at(suppressed, cell_unit, suppressed_cell)
+    values = np.full(n, np.nan)
+    values[cell_unit[~suppressed_cell]] = value_cell[~suppressed_cell]
+    disagree = _disagreeing_units(cell_unit, suppressed_cell, value_cell, values, suppressed)
+
+    low, high = published_count_bounds(np.nan_to_num(values), policy)
+    low, high = np.asarray(low, dtype=np.float64).copy(), np.asarray(high, dtype=np.float64).copy()
+    low[suppressed], high[suppressed] = 0.0, math.inf
+    missing = np.isnan(values) & ~suppressed  # a count with neither value nor [c] ([x], [z]): no knowledge
+    low[missing], high[missing] = 0.0, math.inf
+    status = np.where(suppressed | missing, SECONDARY, PUBLISHED)
+
+    percent_rows = _percent_rows_with_units(published, counts, cell_unit, values)
+    derived, extra = _derived_checks(published, percent_rows, low, high, status, policy, knowledge)
+
+    blocks = split_blocks(structure)
+    results = []
+    inconsistent = []
+    lp_solves = 0
+    for block_id, block in blocks.items():
+        if not suppressed[block.units].any():
+            continue
+        problem = assemble_problem(block, low, high, extra, suppressed)
+        try:
+            intervals = attack_block(problem, policy.protection_level, exact=exact, integer=integer, seed=block_id)
+        except AttackInfeasible as error:
+            inconsistent.append({"block": int(block_id), "units": int(block.units.size), "reason": str(error)})
+            continue
+        lp_solves += intervals.lp_solves + intervals.milp_solves
+        results.append(pl.DataFrame({
+            "unit_id": block.units[problem.targets].astype(np.int64),
+            "lower": intervals.lower, "upper": intervals.upper, "proof": intervals.kind.astype(np.int64),
+        }))
+    unit_results = pl.concat(results) if results else pl.DataFrame(
+        schema={"unit_id": pl.Int64, "lower": pl.Float64, "upper": pl.Float64, "proof": pl.Int64})
+    cells = (
+        counts.select(KEY_COLUMNS).with_columns(unit_id=pl.Series(cell_unit, dtype=pl.Int64))
+        .filter(pl.Series(suppressed_cell))
+        .join(unit_results, on="unit_id", how="inner")
+        .with_columns(width=pl.col("upper") - pl.col("lower"),
+                      proof=pl.col("proof").replace_strict(PROOF_NAMES, return_dtype=pl.String))
+        .with_columns(safe=pl.col("width") >= policy.protection_level)
+        .drop("unit_id")
+        .sort("width", *KEY_COLUMNS)
+    )
+    if disagree.height:
+        inconsistent.append({"block": -1, "units": disagree.height,
+                             "reason": "cells of the same set of units are published differently"})
+    inconsistent_frame = pl.DataFrame(inconsistent, schema={"block": pl.Int64, "units": pl.Int64,
+                                                            "reason": pl.String})
+    return AuditReport(cells, derived, inconsistent_frame, policy.protection_level, lp_solves,
+                       time.perf_counter() - started)
+
+
+def assert_safe(published: pl.DataFrame, policy: DisclosurePolicy | None = None, **options) -> AuditReport:
+    """audit_published, raising AuditFailure (listing the cells) unless every suppressed cell is protected."""
+    report = audit_published(published, policy, **options)
+    if not report.ok:
+        raise AuditFailure(
+            f"{report.unsafe.height} suppressed cell(s) narrower than {report.protection_level:g}, "
+            f"{report.derived.height} derived value(s) not reproducible, {report.inconsistent.height} inconsistent "
+            "block(s)", report.unsafe, report.derived)
+    return report
+
+
+def _disagreeing_units(cell_unit, suppressed_cell, value_cell, values, suppressed) -> pl.DataFrame:
+    """Cells of one unit (the same set of people) must be published identically; returns those that are not."""
+    mixed = suppressed[cell_unit] & ~suppressed_cell
+    other = ~suppressed_cell & (np.abs(np.nan_to_num(value_cell) - np.nan_to_num(values[cell_unit])) > 1e-9)
+    return pl.DataFrame({"cell": np.flatnonzero(mixed | other)})
+
+
+def _percent_rows_with_units(published: pl.DataFrame, counts: pl.DataFrame, cell_unit: np.ndarray,
+                             values: np.ndarray) -> pl.DataFrame:
+    keyed = counts.select(*PLACE, "statistic").with_columns(unit=pl.Series(cell_unit, dtype=pl.Int64))
+    percents = published.filter(pl.col("kind") == "percent", pl.col("numerator").is_not_null())
+    joined = percents.join(
+        keyed.rename({"statistic": "numerator", "unit": "num_unit"}), on=[*PLACE, "numerator"], how="left"
+    ).join(keyed.rename({"statistic": "denominator", "unit": "den_unit"}), on=[*PLACE, "denominator"], how="left")
+    joined = joined.filter(pl.col("num_unit").is_not_null(), pl.col("den_unit").is_not_null())
+    num_values = values[joined["num_unit"].to_numpy()]
+    den_values = values[joined["den_unit"].to_numpy()]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = np.round(100.0 * num_values / den_values, 1)
+    return joined.with_columns(num_pub=pl.Series(num_values), den_pub=pl.Series(den_values),
+                               expected=pl.Series(expected)).with_columns(
+        pl.col("num_pub", "den_pub", "expected").fill_nan(None))
+
+
+def _derived_checks(
+    published: pl.DataFrame, percent_rows: pl.DataFrame, low: np.ndarray, high: np.ndarray, status: np.ndarray,
+    policy: DisclosurePolicy, knowledge: TableKnowledge,
+) -> tuple[pl.DataFrame, list[tuple[dict[int, float], float]]]:
+    """Which derived rows do not follow from the published counts, and what every percentage tells the reader."""
+    problems = []
+    extra: list[tuple[dict[int, float], float]] = []
+    shown = percent_rows["value"].is_not_null().to_numpy()
+    reproducible = shown & (
+        (percent_rows["value"] - percent_rows["expected"]).abs().fill_null(math.inf) <= _PERCENT_TOLERANCE
+    ).to_numpy()
+    for row in percent_rows.filter(pl.Series(shown & ~reproducible)).iter_rows(named=True):
+        problems.append({**{k: row[k] for k in KEY_COLUMNS}, "kind": "percent",
+                         "problem": "percentage does not follow from the published counts"})
+        p = row["value"] / 100.0
+        num, den = int(row["num_unit"]), int(row["den_unit"])
+        extra.append(({num: -1.0, den: max(p - 0.0005, 0.0)}, 0.0))  # num >= (p - 0.05%) den
+        extra.append(({num: 1.0, den: -(p + 0.0005)}, 0.0))           # num <= (p + 0.05%) den
+    extra.extend(percent_knowledge(percent_rows["num_unit"].to_numpy(), percent_rows["den_unit"].to_numpy(), shown,
+                                   low, high, status, policy))
+    problems.extend(_interval_problems(published, percent_rows, policy))
+    problems.extend(_comparison_problems(published, knowledge.area_name))
+    problems.extend(_trend_problems(published, percent_rows))
+    schema = {**{k: pl.String for k in KEY_COLUMNS}, "kind": pl.String, "problem": pl.String}
+    return pl.DataFrame(problems, schema=schema), extra
+
+
+def _interval_problems(published: pl.DataFrame, percent_rows: pl.DataFrame, policy: DisclosurePolicy) -> list[dict]:
+    problems = []
+    intervals = published.filter(pl.col("kind").is_in(["ci_lower", "ci_upper"]), pl.col("value").is_not_null())
+    if intervals.height == 0:
+        return problems
+    base = percent_rows.select(*PLACE, "statistic", "num_pub", "den_pub", percent_shown=pl.col("value").is_not_null())
+    joined = intervals.join(base, on=[*PLACE, "statistic"], how="left")
+    ok_counts = joined["percent_shown"].fill_null(False).to_numpy() & joined["den_pub"].is_not_null().to_numpy()
+    lower, upper = stats.wilson_interval(np.nan_to_num(joined["num_pub"].fill_null(0).to_numpy()),
+                                         np.where(ok_counts, joined["den_pub"].fill_null(0).to_numpy(), 0.0),
+                                         policy.confidence_level)
+    expected = np.where(joined["kind"].to_numpy() == "ci_lower", np.asarray(lower), np.asarray(upper)) * 100.0
+    good = ok_counts & (np.abs(np.round(expected, 1) - joined["value"].to_numpy()) <= _PERCENT_TOLERANCE)
+    for row in joined.filter(pl.Series(~good)).iter_rows(named=True):
+        problems.append({**{k: row[k] for k in KEY_COLUMNS}, "kind": row["kind"],
+                         "problem": "interval does not follow from the published counts"})
+    return problems
+
+
+def _comparison_problems(published: pl.DataFrame, area: str) -> list[dict]:
+    rows = published.filter(pl.col("kind") == "comparison")
+    if rows.height == 0:
+        return []
+    wide = published.filter(pl.col("kind").is_in(["percent", "ci_lower", "ci_upper"])).pivot(
+        on="kind", index=[*PLACE, "statistic"], values="value", aggregate_function="first")
+    for kind in ("percent", "ci_lower", "ci_upper"):
+        if kind not in wide.columns:
+            wide = wide.with_columns(pl.lit(None, dtype=pl.Float64).alias(kind))
+    benchmark = wide.filter(pl.col("locality") == area).select(
+        "table", "measure", "period", "breakdown", "category", "statistic", benchmark=pl.col("percent"))
+    joined = rows.join(wide, on=[*PLACE, "statistic"], how="left").join(
+        benchmark, on=["table", "measure", "period", "breakdown", "category", "statistic"], how="left")
+    polarities = {measure.id: measure.polarity for measure in load_measures().measures}
+    problems = []
+    for row in joined.iter_rows(named=True):
+        polarity = polarities.get(row["measure"], stats.HIGHER_IS_BETTER)
+        expected = stats.compare_with_benchmark(row["percent"], row["ci_lower"], row["ci_upper"], row["benchmark"],
+                                                polarity)
+        if row["symbol"] not in (expected, CONFIDENTIAL):
+            problems.append({**{k: row[k] for k in KEY_COLUMNS}, "kind": "comparison",
+                             "problem": f"comparison {row['symbol']!r} does not follow from published values"})
+    return problems
+
+
+def _trend_problems(published: pl.DataFrame, percent_rows: pl.DataFrame) -> list[dict]:
+    trends = published.filter(pl.col("kind") == "trend")
+    if trends.height == 0:
+        return []
+    polarities = {measure.id: measure.polarity for measure in load_measures().measures}
+    years = percent_rows.filter(pl.col("period").str.contains(r"^\d{4}/\d{2}$")).sort("period")
+    series = years.group_by("table", "measure", "locality", "breakdown", "category", "statistic").agg(
+        pl.when(pl.col("value").is_not_null()).then(pl.col("num_pub")).alias("num"),
+        pl.when(pl.col("value").is_not_null()).then(pl.col("den_pub")).alias("den"),
+    )
+    joined = trends.join(series, on=["table", "measure", "locality", "breakdown", "category", "statistic"],
+                         how="left")
+    problems = []
+    for row in joined.iter_rows(named=True):
+        num = np.array([math.nan if v is None else v for v in (row["num"] or [])], dtype=np.float64)
+        den = np.array([math.nan if v is None else v for v in (row["den"] or [])], dtype=np.float64)
+        expected = stats.trend_test(num, den, polarity=polarities.get(row["measure"], stats.HIGHER_IS_BETTER)).label
+        if row["symbol"] != expected:
+            problems.append({**{k: row[k] for k in KEY_COLUMNS}, "kind": "trend",
+                             "problem": f"trend {row['symbol']!r} does not follow from the published counts"})
+    return problems
+
+
+def _print_report(report: AuditReport, published: pl.DataFrame, worst: int) -> None:
+    summary = report.table_summary(published)
+    with pl.Config(tbl_rows=100, tbl_cols=20, tbl_width_chars=160, tbl_hide_dataframe_shape=True):
+        print("Per table (which [c] cells are primary and which complements is not in the published data):")
+        print(summary)
+        print(f"\nNarrowest reader intervals (protection level {report.protection_level:g}):")
+        print(report.cells.head(worst).select(*KEY_COLUMNS, "lower", "upper", "width", "proof"))
+        if report.derived.height:
+            print("\nDerived values that do not follow from the published counts:")
+            print(report.derived.head(worst))
+        if report.inconsistent.height:
+            print("\nInconsistent blocks (published values contradict the relations):")
+            print(report.inconsistent)
+    verdict = "PASS" if report.ok else "FAIL"
+    print(f"\n{verdict}: {report.cells.height} suppressed cells attacked, {report.unsafe.height} unsafe; "
+          f"{report.derived.height} derived problems; {report.lp_solves} LPs in {report.seconds:.1f}s")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m metrics.audit", description=__doc__.splitlines()[0])
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--published", type=Path, help="published.csv (tidy long format)")
+    source.add_argument("--db", help="URL of the published database (published_statistic table)")
+    parser.add_argument("--exact", action="store_true", help="exact interval for every suppressed cell (slower)")
+    parser.add_argument("--integer", action="store_true", help="whole-number (MILP) bounds where the LP is loose")
+    parser.add_argument("--worst", type=int, default=15, help="how many of the narrowest cells to print")
+    parser.add_argument("--table", action="append", help="only these tables (repeatable)")
+    args = parser.parse_args(argv)
+    try:
+        published = read_published_csv(args.published) if args.published else read_published_db(args.db)
+        if args.table:
+            published = published.filter(pl.col("table").is_in(args.table))
+        report = audit_published(published, exact=args.exact, integer=args.integer)
+    except Exception as error:  # one clear line for analysts
+        print(f"audit could not run: {error}", file=sys.stderr)
+        return 2
+    _print_report(report, published, args.worst)
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
