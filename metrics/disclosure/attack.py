@@ -225,7 +225,7 @@ def attack_block(
     """
     targets = problem.targets
     k = targets.size
-    kind = np.full(k, EXACT)
+    kind = np.full(k, -1)
     witnesses = witnesses if witnesses is not None else Witnesses.empty(problem.n)
     if k == 0:
         return Intervals(np.zeros(0), np.zeros(0), kind)

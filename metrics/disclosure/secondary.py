@@ -22,7 +22,7 @@ import os
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 
 import numpy as np
 import polars as pl
@@ -272,9 +272,11 @@ def _run(jobs: list[BlockJob], workers: int | None, n_units: int) -> list[BlockO
     workers = max(1, min(workers, len(jobs)))
     if workers == 1:
         return [protect_block(job) for job in jobs]
-    # spawn, not fork: polars' thread pool is not fork-safe. Biggest blocks first for an even spread.
+    # fork: workers start at once and need no re-import of the caller's script. protect_block touches only numpy
+    # and scipy, never polars (whose thread pool must not be used in a forked child). Biggest blocks first.
     order = sorted(range(len(jobs)), key=lambda i: -jobs[i].block.units.size)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+    method = "fork" if "fork" in get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context(method)) as pool:
         outcomes = dict(zip(order, pool.map(protect_block, [jobs[i] for i in order]), strict=True))
     return [outcomes[i] for i in range(len(jobs))]
 

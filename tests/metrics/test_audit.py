@@ -1,0 +1,147 @@
+"""The outside attacker (metrics.audit): CLI, database reads, derived-value leaks, summaries, a stress population."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from sqlalchemy import create_engine
+
+from data_access.bulk import write_frame
+from data_access.config import DisclosurePolicy
+from data_access.published_schema import PUBLISHED_COLUMNS, published_metadata, published_statistic
+from metrics import stats
+from metrics.audit import AuditFailure, assert_safe, audit_published, main, read_published_csv, suppression_summary
+from metrics.disclosure import CONFIDENTIAL, TableKnowledge, protect_publication, protect_publication_report
+from metrics.disclosure.demo_cells import PROGRESS_PERCENTS, PercentSpec, progress_cells
+
+POLICY = DisclosurePolicy(threshold=10, rounding_base=5, percentage_min_each_side=10, protection_level=5,
+                          confidence_level="95")
+KNOWLEDGE = TableKnowledge(area_name="Dorset")
+SPECS = (PercentSpec("measure_progress", "improved_percent", "improved", "reviewed"),)
+
+
+@pytest.fixture(scope="module")
+def stress() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """About 300 units over three years: many small cells, planted zeros and ones (true cells, published)."""
+    cells = progress_cells(300, seed=7, n_years=3)
+    result = protect_publication_report(cells, PROGRESS_PERCENTS, POLICY, knowledge=KNOWLEDGE,
+                                        polarities={"M01": stats.HIGHER_IS_BETTER})
+    return cells, result.published
+
+
+def test_stress_population_is_protected_everywhere(stress) -> None:
+    cells, published = stress
+    assert cells.filter(pl.col("true_value").is_between(1, 9)).height > 500  # many small cells to protect
+    report = assert_safe(published, POLICY, knowledge=KNOWLEDGE)
+    assert report.cells.height == published.filter(pl.col("symbol") == CONFIDENTIAL,
+                                                   pl.col("kind") == "count").height
+    assert report.derived.height == 0 and report.inconsistent.height == 0
+
+
+def test_stress_population_without_secondary_is_attacked(stress) -> None:
+    cells, _ = stress
+    unprotected = protect_publication(cells, PROGRESS_PERCENTS, POLICY, knowledge=KNOWLEDGE, secondary=False,
+                                      polarities={"M01": stats.HIGHER_IS_BETTER})
+    with pytest.raises(AuditFailure) as failure:
+        assert_safe(unprotected, POLICY, knowledge=KNOWLEDGE)
+    assert failure.value.cells.height > 0
+    assert (failure.value.cells["width"] < 5).all()
+
+
+def test_cli_passes_on_a_protected_csv_and_fails_on_an_unprotected_one(tmp_path, stress, capsys,
+                                                                       monkeypatch) -> None:
+    cells, published = stress
+    import metrics.audit as audit_module
+
+    monkeypatch.setattr(audit_module, "benchmark_name", lambda: "Dorset")
+    monkeypatch.setattr(audit_module, "load_disclosure_policy", lambda: POLICY)
+    good = tmp_path / "good" / "published.csv"
+    good.parent.mkdir()
+    published.write_csv(good)
+    assert read_published_csv(good).equals(published.select(PUBLISHED_COLUMNS))
+    assert main(["--published", str(good)]) == 0
+    out = capsys.readouterr().out
+    assert "PASS" in out and "measure_progress" in out
+    bad = tmp_path / "bad.csv"
+    protect_publication(cells, PROGRESS_PERCENTS, POLICY, knowledge=KNOWLEDGE, secondary=False,
+                        polarities={"M01": stats.HIGHER_IS_BETTER}).write_csv(bad)
+    assert main(["--published", str(bad)]) == 1
+    assert "FAIL" in capsys.readouterr().out
+    assert main(["--published", str(tmp_path / "missing.csv")]) == 2
+
+
+def test_cli_reads_the_published_database(tmp_path, stress, monkeypatch) -> None:
+    _, published = stress
+    import metrics.audit as audit_module
+
+    monkeypatch.setattr(audit_module, "benchmark_name", lambda: "Dorset")
+    monkeypatch.setattr(audit_module, "load_disclosure_policy", lambda: POLICY)
+    url = f"sqlite:///{tmp_path / 'published.db'}"
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        published_metadata.create_all(connection)
+        write_frame(connection, published_statistic,
+                    published.select(PUBLISHED_COLUMNS).with_row_index("row_id").with_columns(
+                        pl.col("row_id").cast(pl.Int64)))
+    engine.dispose()
+    assert main(["--db", url]) == 0
+
+
+def progress_cells_small(values: dict[str, tuple[int, int]]) -> pl.DataFrame:
+    totals = tuple(sum(v[i] for v in values.values()) for i in range(2))
+    rows = []
+    for locality, (improved, reviewed) in {**values, "Dorset": totals}.items():
+        for statistic, value in (("improved", improved), ("reviewed", reviewed)):
+            rows.append(("measure_progress", "M01", locality, "2024/25", "none", "All", statistic, "count", value))
+    return pl.DataFrame(rows, schema=["table", "measure", "locality", "period", "breakdown", "category", "statistic",
+                                      "kind", "true_value"], orient="row")
+
+
+def tamper(published: pl.DataFrame, kind: str, value: float) -> pl.DataFrame:
+    target = (pl.col("locality") == "L1") & (pl.col("kind") == kind)
+    return published.with_columns(value=pl.when(target).then(pl.lit(value)).otherwise(pl.col("value")))
+
+
+def test_a_percentage_from_true_counts_is_reported_and_used_against_the_counts() -> None:
+    cells = progress_cells_small({"L1": (12, 31), "L2": (3, 45)})  # L2 improved 3 is [c]
+    published = protect_publication(cells, SPECS, POLICY, knowledge=KNOWLEDGE)
+    assert audit_published(published, POLICY, knowledge=KNOWLEDGE).derived.height == 0
+    leaked = tamper(published, "percent", round(100 * 12 / 31, 1))  # 38.7, as if computed from true counts
+    report = audit_published(leaked, POLICY, knowledge=KNOWLEDGE)
+    assert report.derived.filter(pl.col("kind") == "percent").height == 1
+    assert not report.ok
+
+
+def test_an_interval_from_true_counts_is_reported() -> None:
+    cells = progress_cells_small({"L1": (12, 31), "L2": (20, 45)})
+    published = protect_publication(cells, SPECS, POLICY, knowledge=KNOWLEDGE)
+    lower, _ = stats.wilson_interval(12, 31, "95")
+    report = audit_published(tamper(published, "ci_lower", round(100 * lower, 1)), POLICY, knowledge=KNOWLEDGE)
+    assert report.derived.filter(pl.col("kind") == "ci_lower").height == 1
+
+
+def test_a_published_percentage_tells_the_attacker_both_sides_are_at_least_ten() -> None:
+    """L1: 10 of 20 improved, both published (10..12 and 18..22) with their percentage, which says reviewed -
+    improved >= 10, so L1 reviewed is 20..22. Dorset reviewed 24 -> 25 (23..27) then puts L2 reviewed ([c], 4)
+    within 1..7 instead of 1..9: the attacker must use what the percentage says."""
+    cells = progress_cells_small({"L1": (10, 20), "L2": (1, 4)})
+    published = protect_publication(cells, SPECS, POLICY, knowledge=KNOWLEDGE, secondary=False)
+    assert published.filter(pl.col("locality") == "L1", pl.col("kind") == "percent")["value"].item() == 50.0
+
+    def l2_reviewed(frame: pl.DataFrame) -> tuple[float, float]:
+        report = audit_published(frame, POLICY, knowledge=KNOWLEDGE, exact=True)
+        cell = report.cells.filter(pl.col("locality") == "L2", pl.col("statistic") == "reviewed")
+        return cell.select("lower", "upper").row(0)
+
+    assert l2_reviewed(published) == (1.0, 7.0)
+    assert l2_reviewed(published.filter(pl.col("kind") == "count")) == (1.0, 9.0)  # without the percentage rows
+
+
+def test_suppression_summary_per_table(stress) -> None:
+    _, published = stress
+    summary = suppression_summary(published)
+    assert summary.columns == ["table", "count_cells", "count_cells_suppressed", "percent_cells",
+                               "percent_cells_suppressed", "share_counts_lost", "share_percents_lost"]
+    row = summary.row(0, named=True)
+    assert 0 < row["count_cells_suppressed"] < row["count_cells"]
+    assert row["share_counts_lost"] == pytest.approx(row["count_cells_suppressed"] / row["count_cells"], abs=1e-4)
