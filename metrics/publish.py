@@ -18,6 +18,7 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import Engine, text
 
+from data_access.access import published_read_grants, restore_read_grants
 from data_access.bulk import write_frame
 from data_access.config import load_disclosure_policy
 from data_access.engine import PUBLISHED_SCHEMA, linked_db_url, make_engine, published_db_url
@@ -62,8 +63,10 @@ def write_publication(engine: Engine, published: pl.DataFrame, facts: dict[str, 
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{PUBLISHED_SCHEMA}"'))
+        read_grants = published_read_grants(connection)  # PostgreSQL: the dashboard role keeps its SELECT
         published_metadata.drop_all(connection)
         published_metadata.create_all(connection)
+        restore_read_grants(connection, read_grants)
         write_frame(connection, published_statistic, rows)
         write_frame(connection, publication_info,
                     pl.DataFrame({"key": list(facts), "value": list(facts.values())}))

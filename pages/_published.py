@@ -8,8 +8,8 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from data_access.access import web_tier_engine
 from data_access.config import Role, load_roles
-from data_access.engine import make_engine, published_db_url
 from data_access.published_reads import read_publication_info, read_published
 
 CACHE_ENTRIES = 64
@@ -18,7 +18,8 @@ CACHE_SECONDS = 600
 
 @st.cache_resource(max_entries=1)
 def _published_engine():
-    return make_engine(published_db_url(), published=True)
+    # Read-only, published tables only; refuses a connection that could reach personal data (data_access.access).
+    return web_tier_engine()
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES, ttl=CACHE_SECONDS, show_spinner=False)
