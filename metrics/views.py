@@ -57,23 +57,17 @@ def wide_table(long: pl.DataFrame, index: str, columns: str) -> pl.DataFrame:
     return long.pivot(on=columns, index=index, values="shown", aggregate_function="first")
 
 
-def headline(families: pl.DataFrame, statistic: str, area: str) -> dict[str, str | float | None]:
-    """The latest financial year's published value for the area, with the previous year's for context."""
-    years = financial_years(families)
-    rows = select_cells(families, statistic=statistic, breakdown="none", category="All", locality=area)
-    result: dict[str, str | float | None] = {"year": None, "value": None, "shown": "[x]", "previous_year": None,
-                                             "previous_shown": None, "previous_value": None}
-    if not years:
-        return result
-    shown = rows.with_columns(display_expr())
-    for key, year in (("", years[-1]), ("previous_", years[-2] if len(years) > 1 else None)):
-        if year is None:
-            continue
-        row = shown.filter(pl.col("period") == year)
-        if row.height:
-            result[f"{key}year"] = year
-            result[f"{key}value"] = row["value"].item()
-            result[f"{key}shown"] = row["shown"].item()
+def headline(families: pl.DataFrame, statistic: str, area: str, year: str | None,
+             previous_year: str | None = None) -> dict[str, str | float | None]:
+    """The area's published value of a families statistic in `year`, with `previous_year`'s for context."""
+    rows = select_cells(families, statistic=statistic, breakdown="none", category="All", locality=area).with_columns(
+        display_expr())
+    result: dict[str, str | float | None] = {}
+    for key, period in (("", year), ("previous_", previous_year)):
+        row = rows.filter(pl.col("period") == period) if period else rows.clear()
+        result[f"{key}year"] = period
+        result[f"{key}value"] = row["value"].item() if row.height else None
+        result[f"{key}shown"] = row["shown"].item() if row.height else "[x]"
     return result
 
 
@@ -144,3 +138,23 @@ def locality_profile(percents: pl.DataFrame, locality: str, area: str, year: str
     benchmark = year_rows.filter(pl.col("locality") == area).select(
         "measure", area_value=pl.col("value"), area_shown=pl.col("shown"))
     return chosen.join(benchmark, on="measure", how="left").join(spread, on="measure", how="left").sort("measure")
+
+
+def best_default_year(percents: pl.DataFrame, area: str) -> str | None:
+    """The latest financial year in which most of the area's percentages are published.
+
+    Recent years have few reviews yet, so opening a page on them would show mostly [c].
+    """
+    area_rows = select_cells(percents, breakdown="none", category="All", locality=area)
+    years = financial_years(area_rows)
+    for year in reversed(years):
+        cells = area_rows.filter(pl.col("period") == year)
+        if cells.height and cells["value"].is_not_null().mean() >= 0.5:
+            return year
+    return years[-1] if years else None
+
+
+def complete_years(published: pl.DataFrame, data_as_of) -> list[str]:
+    """Financial years that ended on or before the data date (a part year is not comparable with a full one)."""
+    return [year for year in financial_years(published) if (int(year[:4]) + 1, 3, 31) <= (
+        data_as_of.year, data_as_of.month, data_as_of.day)]

@@ -7,7 +7,7 @@ import polars as pl
 import streamlit as st
 
 from data_access.config import benchmark_name, load_disclosure_policy, load_localities, load_measures
-from metrics.views import financial_years, locality_profile, percent_view, select_cells
+from metrics.views import best_default_year, financial_years, locality_profile, percent_view, select_cells
 from pages._layout import (
     chart_with_table,
     comparison_colour,
@@ -36,8 +36,9 @@ STATISTICS = {"improved_percent": "Improved", "sustained_percent": "Sustained"}
 controls = st.columns(3)
 chosen = url_choice("Locality", names, "locality", container=controls[0])
 statistic = url_choice("Outcome", list(STATISTICS), "outcome", format_func=STATISTICS.get, container=controls[1])
-year = url_choice("Financial year support began", financial_years(progress)[::-1], "year", container=controls[2])
 percents = percent_view(progress, statistic)
+year = url_choice("Financial year support began", financial_years(progress)[::-1], "year", container=controls[2],
+                  default=best_default_year(percents, area))
 
 profile = locality_profile(percents, chosen, area, year).with_columns(
     label=pl.col("measure").replace_strict(short_label, default=None))

@@ -7,7 +7,7 @@ import polars as pl
 import streamlit as st
 
 from data_access.config import benchmark_name, load_breakdowns, load_disclosure_policy, load_localities, load_measures
-from metrics.views import financial_years, percent_view, select_cells, trend_labels, with_order
+from metrics.views import best_default_year, financial_years, percent_view, select_cells, trend_labels, with_order
 from pages._layout import (
     COMPARISON_COLOURS,
     chart_with_table,
@@ -37,12 +37,13 @@ STATISTICS = {"improved_percent": "Improved", "sustained_percent": "Sustained"}
 controls = st.columns(3)
 statistic = url_choice("Outcome", list(STATISTICS), "outcome", format_func=STATISTICS.get, container=controls[0])
 years = financial_years(progress)
-year = url_choice("Financial year support began", years[::-1], "year", container=controls[1])
+percents = percent_view(progress, statistic)
+year = url_choice("Financial year support began", years[::-1], "year", container=controls[1],
+                  default=best_default_year(percents, area))
 measure_id = url_choice("Measure in detail", list(measures), "measure",
                         format_func=lambda m: f"{m} {measures[m].label}", container=controls[2])
 
 # --- heat map: localities x measures ---------------------------------------------------------------------------
-percents = percent_view(progress, statistic)
 overall = select_cells(percents, breakdown="none", category="All", period=year, locality=[*localities, area])
 label_of = {m.id: m.short_label for m in catalogue.measures}
 cells = overall.with_columns(

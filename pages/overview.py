@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import plotly.graph_objects as go
 import streamlit as st
 
 from data_access.config import benchmark_name, load_localities
-from metrics.views import families_by_year_and_locality, headline, wide_table
+from metrics.views import (
+    best_default_year,
+    complete_years,
+    families_by_year_and_locality,
+    financial_years,
+    headline,
+    percent_view,
+    select_cells,
+    wide_table,
+)
 from pages._layout import PALETTE, chart_with_table, explain_symbols, page_header
-from pages._published import published_table, require_page
+from pages._published import publication_info, published_table, require_page
 
 require_page("overview")
 page_header(
@@ -21,18 +32,41 @@ area = benchmark_name()
 localities = [locality.name for locality in load_localities()]
 families = published_table("families")
 
+info = publication_info()
+data_as_of = date.fromisoformat(info["data_as_of"])
+full_years = complete_years(families, data_as_of)
+all_years = financial_years(families)
+last_full = full_years[-1] if full_years else None
+before_last = full_years[-2] if len(full_years) > 1 else None
+current = all_years[-1] if all_years and all_years[-1] != last_full else None
+
 tiles = st.columns(3)
 for column, statistic, label in (
     (tiles[0], "families_attached", "Families starting support"),
     (tiles[1], "families_closed", "Families whose support ended"),
-    (tiles[2], "families_open_at_end", "Families being supported now"),
 ):
-    latest = headline(families, statistic, area)
+    latest = headline(families, statistic, area, last_full, before_last)
     delta = None
     if isinstance(latest["value"], float) and isinstance(latest["previous_value"], float):
-        delta = f"{latest['value'] - latest['previous_value']:+.0f} on {latest['previous_year']}"
-    column.metric(f"{label}, {latest['year'] or ''}", latest["shown"], delta=delta, delta_color="off",
-                  border=True)
+        delta = f"{latest['value'] - latest['previous_value']:+.0f} on {before_last}"
+    column.metric(f"{label}, {last_full or ''}", latest["shown"], delta=delta, delta_color="off", border=True)
+    if current:
+        so_far = headline(families, statistic, area, current)
+        column.caption(f"{current} so far (to {data_as_of:%d %B %Y}): {so_far['shown']}")
+now = headline(families, "families_open_at_end", area, all_years[-1] if all_years else None)
+tiles[2].metric(f"Families being supported on {data_as_of:%d %B %Y}", now["shown"], border=True)
+
+outcomes = published_table("family_outcomes")
+success = percent_view(outcomes, "successful_percent")
+success_year = best_default_year(success, area)
+success_row = select_cells(success, breakdown="none", category="All", locality=area, period=success_year or "")
+if success_row.height:
+    st.metric(
+        f"Successful family outcomes: families whose support started in {success_year}",
+        success_row["shown"].item(), border=True,
+        help="Of families whose support ended at least six months ago, the share where every need they had at the "
+        "start improved and stayed improved for six months after support ended (the Supporting Families rule).",
+    )
 
 by_year = families_by_year_and_locality(families, "families_attached", localities)
 figure = go.Figure()
