@@ -13,8 +13,11 @@ PAGES = {
                         default=True),
     "measures": st.Page("pages/measures.py", title="Measures", icon=":material/monitoring:", url_path="measures"),
     "localities": st.Page("pages/localities.py", title="Localities", icon=":material/map:", url_path="localities"),
+    "impact": st.Page("pages/impact.py", title="Impact", icon=":material/compare_arrows:", url_path="impact"),
     "methodology": st.Page("pages/methodology.py", title="Methodology & privacy", icon=":material/info:",
                            url_path="methodology"),
+    "disclosure": st.Page("pages/disclosure.py", title="Disclosure control", icon=":material/shield:",
+                          url_path="disclosure"),
 }
 
 roles = load_roles()

@@ -20,11 +20,20 @@ from sqlalchemy import Engine, text
 
 from data_access.access import published_read_grants, restore_read_grants
 from data_access.bulk import write_frame
-from data_access.config import load_disclosure_policy
+from data_access.config import benchmark_name, load_disclosure_policy
 from data_access.engine import PUBLISHED_SCHEMA, linked_db_url, make_engine, published_db_url
 from data_access.linked_reads import LinkedData, read_linked_data
 from data_access.published_schema import PUBLISHED_COLUMNS, publication_info, published_metadata, published_statistic
 from metrics import disclosure
+from metrics.impact.analysis_frame import impact_inputs
+from metrics.impact.run import run_impact
+from metrics.impact.tables import (
+    IMPACT_PERCENT_SPECS,
+    balance_rows,
+    impact_count_cells,
+    impact_estimate_rows,
+    overlap_bins,
+)
 from metrics.true_cells import PERCENT_SPECS, true_cells
 
 
@@ -39,9 +48,88 @@ class PublishTimings:
 
 
 def protected_publication(linked: LinkedData) -> pl.DataFrame:
-    """Every published row, protected, in the tidy long format (no true values)."""
-    cells = true_cells(linked)
-    return disclosure.protect_publication(cells, PERCENT_SPECS, load_disclosure_policy())
+    """Every published row, protected, in the tidy long format (no true values).
+
+    The impact table's counts are protected together with every other count (one suppression pattern
+    across all views); its estimates, balance and overlap rows follow the impact module's own rules.
+    """
+    impact = run_impact(impact_inputs(linked_tables(linked)))
+    cells = pl.concat([true_cells(linked), impact_count_cells(impact)])
+    report = disclosure.protect_publication_report(cells, (*PERCENT_SPECS, *IMPACT_PERCENT_SPECS),
+                                                   load_disclosure_policy())
+    return pl.concat([
+        report.published,
+        impact_estimate_rows(impact),
+        balance_published_rows(balance_rows(impact)),
+        overlap_published_rows(overlap_bins(impact)),
+        suppression_summary_rows(report.summary),
+    ])
+
+
+def linked_tables(linked: LinkedData) -> dict[str, pl.DataFrame]:
+    """The linked frames keyed by table name (the shape the impact module takes)."""
+    info = pl.DataFrame({"key": list(linked.info), "value": list(linked.info.values())})
+    return {"dataset_info": info, "locality": linked.localities, "family": linked.families,
+            "person_identifier": linked.people, "family_member": linked.members, "programme_episode": linked.episodes,
+            "eligibility_need": linked.eligibility_needs, "need_observation": linked.observations}
+
+
+def _published_frame(frame: pl.DataFrame, **columns: pl.Expr) -> pl.DataFrame:
+    defaults = {name: pl.lit(None, dtype=pl.String) for name in PUBLISHED_COLUMNS}
+    return frame.select(**(defaults | columns)).select(PUBLISHED_COLUMNS)
+
+
+def balance_published_rows(balance: pl.DataFrame) -> pl.DataFrame:
+    """Standardised mean differences (love plot) as published rows: table impact_balance, kind smd."""
+    if balance.is_empty():
+        return _published_frame(pl.DataFrame({"x": []}))
+    long = balance.unpivot(index=["measure", "covariate", "symbol"], on=["smd_before", "smd_after"],
+                           variable_name="statistic", value_name="value")
+    return _published_frame(
+        long, table=pl.lit("impact_balance"), measure=pl.col("measure"), locality=pl.lit(benchmark_name()),
+        period=pl.lit("all"), breakdown=pl.lit("covariate"), category=pl.col("covariate"),
+        statistic=pl.col("statistic"), kind=pl.lit("smd"), value=pl.col("value").cast(pl.Float64),
+        symbol=pl.col("symbol"),
+    )
+
+
+def overlap_published_rows(overlap: pl.DataFrame) -> pl.DataFrame:
+    """Propensity-score histograms (counts already protected by the disclosure module): table impact_overlap."""
+    if overlap.is_empty():
+        return _published_frame(pl.DataFrame({"x": []}))
+    return _published_frame(
+        overlap, table=pl.lit("impact_overlap"), measure=pl.col("measure"), locality=pl.lit(benchmark_name()),
+        period=pl.lit("all"), breakdown=pl.lit("propensity_score"),
+        category=pl.format("{}-{}", pl.col("bin_lower").round(2), pl.col("bin_upper").round(2)),
+        statistic=pl.format("{}_{}", pl.col("sample"), pl.col("group")), kind=pl.lit("count"),
+        value=pl.col("value").cast(pl.Float64), symbol=pl.col("symbol"),
+    )
+
+
+SUMMARY_TABLE = "disclosure_summary"
+
+
+def suppression_summary_rows(summary: pl.DataFrame) -> pl.DataFrame:
+    """The per-table suppression report (numbers of CELLS, not of people) as published rows for analysts.
+
+    kind is "cells" for a number of cells and "share" for a proportion of cells (docs/published-tables.md).
+    """
+    statistics = [name for name in summary.columns if name != "table"]
+    long = summary.unpivot(index="table", on=statistics, variable_name="statistic", value_name="value")
+    return long.select(
+        table=pl.lit(SUMMARY_TABLE),
+        measure=pl.lit("all"),
+        locality=pl.lit(benchmark_name()),
+        period=pl.lit("all"),
+        breakdown=pl.lit("published_table"),
+        category=pl.col("table"),
+        statistic=pl.col("statistic"),
+        kind=pl.when(pl.col("statistic").str.starts_with("share")).then(pl.lit("share")).otherwise(pl.lit("cells")),
+        value=pl.col("value").cast(pl.Float64),
+        symbol=pl.lit(None, dtype=pl.String),
+        numerator=pl.lit(None, dtype=pl.String),
+        denominator=pl.lit(None, dtype=pl.String),
+    )
 
 
 def publication_facts(linked: LinkedData) -> dict[str, str]:

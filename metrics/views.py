@@ -158,3 +158,39 @@ def complete_years(published: pl.DataFrame, data_as_of) -> list[str]:
     """Financial years that ended on or before the data date (a part year is not comparable with a full one)."""
     return [year for year in financial_years(published) if (int(year[:4]) + 1, 3, 31) <= (
         data_as_of.year, data_as_of.month, data_as_of.day)]
+
+
+IMPACT_METHODS = {"psm": "Matched comparison (PSM)", "aipw": "Doubly robust (AIPW)", "naive": "Unadjusted difference"}
+
+
+def impact_estimates(impact: pl.DataFrame, locality: str) -> pl.DataFrame:
+    """One row per outcome x method: published difference (pp), interval and symbol, for a forest plot."""
+    rows = impact.filter(pl.col("locality") == locality, pl.col("statistic").str.ends_with("_difference"),
+                         pl.col("statistic") != "psm_mde")
+    wide = rows.with_columns(method=pl.col("statistic").str.replace("_difference", "")).pivot(
+        on="kind", index=["measure", "method"], values="value", aggregate_function="first")
+    symbols = rows.filter(pl.col("kind") == "difference").select(
+        "measure", pl.col("statistic").str.replace("_difference", "").alias("method"), "symbol")
+    wide = wide.join(symbols, on=["measure", "method"], how="left")
+    for kind in ("difference", "ci_lower", "ci_upper"):
+        if kind not in wide.columns:
+            wide = wide.with_columns(pl.lit(None, dtype=pl.Float64).alias(kind))
+    return wide.with_columns(
+        shown=pl.coalesce(pl.col("symbol"), pl.format("{} pp ({} to {})", pl.col("difference"), pl.col("ci_lower"),
+                                                       pl.col("ci_upper"))))
+
+
+def impact_counts(impact: pl.DataFrame, locality: str, statistics: list[str]) -> pl.DataFrame:
+    """Published group sizes per outcome (shown text, symbols kept)."""
+    rows = impact.filter(pl.col("locality") == locality, pl.col("kind") == "count",
+                         pl.col("statistic").is_in(statistics)).with_columns(display_expr())
+    return rows.pivot(on="statistic", index="measure", values="shown", aggregate_function="first")
+
+
+def impact_mde(impact: pl.DataFrame, measure: str) -> pl.DataFrame:
+    """Per area: the psm estimate (or its symbol) and the minimum detectable effect, for the locality view."""
+    rows = impact.filter(pl.col("measure") == measure, pl.col("statistic").is_in(["psm_difference", "psm_mde"]),
+                         pl.col("kind") == "difference")
+    return rows.with_columns(
+        shown=pl.coalesce(pl.col("symbol"), pl.col("value").round(1).cast(pl.String) + pl.lit(" pp"))
+    ).pivot(on="statistic", index="locality", values="shown", aggregate_function="first")

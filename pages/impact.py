@@ -1,0 +1,119 @@
+"""Impact: the difference the programme makes, against a matched comparison group of similar families."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+
+from data_access.config import benchmark_name, load_localities, load_measures
+from metrics.views import IMPACT_METHODS, impact_counts, impact_estimates, impact_mde, select_cells, with_order
+from pages._layout import PALETTE, chart_with_table, explain_symbols, page_header, url_choice
+from pages._published import published_table, require_page
+
+require_page("impact")
+page_header(
+    "Impact: the difference we make",
+    "Among people and families who had a need when support began, the share who still had it 12 months later, "
+    "for families supported by Dorset Families Matter compared with a matched comparison group of similar eligible "
+    "families who were not supported (or were awaiting a place). A negative difference means fewer still had the "
+    "need: the programme helped.",
+)
+area = benchmark_name()
+catalogue = load_measures()
+impact = published_table("impact")
+labels = {m.id: f"{m.id} {m.short_label}" for m in catalogue.measures} | {"any_need": "Any of the family's needs"}
+order = [m.id for m in catalogue.measures] + ["any_need"]
+
+estimates = with_order(impact_estimates(impact, area), "measure", order)
+forest = go.Figure()
+markers = {"psm": ("circle", PALETTE[0]), "aipw": ("diamond", PALETTE[1]), "naive": ("circle-open", "#555555")}
+for index, (method, name) in enumerate(IMPACT_METHODS.items()):
+    rows = estimates.filter(pl.col("method") == method)
+    symbol, colour = markers[method]
+    forest.add_scatter(
+        x=rows["difference"].to_list(), y=[labels.get(m, m) for m in rows["measure"].to_list()], mode="markers",
+        name=name, marker={"symbol": symbol, "size": 11, "color": colour},
+        error_x={"type": "data", "symmetric": False, "array": (rows["ci_upper"] - rows["difference"]).to_list(),
+                 "arrayminus": (rows["difference"] - rows["ci_lower"]).to_list(), "visible": method != "naive"},
+        customdata=rows["shown"].to_list(), hovertemplate="%{y}<br>" + name + ": %{customdata}<extra></extra>",
+        offsetgroup=str(index),
+    )
+forest.add_vline(x=0, line_dash="dash", line_color="#333")
+forest.update_layout(title=f"{area}: difference in the share with the need still present at 12 months "
+                     "(percentage points, 95% CI)", xaxis_title="Supported minus matched comparison (pp)",
+                     yaxis={"autorange": "reversed"}, height=160 + 34 * len(order), legend_title="Method")
+table = estimates.select(
+    pl.col("measure").replace_strict(labels, default=None).alias("Outcome"),
+    pl.col("method").replace_strict(IMPACT_METHODS, default=None).alias("Method"),
+    pl.col("shown").alias("Difference (95% CI)"))
+chart_with_table(forest, table, key="forest", file_name="impact-estimates.csv",
+                 caption="The unadjusted difference is shown to make the point that supported families differ "
+                 "from others before support; the matched and doubly robust estimates adjust for that.")
+explain_symbols(estimates)
+
+st.subheader("Who was compared")
+count_names = {"supported_analysed": "Supported, followed up", "matched_pairs": "Matched pairs",
+               "supported_unmatched": "Supported, no close match", "comparison_analysed": "Comparison, followed up"}
+counts = with_order(impact_counts(impact, area, list(count_names)), "measure", order)
+counts = counts.with_columns(pl.col("measure").replace_strict(labels, default=None)).rename(
+    {"measure": "Outcome", **{k: v for k, v in count_names.items() if k in counts.columns}})
+st.dataframe(counts, hide_index=True, key="counts")
+st.caption("Matching is one-to-one without replacement, within the same financial year and locality, on the "
+           "propensity score (caliper 0.2 SD of its logit). Supported families with no close match are left out, so "
+           "the matched estimate describes the supported families that could be matched.")
+
+measure = url_choice("Outcome in detail", [m for m in order if m in set(estimates["measure"].to_list())], "outcome",
+                     format_func=lambda m: labels.get(m, m))
+left, right = st.columns(2)
+with left:
+    balance = select_cells(published_table("impact_balance"), measure=measure)
+    wide = balance.pivot(on="statistic", index="category", values="value", aggregate_function="first")
+    love = go.Figure()
+    for statistic, name, colour in (("smd_before", "Before matching", "#E69F00"),
+                                    ("smd_after", "After matching", "#0072B2")):
+        if statistic in wide.columns:
+            love.add_scatter(x=wide[statistic].abs().to_list(), y=wide["category"].to_list(), mode="markers",
+                             name=name, marker={"color": colour, "size": 9})
+    love.add_vline(x=0.1, line_dash="dot", line_color="#333")
+    love.update_layout(title="Balance: |standardised mean difference|", xaxis_title="|SMD| (0.1 = threshold)",
+                       height=160 + 18 * wide.height)
+    chart_with_table(love, wide.rename({"category": "Covariate"}), key="balance",
+                     file_name=f"impact-balance-{measure}.csv",
+                     caption="Covariates are measured before support. After matching every |SMD| should be below "
+                     "0.1. [c]: an SMD of a small group is not shown.")
+with right:
+    overlap = select_cells(published_table("impact_overlap"), measure=measure)
+    histogram = go.Figure()
+    for statistic, name, colour in (("all_supported", "Supported (all)", "#0072B2"),
+                                    ("all_comparison", "Comparison (all)", "#E69F00"),
+                                    ("matched_comparison", "Comparison (matched)", "#009E73")):
+        rows = overlap.filter(pl.col("statistic") == statistic)
+        histogram.add_bar(x=rows["category"].to_list(), y=rows["value"].to_list(), name=name, marker_color=colour,
+                          customdata=rows.select(pl.coalesce("symbol", pl.col("value").cast(pl.Int64).cast(pl.String)))
+                          .to_series().to_list(), hovertemplate="%{x}: %{customdata}<extra></extra>")
+    histogram.update_layout(barmode="group", title="Overlap of propensity scores", xaxis_title="Propensity score",
+                            yaxis_title="Units (rounded to 5)")
+    chart_with_table(histogram, overlap.select(pl.col("category").alias("Score"), "statistic", "value", "symbol"),
+                     key="overlap", file_name=f"impact-overlap-{measure}.csv",
+                     caption="Counts are rounded to 5 and small ones suppressed [c].")
+
+st.subheader("By locality")
+by_locality = with_order(impact_mde(impact, measure), "locality", [loc.name for loc in load_localities()] + [area])
+st.dataframe(by_locality.rename({"locality": "Locality", "psm_difference": "Matched estimate",
+                                 "psm_mde": "Smallest effect it could detect"}), hide_index=True, key="localities")
+st.caption("A locality estimate is shown only with at least 50 matched pairs and when it could detect an effect of "
+           "15 percentage points or less (80% power, 5% significance); otherwise [x], with the smallest effect it "
+           "could have detected, so that no one reads a small locality's noise as a finding.")
+
+st.subheader("How to read this, and its limits")
+st.markdown(
+    "- This is an observational comparison, not a trial. Matching balances what is recorded before support (needs, "
+    "number of needs, prior contacts with services, deprivation, family make-up, ages, locality, year), but not what "
+    "is not recorded, such as motivation: unmeasured differences can bias the estimate.\n"
+    "- The comparison group is families assessed as eligible who were not supported or were awaiting a place.\n"
+    "- Rare outcomes and small localities need many families to show an effect: read the intervals, not just the "
+    "point estimate. An interval that crosses 0 means the data are consistent with no effect.\n"
+    "- Method: unpenalised logistic regression propensity score; 1:1 nearest-neighbour matching on its logit; "
+    "paired standard errors; a doubly robust (AIPW) estimate as a cross-check (docs/impact.md)."
+)
