@@ -81,3 +81,17 @@ def comparison_colour(label: str | None) -> str:
     if label is None:
         return COMPARISON_COLOURS["not compared"]
     return COMPARISON_COLOURS.get(label.split(" (")[0], COMPARISON_COLOURS["not compared"])
+
+
+def percent_bars(rows: pl.DataFrame, label_column: str, colours: str | list[str], title: str) -> go.Figure:
+    """Horizontal bars of published percentages with their confidence-interval whiskers."""
+    figure = go.Figure()
+    figure.add_bar(
+        y=rows[label_column].to_list(), x=rows["value"].to_list(), orientation="h", marker_color=colours,
+        marker_line={"color": "#555", "width": 1},
+        error_x={"type": "data", "symmetric": False, "array": (rows["ci_upper"] - rows["value"]).to_list(),
+                 "arrayminus": (rows["value"] - rows["ci_lower"]).to_list()},
+        customdata=rows["shown"].to_list(), hovertemplate="%{y}: %{customdata}<extra></extra>",
+    )
+    figure.update_layout(title=title, xaxis={"range": [0, 100], "title": "%"}, yaxis={"autorange": "reversed"})
+    return figure

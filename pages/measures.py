@@ -14,6 +14,7 @@ from pages._layout import (
     comparison_colour,
     explain_symbols,
     page_header,
+    percent_bars,
     url_choice,
 )
 from pages._published import published_table, require_page
@@ -123,21 +124,11 @@ with chart_column:
 
     compare = select_cells(this_measure, breakdown="none", category="All", period=year, locality=rows_order)
     compare = with_order(compare, "locality", rows_order)
-    bars = go.Figure()
-    bars.add_bar(
-        y=compare["locality"].to_list(), x=compare["value"].to_list(), orientation="h",
-        marker_color=[comparison_colour(c) if loc != area else COMPARISON_COLOURS["benchmark"]
-                      for c, loc in zip(compare["comparison"].to_list(), compare["locality"].to_list(), strict=True)],
-        marker_line={"color": "#555", "width": 1},
-        error_x={"type": "data", "symmetric": False,
-                 "array": (compare["ci_upper"] - compare["value"]).to_list(),
-                 "arrayminus": (compare["value"] - compare["ci_lower"]).to_list()},
-        customdata=compare["shown"].to_list(), hovertemplate="%{y}: %{customdata}<extra></extra>",
-    )
-    bars.update_layout(title=f"Localities compared, support starting {year} ({level}% intervals)",
-                       xaxis={"range": [0, 100], "title": "%"}, yaxis={"autorange": "reversed"})
+    colours = [comparison_colour(c) if loc != area else COMPARISON_COLOURS["benchmark"]
+               for c, loc in zip(compare["comparison"].to_list(), compare["locality"].to_list(), strict=True)]
+    title = f"Localities compared, support starting {year} ({level}% intervals)"
     chart_with_table(
-        bars,
+        percent_bars(compare, "locality", colours, title),
         compare.select(pl.col("locality").alias("Locality"), pl.col("shown").alias("%"),
                        pl.col("ci_lower").round(1).alias("CI lower"), pl.col("ci_upper").round(1).alias("CI upper"),
                        pl.coalesce("comparison", pl.lit("")).alias("Compared with " + area)),
@@ -154,18 +145,9 @@ with chart_column:
         split = select_cells(this_measure, breakdown=breakdown_id, period=year, locality=area)
         order = ["All", *breakdowns.by_id(breakdown_id).categories, breakdowns.not_recorded]
         split = with_order(split, "category", order)
-        split_bars = go.Figure()
-        split_bars.add_bar(
-            y=split["category"].to_list(), x=split["value"].to_list(), orientation="h", marker_color="#0072B2",
-            error_x={"type": "data", "symmetric": False,
-                     "array": (split["ci_upper"] - split["value"]).to_list(),
-                     "arrayminus": (split["value"] - split["ci_lower"]).to_list()},
-            customdata=split["shown"].to_list(), hovertemplate="%{y}: %{customdata}<extra></extra>",
-        )
-        split_bars.update_layout(title=f"{area}, support starting {year}, by {breakdowns.by_id(breakdown_id).label}",
-                                 xaxis={"range": [0, 100], "title": "%"}, yaxis={"autorange": "reversed"})
+        title = f"{area}, support starting {year}, by {breakdowns.by_id(breakdown_id).label}"
         chart_with_table(
-            split_bars,
+            percent_bars(split, "category", "#0072B2", title),
             split.select(pl.col("category").alias("Category"), pl.col("shown").alias("%"),
                          pl.col("ci_lower").round(1).alias("CI lower"), pl.col("ci_upper").round(1).alias("CI upper")),
             key="breakdown", file_name=f"{measure_id}-{statistic}-{breakdown_id}.csv",
