@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+from threadpoolctl import threadpool_limits
 
 from metrics.impact.balance import balance_table
 from metrics.impact.estimators import EffectEstimate, aipw_att, matched_difference, naive_difference
@@ -71,6 +72,14 @@ def analyse(
     `cluster` names the column whose rows are not independent (people in one family); standard errors
     sum within it. A frame without that column is treated as one independent row per unit.
     """
+    # The fits are small (tens of columns): BLAS/OpenMP threads only add contention, which on a busy 2-core
+    # machine made the logistic fits several times slower (benchmarks/bench_impact.py).
+    with threadpool_limits(limits=1):
+        return _analyse(frame, spec, strata, caliper_multiple, cluster)
+
+
+def _analyse(frame: pl.DataFrame, spec: CovariateSpec, strata: str | tuple[str, ...] | None,
+             caliper_multiple: float, cluster: str | None) -> ImpactAnalysis:
     treated = frame["treated"].cast(pl.Boolean).to_numpy()
     outcome = frame["outcome"].cast(pl.Float64).to_numpy()
     clusters = frame[cluster].to_numpy() if cluster and cluster in frame.columns else None
@@ -97,4 +106,4 @@ def _strata_codes(frame: pl.DataFrame, strata: str | tuple[str, ...] | None) -> 
         return None
     columns = (strata,) if isinstance(strata, str) else strata
     keys = frame.select(pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in columns], separator="|"))
-    return keys.to_series().to_numpy()
+    return keys.to_series().rank("dense").cast(pl.Int64).to_numpy()

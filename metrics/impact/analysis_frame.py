@@ -143,53 +143,65 @@ class AnalysisFrame:
 
 def unit_statuses(inputs: ImpactInputs, catalogue: MeasureCatalogue) -> pl.DataFrame:
     """Every unit with the need at baseline, with its follow-up status (null when none) and due flag."""
+    measure_ids = [m.id for m in catalogue.measures]
     measures = pl.DataFrame({
-        "measure_id": [m.id for m in catalogue.measures],
+        "measure_index": pl.Series(range(len(measure_ids)), dtype=pl.UInt16),
+        "measure_id": measure_ids,
         "unit": [m.unit for m in catalogue.measures],
         "min_age": [m.min_age for m in catalogue.measures],
         "max_age": [m.max_age for m in catalogue.measures],
     })
     index = pl.col("index_date")
     target = index + pl.duration(days=FOLLOW_UP_DAYS)
-    distance = (pl.col("observed_on") - target).dt.total_days().abs()
+    days_from_target = (pl.col("observed_on") - target).dt.total_days()
+    keys = ["episode_id", "measure_index", "person_id"]
     phased = (
         inputs.observations.lazy()
-        .join(measures.lazy(), on="measure_id")
-        .with_columns(pl.col("person_id").fill_null(NO_PERSON))
+        .select(
+            pl.col("measure_id").replace_strict(dict(zip(measure_ids, range(len(measure_ids)), strict=True)),
+                                                default=None, return_dtype=pl.UInt16).alias("measure_index"),
+            "family_id", pl.col("person_id").fill_null(NO_PERSON), "observed_on", "need_present",
+        )
+        .drop_nulls("measure_index")  # measures no longer in the catalogue
         .join(inputs.episodes.lazy().select("episode_id", "family_id", "index_date"), on="family_id")
         .with_columns(
             is_baseline=pl.col("observed_on").is_between(index - pl.duration(days=BASELINE_LOOKBACK_DAYS), index),
             # Nearest to index + 365 ranks first; of two equally near, the later one.
-            follow_up_rank=pl.when(distance <= FOLLOW_UP_WINDOW_DAYS).then(
-                2 * distance + (pl.col("observed_on") < target).cast(pl.Int64)),
+            follow_up_rank=pl.when(days_from_target.abs() <= FOLLOW_UP_WINDOW_DAYS).then(
+                2 * days_from_target.abs() + (days_from_target < 0).cast(pl.Int64)),
         )
         .filter(pl.col("is_baseline") | pl.col("follow_up_rank").is_not_null())
     )
     present = pl.col("need_present")
-    follow_up = pl.col("follow_up_rank").is_not_null()
-    per_unit = (
-        phased.sort("observed_on")
-        .group_by("episode_id", "measure_id", "person_id")
-        .agg(
-            pl.col("unit").first(),
-            pl.col("min_age").first(),
-            pl.col("max_age").first(),
-            pl.col("index_date").first(),
-            with_need=present.filter(pl.col("is_baseline")).last().fill_null(False),
-            need_at_follow_up=present.filter(follow_up).sort_by(pl.col("follow_up_rank").filter(follow_up)).first(),
-        )
+    # Latest baseline observation; two on the same day: "present" wins (a need is not assumed away).
+    baseline_rank = pl.col("observed_on").cast(pl.Int64) * 2 + present.cast(pl.Int64)
+    baseline = phased.filter(pl.col("is_baseline"))
+    # Most units are observed without the need: only units with a "present" baseline observation can have it.
+    candidates = baseline.filter(present).select(keys).unique()
+    with_need = (
+        baseline.join(candidates, on=keys, how="semi")
+        .group_by(keys)
+        .agg(with_need=present.get(baseline_rank.arg_max()), index_date=pl.col("index_date").first())
         .filter(pl.col("with_need"))
+    )
+    follow_up = (
+        phased.filter(pl.col("follow_up_rank").is_not_null())
+        .group_by(keys)
+        .agg(need_at_follow_up=present.get(pl.col("follow_up_rank").arg_min()))
     )
     ages = inputs.people_at_index.lazy().select("episode_id", "person_id", "age_at_index")
     as_of = pl.lit(inputs.data_as_of)
     return (
-        per_unit.join(ages, on=["episode_id", "person_id"], how="left")
+        with_need.join(follow_up, on=keys, how="left")
+        .join(measures.lazy(), on="measure_index")
+        .join(ages, on=["episode_id", "person_id"], how="left")
         # Person measures: only people whose age at the index date is in the measure's range (unknown age kept:
         # the source recorded the need, so it judged the measure to apply).
         .filter((pl.col("unit") == "family") | pl.col("age_at_index").is_null()
                 | pl.col("age_at_index").is_between(pl.col("min_age"), pl.col("max_age")))
         .with_columns(due=(pl.col("index_date") + pl.duration(days=FOLLOW_UP_DAYS)) <= as_of)
         .select("episode_id", "measure_id", "person_id", "unit", "due", "need_at_follow_up")
+        .sort("measure_id", "episode_id", "person_id")
         .collect()
     )
 
@@ -239,12 +251,15 @@ def analysis_frames(inputs: ImpactInputs, catalogue: MeasureCatalogue) -> list[A
     statuses = unit_statuses(inputs, catalogue)
     families = family_covariates(inputs, statuses, catalogue)
     people = inputs.people_at_index.select("episode_id", "person_id", "age_at_index", "sex", "ethnic_group_broad")
+    person_columns = [name for name in people.columns if name not in ("episode_id", "person_id")]
+    joined = statuses.join(families, on="episode_id", how="left").join(people, on=["episode_id", "person_id"],
+                                                                        how="left")
+    by_measure = joined.partition_by("measure_id", as_dict=True)
     frames = []
     for measure in catalogue.measures:
-        units = statuses.filter(pl.col("measure_id") == measure.id)
-        frame = units.join(families, on="episode_id", how="left")
-        if measure.unit == "person":
-            frame = frame.join(people, on=["episode_id", "person_id"], how="left")
+        frame = by_measure.get((measure.id,), joined.clear())
+        if measure.unit != "person":
+            frame = frame.drop(person_columns)
         frames.append(_finish(measure.id, measure.unit, frame, covariate_spec(measure.unit, catalogue)))
     any_need = (
         statuses.group_by("episode_id")

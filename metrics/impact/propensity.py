@@ -83,14 +83,14 @@ def design_matrix(frame: pl.DataFrame, spec: CovariateSpec) -> Design:
         model_columns.append(values)
         model_names.append(name)
     for name in spec.categorical:
-        labels = frame[name].cast(pl.String).fill_null(NOT_RECORDED).to_numpy()
-        levels, codes, counts = np.unique(labels, return_inverse=True, return_counts=True)
-        reference = int(np.argmax(counts))
-        for index, level in enumerate(levels):
-            indicator = (codes == index).astype(np.float64)
+        labels = frame[name].cast(pl.String).fill_null(NOT_RECORDED)
+        counts = labels.value_counts().sort(["count", name], descending=[True, False])
+        reference = counts[name][0]  # the most common level (ties: alphabetical first)
+        for level in sorted(counts[name].to_list()):
+            indicator = (labels == level).to_numpy().astype(np.float64)
             raw_columns.append(indicator)
             raw_names.append(f"{name}: {level}")
-            if index != reference:
+            if level != reference:
                 model_columns.append(indicator)
                 model_names.append(f"{name}: {level}")
     raw = np.column_stack(raw_columns) if raw_columns else np.empty((frame.height, 0))
