@@ -112,13 +112,15 @@ def test_null_over_many_replicates() -> None:
     _check_null(study(range(2000, 2000 + SLOW_REPLICATES), FAMILIES, effect_scale=0.0))
 
 
-def test_truth_helper_matches_the_generators_att() -> None:
-    """The per-unit truth used above averages to the generator's own published ATT (a check on the helper)."""
+def test_analysed_population_is_exactly_the_generators_followed_units() -> None:
+    """The supported units the analysis frame keeps are exactly the generator's followed-up units with the need,
+    and the per-unit truth averages to the generator's own ATT (a check on both the frame and the helper)."""
     world = generate_world(3000, 5)
     frames = {frame.outcome_id: frame for frame in analysis_frames(impact_inputs(world), load_measures())}
-    att = dict(zip(world.truth.att["measure_id"], world.truth.att["true_att_pp"], strict=True))
+    att = {row["measure_id"]: row for row in world.truth.att.iter_rows(named=True)}
     for measure_id, frame in frames.items():
         if measure_id in att:
             truth = unit_truth(world, frame)[frame.frame["treated"].to_numpy()]
-            assert 100 * truth.mean() == pytest.approx(att[measure_id], abs=1.0)
+            assert truth.size == att[measure_id]["n_units"], measure_id
+            assert 100 * truth.mean() == pytest.approx(att[measure_id]["true_att_pp"], abs=1e-9)
     assert np.isfinite(unit_truth(world, frames["any_need"])).all()

@@ -146,3 +146,18 @@ def test_forest_rows_follow_catalogue_order(results) -> None:
     order = forest.sort("plot_order")["measure"].unique(maintain_order=True).to_list()
     assert order == [outcome.outcome_id for outcome in results.outcomes]
     assert not any(math.isnan(v) for v in forest["estimate"].drop_nulls().to_list())
+
+
+def test_tiny_degenerate_data_publishes_no_estimate() -> None:
+    """One supported and one comparison unit, or one group only: the run completes and nothing is estimated."""
+    from tests.metrics.impact.hand_world import hand_tables
+
+    tiny = run_impact(impact_inputs(hand_tables()), locality_names=("Chesil", "Purbeck"))
+    outcomes = {outcome.outcome_id: outcome for outcome in tiny.outcomes}
+    assert outcomes["M02"].analysis is None  # supported units only
+    assert outcomes["any_need"].analysis is None  # comparison units only
+    rows = impact_rows(tiny)
+    assert rows["estimate"].is_null().all()
+    assert rows["symbol"].is_not_null().all()
+    published = published_impact_rows(tiny)
+    assert (published["value"].is_null() != published["symbol"].is_null()).all()
