@@ -349,7 +349,8 @@ def _print_report(report: AuditReport, published: pl.DataFrame, worst: int) -> N
     with pl.Config(tbl_rows=100, tbl_cols=20, tbl_width_chars=160, tbl_hide_dataframe_shape=True):
         print("Per table (which [c] cells are primary and which complements is not in the published data):")
         print(summary)
-        print(f"\nNarrowest reader intervals (protection level {report.protection_level:g}):")
+        print(f"\nNarrowest intervals found (protection level {report.protection_level:g}; 'at least this wide' is a "
+              "proof of safety, not the reader's full range: use --exact for exact ranges):")
         print(report.cells.head(worst).select(*KEY_COLUMNS, "lower", "upper", "width", "proof"))
         if report.derived.height:
             print("\nDerived values that do not follow from the published counts:")

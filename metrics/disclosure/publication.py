@@ -17,7 +17,7 @@ from typing import Protocol
 import numpy as np
 import polars as pl
 
-from data_access.config import DisclosurePolicy, load_disclosure_policy, load_measures
+from data_access.config import DisclosurePolicy, benchmark_name, load_disclosure_policy, load_measures
 from metrics import stats
 from metrics.disclosure.primary import CONFIDENTIAL
 from metrics.disclosure.relations import ALL, ALL_PERIODS, NO_BREAKDOWN, TableKnowledge
@@ -88,7 +88,7 @@ def protect_publication_report(
     specs = tuple(percent_specs)
     if "kind" in cells.columns and cells.filter(pl.col("kind") != "count").height:
         raise ValueError("protect_publication takes count cells only; derived statistics are computed here")
-    knowledge = knowledge or TableKnowledge()
+    knowledge = knowledge or TableKnowledge(area_name=benchmark_name())
     protection = protect_counts(cells, specs, policy, knowledge=knowledge, secondary=secondary, integer=integer)
     counts = _count_rows(cells, protection)
     percents = _percent_rows(cells, protection, specs, policy)

@@ -22,8 +22,8 @@ SPECS = (PercentSpec("measure_progress", "improved_percent", "improved", "review
 
 @pytest.fixture(scope="module")
 def stress() -> tuple[pl.DataFrame, pl.DataFrame]:
-    """About 300 units over three years: many small cells, planted zeros and ones (true cells, published)."""
-    cells = progress_cells(300, seed=7, n_years=3)
+    """About 300 units over two years: many small cells, zeros and ones (true cells, and their publication)."""
+    cells = progress_cells(300, seed=7, n_years=2)
     result = protect_publication_report(cells, PROGRESS_PERCENTS, POLICY, knowledge=KNOWLEDGE,
                                         polarities={"M01": stats.HIGHER_IS_BETTER})
     return cells, result.published
@@ -48,13 +48,30 @@ def test_stress_population_without_secondary_is_attacked(stress) -> None:
     assert (failure.value.cells["width"] < 5).all()
 
 
-def test_cli_passes_on_a_protected_csv_and_fails_on_an_unprotected_one(tmp_path, stress, capsys,
-                                                                       monkeypatch) -> None:
-    cells, published = stress
+def progress_cells_small(values: dict[str, tuple[int, int]]) -> pl.DataFrame:
+    totals = tuple(sum(v[i] for v in values.values()) for i in range(2))
+    rows = []
+    for locality, (improved, reviewed) in {**values, "Dorset": totals}.items():
+        for statistic, value in (("improved", improved), ("reviewed", reviewed)):
+            rows.append(("measure_progress", "M01", locality, "2024/25", "none", "All", statistic, "count", value))
+    return pl.DataFrame(rows, schema=["table", "measure", "locality", "period", "breakdown", "category", "statistic",
+                                      "kind", "true_value"], orient="row")
+
+
+CLI_VALUES = {"L1": (10, 31), "L2": (1, 45)}  # Dorset improved 11 -> 10 and L1 10 -> 10: L2 within 0..2
+
+
+@pytest.fixture
+def cli_defaults(monkeypatch):
     import metrics.audit as audit_module
 
     monkeypatch.setattr(audit_module, "benchmark_name", lambda: "Dorset")
     monkeypatch.setattr(audit_module, "load_disclosure_policy", lambda: POLICY)
+
+
+def test_cli_passes_on_a_protected_csv_and_fails_on_an_unprotected_one(tmp_path, capsys, cli_defaults) -> None:
+    cells = progress_cells_small(CLI_VALUES)
+    published = protect_publication(cells, SPECS, POLICY, knowledge=KNOWLEDGE)
     good = tmp_path / "good" / "published.csv"
     good.parent.mkdir()
     published.write_csv(good)
@@ -63,19 +80,15 @@ def test_cli_passes_on_a_protected_csv_and_fails_on_an_unprotected_one(tmp_path,
     out = capsys.readouterr().out
     assert "PASS" in out and "measure_progress" in out
     bad = tmp_path / "bad.csv"
-    protect_publication(cells, PROGRESS_PERCENTS, POLICY, knowledge=KNOWLEDGE, secondary=False,
-                        polarities={"M01": stats.HIGHER_IS_BETTER}).write_csv(bad)
-    assert main(["--published", str(bad)]) == 1
-    assert "FAIL" in capsys.readouterr().out
+    protect_publication(cells, SPECS, POLICY, knowledge=KNOWLEDGE, secondary=False).write_csv(bad)
+    assert main(["--published", str(bad), "--exact"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL" in out and "L2" in out
     assert main(["--published", str(tmp_path / "missing.csv")]) == 2
 
 
-def test_cli_reads_the_published_database(tmp_path, stress, monkeypatch) -> None:
-    _, published = stress
-    import metrics.audit as audit_module
-
-    monkeypatch.setattr(audit_module, "benchmark_name", lambda: "Dorset")
-    monkeypatch.setattr(audit_module, "load_disclosure_policy", lambda: POLICY)
+def test_cli_reads_the_published_database(tmp_path, cli_defaults) -> None:
+    published = protect_publication(progress_cells_small(CLI_VALUES), SPECS, POLICY, knowledge=KNOWLEDGE)
     url = f"sqlite:///{tmp_path / 'published.db'}"
     engine = create_engine(url)
     with engine.begin() as connection:
@@ -85,16 +98,6 @@ def test_cli_reads_the_published_database(tmp_path, stress, monkeypatch) -> None
                         pl.col("row_id").cast(pl.Int64)))
     engine.dispose()
     assert main(["--db", url]) == 0
-
-
-def progress_cells_small(values: dict[str, tuple[int, int]]) -> pl.DataFrame:
-    totals = tuple(sum(v[i] for v in values.values()) for i in range(2))
-    rows = []
-    for locality, (improved, reviewed) in {**values, "Dorset": totals}.items():
-        for statistic, value in (("improved", improved), ("reviewed", reviewed)):
-            rows.append(("measure_progress", "M01", locality, "2024/25", "none", "All", statistic, "count", value))
-    return pl.DataFrame(rows, schema=["table", "measure", "locality", "period", "breakdown", "category", "statistic",
-                                      "kind", "true_value"], orient="row")
 
 
 def tamper(published: pl.DataFrame, kind: str, value: float) -> pl.DataFrame:

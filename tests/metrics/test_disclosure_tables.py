@@ -138,6 +138,15 @@ def test_four_by_four_protection_adds_suppressions_until_the_audit_passes() -> N
     assert report.cells["width"].min() >= 5
 
 
+def test_whole_number_audit_agrees_on_the_four_by_four() -> None:
+    cells = table_cells(FOUR_BY_FOUR, CATEGORIES)
+    unprotected = protect_publication(cells, [], NO_ROUNDING, knowledge=KNOWLEDGE, secondary=False)
+    report = audit_published(unprotected, NO_ROUNDING, knowledge=KNOWLEDGE, exact=True, integer=True)
+    assert interval_of(report, "r1", "c3") == (2.0, 2.0)
+    protected = protect_publication(cells, [], NO_ROUNDING, knowledge=KNOWLEDGE, integer=True)
+    assert assert_safe(protected, NO_ROUNDING, knowledge=KNOWLEDGE, integer=True).ok
+
+
 def test_published_table_has_no_true_values_and_documented_columns() -> None:
     cells = table_cells(FOUR_BY_FOUR, CATEGORIES)
     published = protect_publication(cells, [], POLICY, knowledge=KNOWLEDGE)
