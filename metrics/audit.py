@@ -30,8 +30,17 @@ import polars as pl
 
 from data_access.config import DisclosurePolicy, benchmark_name, load_disclosure_policy, load_measures
 from metrics import stats
-from metrics.disclosure.attack import EXACT, PROVEN_NARROW, PROVEN_WIDE, AttackInfeasible, attack_block
+from metrics.disclosure.attack import (
+    EXACT,
+    PROVEN_NARROW,
+    PROVEN_WIDE,
+    AttackInfeasible,
+    BlockProblem,
+    Intervals,
+    attack_block,
+)
 from metrics.disclosure.blocks import PUBLISHED, SECONDARY, assemble_problem, percent_knowledge, split_blocks
+from metrics.disclosure.parallel import run_blocks, worker_count
 from metrics.disclosure.primary import CONFIDENTIAL, published_count_bounds
 from metrics.disclosure.publication import PUBLISHED_COLUMNS
 from metrics.disclosure.relations import KEY_COLUMNS, TableKnowledge, build_structure
@@ -148,8 +157,13 @@ def audit_published(
     knowledge: TableKnowledge | None = None,
     exact: bool = False,
     integer: bool = False,
+    workers: int | None = None,
 ) -> AuditReport:
-    """Attack a publication from its published rows alone; see the module docstring."""
+    """Attack a publication from its published rows alone; see the module docstring.
+
+    workers: processes for independent blocks (None: FAMILIES_DISCLOSURE_WORKERS or the CPU count up to 4, and 1
+    for small publications).
+    """
     started = time.perf_counter()
     policy = policy or load_disclosure_policy()
     specs = [_Spec(**row) for row in _percent_specs(published).iter_rows(named=True)]
@@ -176,23 +190,22 @@ def audit_published(
     percent_rows = _percent_rows_with_units(published, counts, cell_unit, values)
     derived, extra = _derived_checks(published, percent_rows, low, high, status, policy, knowledge)
 
-    blocks = split_blocks(structure)
+    blocks = [block for block in split_blocks(structure).values() if suppressed[block.units].any()]
+    jobs = [_AttackJob(block.block_id, assemble_problem(block, low, high, extra, suppressed), policy.protection_level,
+                       exact, integer) for block in blocks]
+    count = worker_count(workers, n, len(jobs))
+    outcomes = run_blocks(_attack, jobs, [job.problem.n for job in jobs], count)
     results = []
     inconsistent = []
     lp_solves = 0
-    for block_id, block in blocks.items():
-        if not suppressed[block.units].any():
+    for job, outcome in zip(jobs, outcomes, strict=True):
+        if isinstance(outcome, str):
+            inconsistent.append({"block": int(job.block_id), "units": int(job.problem.n), "reason": outcome})
             continue
-        problem = assemble_problem(block, low, high, extra, suppressed)
-        try:
-            intervals = attack_block(problem, policy.protection_level, exact=exact, integer=integer, seed=block_id)
-        except AttackInfeasible as error:
-            inconsistent.append({"block": int(block_id), "units": int(block.units.size), "reason": str(error)})
-            continue
-        lp_solves += intervals.lp_solves + intervals.milp_solves
+        lp_solves += outcome.lp_solves + outcome.milp_solves
         results.append(pl.DataFrame({
-            "unit_id": block.units[problem.targets].astype(np.int64),
-            "lower": intervals.lower, "upper": intervals.upper, "proof": intervals.kind.astype(np.int64),
+            "unit_id": job.problem.unit_ids[job.problem.targets].astype(np.int64),
+            "lower": outcome.lower, "upper": outcome.upper, "proof": outcome.kind.astype(np.int64),
         }))
     unit_results = pl.concat(results) if results else pl.DataFrame(
         schema={"unit_id": pl.Int64, "lower": pl.Float64, "upper": pl.Float64, "proof": pl.Int64})
@@ -213,6 +226,23 @@ def audit_published(
                                                             "reason": pl.String})
     return AuditReport(cells, derived, inconsistent_frame, policy.protection_level, lp_solves,
                        time.perf_counter() - started)
+
+
+@dataclass
+class _AttackJob:
+    block_id: int
+    problem: BlockProblem
+    level: float
+    exact: bool
+    integer: bool
+
+
+def _attack(job: _AttackJob) -> Intervals | str:
+    """One block's attack (numpy/scipy only, so it can run in a worker); a contradiction is returned as text."""
+    try:
+        return attack_block(job.problem, job.level, exact=job.exact, integer=job.integer, seed=job.block_id)
+    except AttackInfeasible as error:
+        return str(error)
 
 
 def assert_safe(published: pl.DataFrame, policy: DisclosurePolicy | None = None, **options) -> AuditReport:

@@ -75,6 +75,7 @@ def protect_publication_report(
     trend_breakdowns: tuple[str, ...] = (NO_BREAKDOWN,),
     secondary: bool = True,
     integer: bool = False,
+    workers: int | None = None,
 ) -> ProtectedPublication:
     """Protect true count cells and derive every published statistic from the protected counts.
 
@@ -83,13 +84,15 @@ def protect_publication_report(
     percent_specs: which statistics are percentages of which counts (same table and cell).
     secondary=False publishes after primary suppression only: for tests that prove the attacker works.
     integer=True makes the attack use whole-number (MILP) bounds where the LP is loose (slower, stricter).
+    workers: processes for independent blocks (None: automatic, see metrics.disclosure.parallel).
     """
     policy = policy or load_disclosure_policy()
     specs = tuple(percent_specs)
     if "kind" in cells.columns and cells.filter(pl.col("kind") != "count").height:
         raise ValueError("protect_publication takes count cells only; derived statistics are computed here")
     knowledge = knowledge or TableKnowledge(area_name=benchmark_name())
-    protection = protect_counts(cells, specs, policy, knowledge=knowledge, secondary=secondary, integer=integer)
+    protection = protect_counts(cells, specs, policy, knowledge=knowledge, secondary=secondary, integer=integer,
+                                workers=workers)
     counts = _count_rows(cells, protection)
     percents = _percent_rows(cells, protection, specs, policy)
     comparisons = _comparison_rows(percents, knowledge.area_name, polarities or _default_polarities())

@@ -18,11 +18,8 @@ Per block of linked units (metrics.disclosure.relations), independently (in work
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_all_start_methods, get_context
 
 import numpy as np
 import polars as pl
@@ -43,6 +40,7 @@ from metrics.disclosure.blocks import (
     reader_bounds,
     split_blocks,
 )
+from metrics.disclosure.parallel import run_blocks, worker_count
 from metrics.disclosure.primary import round_count
 from metrics.disclosure.relations import (
     ALL,
@@ -59,7 +57,6 @@ __all__ = ["CLASS_ZERO", "PRIMARY", "PUBLISHED", "SECONDARY", "STATUS_NAMES", "C
            "percent_pairs", "primary_status", "protect_counts"]
 
 _ZERO_COST = 1e6
-_PARALLEL_MIN_UNITS = 20_000  # below this, worker start-up costs more than it saves
 
 
 class ProtectionError(RuntimeError):
@@ -265,20 +262,8 @@ def protect_counts(
 
 
 def _run(jobs: list[BlockJob], workers: int | None, n_units: int) -> list[BlockOutcome]:
-    if workers is None:
-        workers = int(os.environ.get("FAMILIES_DISCLOSURE_WORKERS", "0")) or min(os.cpu_count() or 1, 4)
-        if n_units < _PARALLEL_MIN_UNITS:
-            workers = 1
-    workers = max(1, min(workers, len(jobs)))
-    if workers == 1:
-        return [protect_block(job) for job in jobs]
-    # fork: workers start at once and need no re-import of the caller's script. protect_block touches only numpy
-    # and scipy, never polars (whose thread pool must not be used in a forked child). Biggest blocks first.
-    order = sorted(range(len(jobs)), key=lambda i: -jobs[i].block.units.size)
-    method = "fork" if "fork" in get_all_start_methods() else "spawn"
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context(method)) as pool:
-        outcomes = dict(zip(order, pool.map(protect_block, [jobs[i] for i in order]), strict=True))
-    return [outcomes[i] for i in range(len(jobs))]
+    count = worker_count(workers, n_units, len(jobs))
+    return run_blocks(protect_block, jobs, [job.block.units.size for job in jobs], count)
 
 
 def _block_problem(job: BlockJob) -> tuple[BlockProblem, np.ndarray, np.ndarray]:

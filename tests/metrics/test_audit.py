@@ -148,3 +148,15 @@ def test_suppression_summary_per_table(stress) -> None:
     row = summary.row(0, named=True)
     assert 0 < row["count_cells_suppressed"] < row["count_cells"]
     assert row["share_counts_lost"] == pytest.approx(row["count_cells_suppressed"] / row["count_cells"], abs=1e-4)
+
+
+def test_worker_processes_give_the_same_publication_and_audit() -> None:
+    cells = progress_cells(60, seed=3, n_years=2)  # two blocks, so two workers both get one
+    options = {"knowledge": KNOWLEDGE, "polarities": {"M01": stats.HIGHER_IS_BETTER}}
+    alone = protect_publication(cells, PROGRESS_PERCENTS, POLICY, workers=1, **options)
+    together = protect_publication(cells, PROGRESS_PERCENTS, POLICY, workers=2, **options)
+    assert alone.equals(together)
+    one = audit_published(alone, POLICY, knowledge=KNOWLEDGE, workers=1)
+    two = audit_published(alone, POLICY, knowledge=KNOWLEDGE, workers=2)
+    assert one.ok and two.ok
+    assert one.cells.equals(two.cells)
