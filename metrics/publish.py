@@ -59,11 +59,20 @@ def protected_publication(linked: LinkedData) -> pl.DataFrame:
                                                    load_disclosure_policy())
     return pl.concat([
         report.published,
-        impact_estimate_rows(impact),
+        effect_interval_kinds(impact_estimate_rows(impact)),
         balance_published_rows(balance_rows(impact)),
         overlap_published_rows(overlap_bins(impact)),
         suppression_summary_rows(report.summary),
     ])
+
+
+EFFECT_INTERVAL_KINDS = {"ci_lower": "effect_ci_lower", "ci_upper": "effect_ci_upper"}
+
+
+def effect_interval_kinds(estimates: pl.DataFrame) -> pl.DataFrame:
+    """Name an effect's interval apart from a percentage's Wilson interval (kinds ci_lower/ci_upper), so no
+    reader or audit mistakes a difference in percentage points for a proportion of published counts."""
+    return estimates.with_columns(pl.col("kind").replace(EFFECT_INTERVAL_KINDS))
 
 
 def linked_tables(linked: LinkedData) -> dict[str, pl.DataFrame]:

@@ -172,9 +172,10 @@ def impact_estimates(impact: pl.DataFrame, locality: str) -> pl.DataFrame:
     symbols = rows.filter(pl.col("kind") == "difference").select(
         "measure", pl.col("statistic").str.replace("_difference", "").alias("method"), "symbol")
     wide = wide.join(symbols, on=["measure", "method"], how="left")
-    for kind in ("difference", "ci_lower", "ci_upper"):
+    for kind in ("difference", "effect_ci_lower", "effect_ci_upper"):
         if kind not in wide.columns:
             wide = wide.with_columns(pl.lit(None, dtype=pl.Float64).alias(kind))
+    wide = wide.rename({"effect_ci_lower": "ci_lower", "effect_ci_upper": "ci_upper"})
     return wide.with_columns(
         shown=pl.coalesce(pl.col("symbol"), pl.format("{} pp ({} to {})", pl.col("difference"), pl.col("ci_lower"),
                                                        pl.col("ci_upper"))))
