@@ -47,6 +47,13 @@ class LinkedData:
     def is_synthetic(self) -> bool:
         return self.info.get("is_synthetic", "false").lower() == "true"
 
+    def as_tables(self) -> dict[str, pl.DataFrame]:
+        """The frames keyed by linked table name (the shape metrics.impact.impact_inputs takes)."""
+        info = pl.DataFrame({"key": list(self.info), "value": list(self.info.values())})
+        return {"dataset_info": info, "locality": self.localities, "family": self.families,
+                "person_identifier": self.people, "family_member": self.members, "programme_episode": self.episodes,
+                "eligibility_need": self.eligibility_needs, "need_observation": self.observations}
+
 
 PERSON_COLUMNS_FOR_ANALYSIS = ("person_id", "sex", "ethnic_group", "date_of_birth")
 

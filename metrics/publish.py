@@ -53,7 +53,7 @@ def protected_publication(linked: LinkedData) -> pl.DataFrame:
     The impact table's counts are protected together with every other count (one suppression pattern
     across all views); its estimates, balance and overlap rows follow the impact module's own rules.
     """
-    impact = run_impact(impact_inputs(linked_tables(linked)))
+    impact = run_impact(impact_inputs(linked.as_tables()))
     cells = pl.concat([true_cells(linked), impact_count_cells(impact)])
     report = disclosure.protect_publication_report(cells, (*PERCENT_SPECS, *IMPACT_PERCENT_SPECS),
                                                    load_disclosure_policy())
@@ -73,14 +73,6 @@ def effect_interval_kinds(estimates: pl.DataFrame) -> pl.DataFrame:
     """Name an effect's interval apart from a percentage's Wilson interval (kinds ci_lower/ci_upper), so no
     reader or audit mistakes a difference in percentage points for a proportion of published counts."""
     return estimates.with_columns(pl.col("kind").replace(EFFECT_INTERVAL_KINDS))
-
-
-def linked_tables(linked: LinkedData) -> dict[str, pl.DataFrame]:
-    """The linked frames keyed by table name (the shape the impact module takes)."""
-    info = pl.DataFrame({"key": list(linked.info), "value": list(linked.info.values())})
-    return {"dataset_info": info, "locality": linked.localities, "family": linked.families,
-            "person_identifier": linked.people, "family_member": linked.members, "programme_episode": linked.episodes,
-            "eligibility_need": linked.eligibility_needs, "need_observation": linked.observations}
 
 
 def _published_frame(frame: pl.DataFrame, **columns: pl.Expr) -> pl.DataFrame:
