@@ -21,13 +21,12 @@ PAGE_FILES = {
     "methodology": "pages/methodology.py",
     "disclosure": "pages/disclosure.py",
 }
-PAGE_TEST_FAMILIES = 1200
 
 
 @pytest.fixture(scope="session")
-def demo_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    folder = tmp_path_factory.mktemp("pages-demo")
-    return harness.build_demo_database(folder, folder / "build.log", families=PAGE_TEST_FAMILIES)
+def demo_env(demo_database_env: dict[str, str]) -> dict[str, str]:
+    """The session's one published demo database (tests/conftest.py), shared with the browser tests."""
+    return demo_database_env
 
 
 @pytest.fixture
