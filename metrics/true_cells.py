@@ -6,28 +6,16 @@ disclosure-control module has protected them. Nothing here leaves the pipeline u
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import polars as pl
 
 from data_access.config import BreakdownCatalogue, MeasureCatalogue, benchmark_name, load_breakdowns, load_measures
 from data_access.linked_reads import LinkedData
 from metrics.breakdowns import applicable_breakdowns
 from metrics.cells import CellSpace, count_cells, events_from_flags
+from metrics.disclosure.publication import PercentSpec
 from metrics.families import FAMILY_STATISTICS, family_events, period_ends
 from metrics.periods import financial_years_between, quarters_between
 from metrics.progress import UNIT_FLAGS, successful_family_outcomes, unit_progress
-
-
-@dataclass(frozen=True)
-class PercentSpec:
-    """A published percentage: numerator / denominator, both count statistics of the same table and cell."""
-
-    table: str
-    statistic: str
-    numerator: str
-    denominator: str
-
 
 PERCENT_SPECS = (
     PercentSpec("measure_progress", "improved_percent", "improved", "reviewed"),

@@ -7,25 +7,16 @@ produces (every locality x period x breakdown x category x statistic, zeros incl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import polars as pl
 
+from metrics.disclosure.publication import PercentSpec
 from metrics.disclosure.relations import ALL, KEY_COLUMNS, NO_BREAKDOWN
 
 LOCALITIES = ("Chesil", "Dorchester", "East Dorset", "North Dorset", "Purbeck", "West Dorset")
 AREA = "Dorset"
 NOT_RECORDED = "Not recorded"
 PROGRESS_STATISTICS = ("with_need", "reviewed", "improved", "due_sustain_check", "sustained")
-
-
-@dataclass(frozen=True)
-class PercentSpec:
-    table: str
-    statistic: str
-    numerator: str
-    denominator: str
 
 
 PROGRESS_PERCENTS = (

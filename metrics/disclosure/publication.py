@@ -37,8 +37,18 @@ PLACE = ["table", "measure", "locality", "period", "breakdown", "category"]
 KIND_ORDER = {"count": 0, "percent": 1, "ci_lower": 2, "ci_upper": 3, "comparison": 4, "trend": 5}
 
 
+@dataclass(frozen=True)
+class PercentSpec:
+    """A published percentage: numerator / denominator, both count statistics of the same table and cell."""
+
+    table: str
+    statistic: str
+    numerator: str
+    denominator: str
+
+
 class PercentSpecLike(Protocol):
-    """What protect_publication needs to know about a published percentage (metrics.true_cells.PercentSpec)."""
+    """What protect_publication needs to know about a published percentage (e.g. PercentSpec)."""
 
     table: str
     statistic: str

@@ -32,6 +32,7 @@ from metrics.disclosure import (
     protect_count,
     protect_counts_frame,
 )
+from metrics.disclosure.publication import PercentSpec
 from metrics.impact.analysis_frame import FollowUpCounts
 from metrics.impact.estimators import EffectEstimate
 from metrics.impact.run import ImpactResults, OutcomeResult
@@ -220,18 +221,8 @@ def _true_counts(area: _Area) -> dict[str, int]:
     }
 
 
-@dataclass(frozen=True)
-class ImpactPercentSpec:
-    """A published percentage of two count statistics (the shape metrics.disclosure.protect_publication takes)."""
-
-    table: str
-    statistic: str
-    numerator: str
-    denominator: str
-
-
 IMPACT_PERCENT_SPECS = tuple(
-    ImpactPercentSpec(TABLE, statistic, numerator, denominator)
+    PercentSpec(TABLE, statistic, numerator, denominator)
     for statistic, (numerator, denominator) in PERCENT_STATISTICS.items()
 )
 
