@@ -165,8 +165,8 @@ IMPACT_METHODS = {"psm": "Matched comparison (PSM)", "aipw": "Doubly robust (AIP
 
 def impact_estimates(impact: pl.DataFrame, locality: str) -> pl.DataFrame:
     """One row per outcome x method: published difference (pp), interval and symbol, for a forest plot."""
-    rows = impact.filter(pl.col("locality") == locality, pl.col("statistic").str.ends_with("_difference"),
-                         pl.col("statistic") != "psm_mde")
+    methods = "|".join(IMPACT_METHODS)
+    rows = impact.filter(pl.col("locality") == locality, pl.col("statistic").str.contains(f"^({methods})_difference$"))
     wide = rows.with_columns(method=pl.col("statistic").str.replace("_difference", "")).pivot(
         on="kind", index=["measure", "method"], values="value", aggregate_function="first")
     symbols = rows.filter(pl.col("kind") == "difference").select(
