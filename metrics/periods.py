@@ -44,3 +44,11 @@ def quarters_between(first: date, last: date) -> list[str]:
 
 def year_of_quarter(quarter_label: str) -> str:
     return quarter_label.split(" ")[0]
+
+
+def age_on(birth: pl.Expr, on: pl.Expr) -> pl.Expr:
+    """Completed years of age on a date (birthday rule; null when the date of birth is missing)."""
+    had_birthday = (on.dt.month() > birth.dt.month()) | (
+        (on.dt.month() == birth.dt.month()) & (on.dt.day() >= birth.dt.day())
+    )
+    return (on.dt.year() - birth.dt.year() - pl.when(had_birthday).then(0).otherwise(1)).cast(pl.Int64)

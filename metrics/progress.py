@@ -14,7 +14,7 @@ import polars as pl
 
 from data_access.config import MeasureCatalogue
 from data_access.linked_reads import LinkedData
-from metrics.periods import financial_year_expr, quarter_expr
+from metrics.periods import age_on, financial_year_expr, quarter_expr
 
 BASELINE_LOOKBACK_DAYS = 183
 SUSTAIN_DAYS = 183
@@ -78,7 +78,7 @@ def unit_progress(linked: LinkedData, catalogue: MeasureCatalogue) -> pl.LazyFra
         .with_columns(
             due_sustain_check=pl.col("closure_date").is_not_null()
             & (pl.col("closure_date") + pl.duration(days=SUSTAIN_DAYS) <= pl.lit(as_of)),
-            age_at_index=_age_on(pl.col("date_of_birth"), pl.col("index_date")),
+            age_at_index=age_on(pl.col("date_of_birth"), pl.col("index_date")),
             financial_year=financial_year_expr(pl.col("index_date")),
             quarter=quarter_expr(pl.col("index_date")),
         )
@@ -94,14 +94,6 @@ def unit_progress(linked: LinkedData, catalogue: MeasureCatalogue) -> pl.LazyFra
             "sex", "age_at_index", "ethnic_group", "route_into_support", "family_type", *UNIT_FLAGS,
         )
     )
-
-
-def _age_on(birth: pl.Expr, on: pl.Expr) -> pl.Expr:
-    """Age in whole years on a date (birthday rule), null when the birth date is missing."""
-    had_birthday = (on.dt.month() > birth.dt.month()) | (
-        (on.dt.month() == birth.dt.month()) & (on.dt.day() >= birth.dt.day())
-    )
-    return on.dt.year() - birth.dt.year() - pl.when(had_birthday).then(0).otherwise(1)
 
 
 def successful_family_outcomes(units: pl.LazyFrame, linked: LinkedData) -> pl.LazyFrame:

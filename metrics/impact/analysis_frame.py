@@ -24,7 +24,7 @@ import polars as pl
 
 from data_access.config import MeasureCatalogue
 from metrics.impact.propensity import CovariateSpec
-from metrics.periods import financial_year_expr
+from metrics.periods import age_on, financial_year_expr
 
 BASELINE_LOOKBACK_DAYS = 183
 FOLLOW_UP_DAYS = 365
@@ -104,14 +104,6 @@ def impact_inputs(tables: Mapping[str, pl.DataFrame], data_as_of: date | None = 
     observations = tables["need_observation"].select("measure_id", "family_id", "person_id", "observed_on",
                                                      "need_present")
     return ImpactInputs(episodes, families, people_at_index, needs, observations, data_as_of)
-
-
-def age_on(birth: pl.Expr, on: pl.Expr) -> pl.Expr:
-    """Completed years of age on a date (null when the date of birth is missing)."""
-    had_birthday = (on.dt.month() > birth.dt.month()) | (
-        (on.dt.month() == birth.dt.month()) & (on.dt.day() >= birth.dt.day())
-    )
-    return (on.dt.year() - birth.dt.year() - pl.when(had_birthday).then(0).otherwise(1)).cast(pl.Int64)
 
 
 @dataclass(frozen=True)
