@@ -246,3 +246,14 @@ def load_roles(config_dir: Path | None = None) -> RoleCatalogue:
         if unknown:
             raise ConfigError(f"roles.toml role {role.id}: unknown breakdown(s) {', '.join(unknown)}.")
     return catalogue
+
+
+@cache
+def load_privacy_notice(config_dir: Path | None = None) -> dict:
+    """What the council's privacy notice says (purposes, lawful basis, retention, status) for the Methodology page."""
+    raw = _read("privacy.toml", config_dir)
+    required = ("purposes", "promise", "lawful_basis", "retention", "sharing", "status")
+    missing = [key for key in required if key not in raw]
+    if missing:
+        raise ConfigError(f"privacy.toml: missing {', '.join(missing)}.")
+    return raw

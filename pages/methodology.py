@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import tomllib
-
 import polars as pl
 import streamlit as st
 
-from data_access.config import CONFIG_DIR, load_disclosure_policy, load_measures
+from data_access.config import load_disclosure_policy, load_measures, load_privacy_notice
 from pages._layout import SYMBOL_MEANINGS, page_header
 from pages._published import publication_info, require_page
 
@@ -17,7 +15,7 @@ page_header("Methodology and privacy", "What each number means, how it is protec
 catalogue = load_measures()
 policy = load_disclosure_policy()
 info = publication_info()
-privacy = tomllib.loads((CONFIG_DIR / "privacy.toml").read_text(encoding="utf-8"))
+privacy = load_privacy_notice()
 outcome_label = {outcome.id: outcome.label for outcome in catalogue.headline_outcomes}
 
 st.header("The twelve measures")
