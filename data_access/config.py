@@ -70,12 +70,20 @@ class MeasureCatalogue:
 
 @dataclass(frozen=True)
 class DisclosurePolicy:
+    """config/disclosure.toml (docs/disclosure.md explains each rule).
+
+    class_disclosure_min_group: a zero numerator of a percentage whose group (denominator) has 1 to this - 1
+    members is suppressed ("0 of 6 improved" describes all six). Required in the file; the default here only
+    serves policies built in code (tests), where it is the shipped value.
+    """
+
     threshold: int
     rounding_base: int
     percentage_min_each_side: int
     protection_level: int
     confidence_level: str
     unit_counted: str = "units"
+    class_disclosure_min_group: int = 20
 
 
 def _read(name: str, config_dir: Path | None) -> dict:
@@ -155,11 +163,19 @@ def load_measures(config_dir: Path | None = None) -> MeasureCatalogue:
 @cache
 def load_disclosure_policy(config_dir: Path | None = None) -> DisclosurePolicy:
     raw = _read("disclosure.toml", config_dir)
+    if "class_disclosure_min_group" not in raw:
+        raise ConfigError("disclosure.toml: missing field(s) class_disclosure_min_group.")
     policy = _build(DisclosurePolicy, raw, "disclosure.toml")
     if policy.threshold < 1 or policy.rounding_base < 1 or policy.percentage_min_each_side < 0:
         raise ConfigError("disclosure.toml: threshold and rounding_base must be at least 1.")
     if policy.confidence_level not in {"95", "99.8"}:
         raise ConfigError("disclosure.toml: confidence_level must be \"95\" or \"99.8\".")
+    group = policy.class_disclosure_min_group
+    if not isinstance(group, int) or isinstance(group, bool) or group < 2 * policy.percentage_min_each_side:
+        raise ConfigError(
+            "disclosure.toml: class_disclosure_min_group must be a whole number of at least "
+            f"2 x percentage_min_each_side = {2 * policy.percentage_min_each_side} (got {group!r}): a smaller group "
+            "is one whose percentage could never be shown, so a 0 in it would describe everyone in it.")
     return policy
 
 

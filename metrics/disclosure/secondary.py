@@ -2,8 +2,8 @@
 
 Per block of linked units (metrics.disclosure.relations), independently (in worker processes when large):
   1. primary: counts 1..threshold-1 are suppressed; so is a zero numerator of a percentage whose group
-     (denominator) has 1 .. 2 x percentage_min_each_side - 1 units ("class disclosure": a published 0 would say
-     something about everyone in a small group).
+     (denominator) has 1 .. class_disclosure_min_group - 1 units ("class disclosure": a published 0 would say
+     something about everyone in a small group; config/disclosure.toml).
   2. cheap attack: bound propagation alone pins some suppressed cells down narrower than the protection level;
      each gets a complement, repeated until propagation finds none (no LP needed).
   3. full attack: the reader's interval of every suppressed unit by LP (metrics.disclosure.attack), with the
@@ -143,7 +143,7 @@ def primary_status(truth: np.ndarray, pairs: pl.DataFrame, policy: DisclosurePol
     if pairs.height:
         num = pairs["num_unit"].to_numpy()
         den = pairs["den_unit"].to_numpy()
-        group_limit = 2 * policy.percentage_min_each_side
+        group_limit = policy.class_disclosure_min_group
         class_zero = (truth[num] == 0) & (truth[den] >= 1) & (truth[den] < group_limit)
         status[num[class_zero]] = CLASS_ZERO
     return status
