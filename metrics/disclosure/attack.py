@@ -10,8 +10,8 @@ over the reader's system, rounded inwards because counts are whole numbers:
    the cell is unsafe, no LP needed;
 2. witnesses prove safety: any point satisfying the reader's system is a possible truth, so two of them that put a
    cell at least the protection level apart prove its interval is at least that wide. Witnesses come from the true
-   values (when known) and from LPs (HiGHS via scipy.optimize.linprog) that push many unrelated cells at once
-   towards a goal one protection level away;
+   values (when known) and from LPs (HiGHS, kept warm between solves through highspy) that push many unrelated
+   cells at once towards a goal one protection level away;
 3. cells neither proven unsafe nor proven safe get their own min and max LPs (exact). With `integer=True` an LP
    optimum that is not whole is replaced by the mixed-integer optimum (scipy.optimize.milp), which can be narrower
    in linked tables of three or more dimensions; and only whole-number witnesses count as proof.
@@ -23,8 +23,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csc_matrix, csr_matrix, vstack
 
 _TOLERANCE = 1e-6
@@ -106,6 +107,65 @@ def propagate_bounds(
     return low, high
 
 
+class WarmLP:
+    """One LP kept in HiGHS (highspy) between solves: only the objective and column bounds change, so each solve
+    starts from the previous optimal basis (a few simplex pivots instead of a fresh solve; docs/disclosure.md)."""
+
+    def __init__(self, a_eq: csr_matrix, b_eq: np.ndarray, a_ub: csr_matrix, b_ub: np.ndarray, low: np.ndarray,
+                 high: np.ndarray) -> None:
+        n = low.size
+        self.n = n
+        matrix = vstack([a_eq, a_ub]).tocsr() if a_eq.shape[0] + a_ub.shape[0] else csr_matrix((0, n))
+        lp = highspy.HighsLp()
+        lp.num_col_ = n
+        lp.num_row_ = matrix.shape[0]
+        lp.col_cost_ = np.zeros(n)
+        lp.col_lower_ = low.astype(np.float64)
+        lp.col_upper_ = np.where(np.isfinite(high), high, highspy.kHighsInf).astype(np.float64)
+        lp.row_lower_ = np.concatenate([b_eq, np.full(a_ub.shape[0], -highspy.kHighsInf)]).astype(np.float64)
+        lp.row_upper_ = np.concatenate([b_eq, b_ub]).astype(np.float64)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
+        lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
+        lp.a_matrix_.value_ = matrix.data.astype(np.float64)
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
+        self.highs.setOptionValue("threads", 1)  # workers are processes; no thread pool inside a forked child
+        self.highs.passModel(lp)
+        self.columns = np.arange(n, dtype=np.int32)
+        self.low = lp.col_lower_.copy()
+        self.high = lp.col_upper_.copy()
+        self.bounds_changed = False
+
+    def solve(self, objective: np.ndarray, bounds: np.ndarray | None) -> tuple[float, np.ndarray | None, str]:
+        """(optimal value, solution, status) with status one of optimal, unbounded, infeasible or HiGHS's name."""
+        highs = self.highs
+        highs.changeColsCost(self.n, self.columns, np.asarray(objective, dtype=np.float64))
+        if bounds is not None:
+            upper = np.where(np.isfinite(bounds[:, 1]), bounds[:, 1], highspy.kHighsInf)
+            highs.changeColsBounds(self.n, self.columns, bounds[:, 0].astype(np.float64), upper.astype(np.float64))
+            self.bounds_changed = True
+        elif self.bounds_changed:
+            highs.changeColsBounds(self.n, self.columns, self.low, self.high)
+            self.bounds_changed = False
+        highs.run()
+        status = highs.getModelStatus()
+        if status == highspy.HighsModelStatus.kUnboundedOrInfeasible:
+            # Presolve could not tell which: ask again without it (rare: most solves start from a basis).
+            highs.setOptionValue("presolve", "off")
+            highs.run()
+            highs.setOptionValue("presolve", "choose")
+            status = highs.getModelStatus()
+        if status == highspy.HighsModelStatus.kOptimal:
+            return (float(highs.getInfo().objective_function_value), np.asarray(highs.getSolution().col_value),
+                    "optimal")
+        if status == highspy.HighsModelStatus.kUnbounded:
+            return -math.inf, None, "unbounded"
+        if status == highspy.HighsModelStatus.kInfeasible:
+            return math.nan, None, "infeasible"
+        return math.nan, None, highs.modelStatusToString(status)
+
+
 class _ReducedLP:
     """The reader's system with fixed variables substituted and redundant inequality rows removed."""
 
@@ -137,6 +197,7 @@ class _ReducedLP:
             a_ub, b_ub = a_ub[keep], b_ub[keep]
         self.a_ub, self.b_ub = a_ub, b_ub
         self.bounds = np.column_stack([self.low, self.high])
+        self._warm = WarmLP(self.a_eq, self.b_eq, self.a_ub, self.b_ub, self.low, self.high)
         self.lp_solves = 0
         self.milp_solves = 0
 
@@ -151,18 +212,18 @@ class _ReducedLP:
         With narrowed `bounds` (witness search) an infeasible problem is no contradiction: (nan, None).
         """
         self.lp_solves += 1
-        result = linprog(
-            objective,
-            A_ub=self.a_ub if self.a_ub.shape[0] else None,
-            b_ub=self.b_ub if self.a_ub.shape[0] else None,
-            A_eq=self.a_eq if self.a_eq.shape[0] else None,
-            b_eq=self.b_eq if self.a_eq.shape[0] else None,
-            bounds=self.bounds if bounds is None else bounds,
-            method="highs",
-        )
-        if result.status == 2 and bounds is not None:
+        if self.free.size == 0:
+            return 0.0, self.full(np.zeros(0))
+        value, solution, status = self._warm.solve(objective, None if bounds is None else bounds)
+        if status == "infeasible" and bounds is not None:
             return math.nan, None
-        return self._outcome(result)
+        if status == "optimal":
+            return value, self.full(solution)
+        if status == "unbounded":
+            return -math.inf, None
+        if status == "infeasible":
+            raise AttackInfeasible("the reader's system has no solution: published values contradict the relations")
+        raise RuntimeError(f"HiGHS did not finish: {status}")
 
     def solve_integer(self, objective: np.ndarray) -> tuple[float, np.ndarray | None]:
         self.milp_solves += 1
