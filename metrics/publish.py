@@ -32,7 +32,6 @@ from metrics.impact.tables import (
     balance_rows,
     impact_count_cells,
     impact_estimate_rows,
-    overlap_bins,
 )
 from metrics.true_cells import PERCENT_SPECS, true_cells
 
@@ -50,8 +49,9 @@ class PublishTimings:
 def protected_publication(linked: LinkedData) -> pl.DataFrame:
     """Every published row, protected, in the tidy long format (no true values).
 
-    The impact table's counts are protected together with every other count (one suppression pattern
-    across all views); its estimates, balance and overlap rows follow the impact module's own rules.
+    The impact table's counts, including its propensity-score histograms (bins that add up to the group sizes),
+    are protected together with every other count (one suppression pattern across all views); its estimates and
+    balance rows follow the impact module's own rules.
     """
     impact = run_impact(impact_inputs(linked.as_tables()))
     cells = pl.concat([true_cells(linked), impact_count_cells(impact)])
@@ -59,20 +59,10 @@ def protected_publication(linked: LinkedData) -> pl.DataFrame:
                                                    load_disclosure_policy())
     return pl.concat([
         report.published,
-        effect_interval_kinds(impact_estimate_rows(impact)),
+        impact_estimate_rows(impact),
         balance_published_rows(balance_rows(impact)),
-        overlap_published_rows(overlap_bins(impact)),
         suppression_summary_rows(report.summary),
     ])
-
-
-EFFECT_INTERVAL_KINDS = {"ci_lower": "effect_ci_lower", "ci_upper": "effect_ci_upper"}
-
-
-def effect_interval_kinds(estimates: pl.DataFrame) -> pl.DataFrame:
-    """Name an effect's interval apart from a percentage's Wilson interval (kinds ci_lower/ci_upper), so no
-    reader or audit mistakes a difference in percentage points for a proportion of published counts."""
-    return estimates.with_columns(pl.col("kind").replace(EFFECT_INTERVAL_KINDS))
 
 
 def _published_frame(frame: pl.DataFrame, **columns: pl.Expr) -> pl.DataFrame:
@@ -91,19 +81,6 @@ def balance_published_rows(balance: pl.DataFrame) -> pl.DataFrame:
         period=pl.lit("all"), breakdown=pl.lit("covariate"), category=pl.col("covariate"),
         statistic=pl.col("statistic"), kind=pl.lit("smd"), value=pl.col("value").cast(pl.Float64),
         symbol=pl.col("symbol"),
-    )
-
-
-def overlap_published_rows(overlap: pl.DataFrame) -> pl.DataFrame:
-    """Propensity-score histograms (counts already protected by the disclosure module): table impact_overlap."""
-    if overlap.is_empty():
-        return _published_frame(pl.DataFrame({"x": []}))
-    return _published_frame(
-        overlap, table=pl.lit("impact_overlap"), measure=pl.col("measure"), locality=pl.lit(benchmark_name()),
-        period=pl.lit("all"), breakdown=pl.lit("propensity_score"),
-        category=pl.format("{}-{}", pl.col("bin_lower").round(2), pl.col("bin_upper").round(2)),
-        statistic=pl.format("{}_{}", pl.col("sample"), pl.col("group")), kind=pl.lit("count"),
-        value=pl.col("value").cast(pl.Float64), symbol=pl.col("symbol"),
     )
 
 

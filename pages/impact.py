@@ -11,6 +11,14 @@ from metrics.views import IMPACT_METHODS, impact_counts, impact_estimates, impac
 from pages._layout import PALETTE, chart_with_table, explain_symbols, page_header, url_choice
 from pages._published import published_table, require_page
 
+# (statistic, breakdown) of each histogram drawn: the group size, split by the propensity score of its units.
+OVERLAP_SERIES = {
+    ("supported_analysed", "propensity_score_supported"): ("Supported (all)", "#0072B2"),
+    ("comparison_analysed", "propensity_score_comparison"): ("Comparison (all)", "#E69F00"),
+    ("matched_pairs", "propensity_score_comparison"): ("Comparison (matched)", "#009E73"),
+}
+OVERLAP_SERIES_BREAKDOWNS = {breakdown for _, breakdown in OVERLAP_SERIES}
+
 require_page("impact")
 page_header(
     "Impact: the difference we make",
@@ -55,7 +63,7 @@ explain_symbols(estimates)
 st.subheader("Who was compared")
 count_names = {"supported_analysed": "Supported, followed up", "matched_pairs": "Matched pairs",
                "supported_unmatched": "Supported, no close match", "comparison_analysed": "Comparison, followed up"}
-counts = with_order(impact_counts(impact, area, list(count_names)), "measure", order)
+counts = with_order(impact_counts(select_cells(impact, breakdown="none"), area, list(count_names)), "measure", order)
 counts = counts.with_columns(pl.col("measure").replace_strict(labels, default=None)).rename(
     {"measure": "Outcome", **{k: v for k, v in count_names.items() if k in counts.columns}})
 st.dataframe(counts, hide_index=True, key="counts")
@@ -83,20 +91,22 @@ with left:
                      caption="Covariates are measured before support. After matching every |SMD| should be below "
                      "0.1. [c]: an SMD of a small group is not shown.")
 with right:
-    overlap = select_cells(published_table("impact_overlap"), measure=measure)
+    # The histograms are part of the impact table: bins of a group size by propensity score (they add up to it).
+    overlap = select_cells(impact, measure=measure, breakdown=list(OVERLAP_SERIES_BREAKDOWNS)).filter(
+        pl.col("category") != "All").sort("category")
     histogram = go.Figure()
-    for statistic, name, colour in (("all_supported", "Supported (all)", "#0072B2"),
-                                    ("all_comparison", "Comparison (all)", "#E69F00"),
-                                    ("matched_comparison", "Comparison (matched)", "#009E73")):
-        rows = overlap.filter(pl.col("statistic") == statistic)
+    shown = []
+    for (statistic, breakdown), (name, colour) in OVERLAP_SERIES.items():
+        rows = overlap.filter(pl.col("statistic") == statistic, pl.col("breakdown") == breakdown)
         histogram.add_bar(x=rows["category"].to_list(), y=rows["value"].to_list(), name=name, marker_color=colour,
                           customdata=rows.select(pl.coalesce("symbol", pl.col("value").cast(pl.Int64).cast(pl.String)))
                           .to_series().to_list(), hovertemplate="%{x}: %{customdata}<extra></extra>")
+        shown.append(rows.select(pl.col("category").alias("Score"), pl.lit(name).alias("Group"), "value", "symbol"))
     histogram.update_layout(barmode="group", title="Overlap of propensity scores", xaxis_title="Propensity score",
                             yaxis_title="Units (rounded to 5)")
-    chart_with_table(histogram, overlap.select(pl.col("category").alias("Score"), "statistic", "value", "symbol"),
-                     key="overlap", file_name=f"impact-overlap-{measure}.csv",
-                     caption="Counts are rounded to 5 and small ones suppressed [c].")
+    chart_with_table(histogram, pl.concat(shown), key="overlap", file_name=f"impact-overlap-{measure}.csv",
+                     caption="Counts are rounded to 5 and small ones suppressed [c]; so are some others, so that a "
+                     "small one cannot be worked out from the group size shown above.")
 
 st.subheader("By locality")
 by_locality = with_order(impact_mde(impact, measure), "locality", [loc.name for loc in load_localities()] + [area])

@@ -8,7 +8,8 @@ A reader of docs/published-tables.md knows, for every count statistic:
   * stock:     for a stock (families open at the end of a period) the same families as the last quarter of the year,
                and open(p) = open(p-1) + attached(p) - closed(p) from the first published period (no-one open before);
   * ordering:  improved <= reviewed <= with_need, sustained <= due_sustain_check <= with_need, sustained <= improved,
-               successful_families <= families_due, and every percentage's numerator <= its denominator.
+               successful_families <= families_due, impact matched_pairs <= supported_analysed and
+               <= comparison_analysed, and every percentage's numerator <= its denominator.
 Cells that are the same set of units become one *unit* (one LP variable), so they always get one decision.
 Units linked by any relation form a *block*; blocks are independent and are protected and attacked one at a time.
 """
@@ -42,6 +43,10 @@ class TableKnowledge:
         ("measure_progress", "due_sustain_check", "with_need"),
         ("measure_progress", "sustained", "improved"),
         ("family_outcomes", "successful_families", "families_due"),
+        # impact: pairs are 1:1, so there are no more pairs than supported or comparison units, overall, in each
+        # locality and in each propensity-score bin (pairs binned by the supported or by the comparison unit's score)
+        ("impact", "matched_pairs", "supported_analysed"),
+        ("impact", "matched_pairs", "comparison_analysed"),
     )
     # (table, stock statistic, inflow statistic, outflow statistic)
     stock_flows: tuple[tuple[str, str, str, str], ...] = (

@@ -1,9 +1,11 @@
 """Publishable impact outputs: every number here has passed metrics.disclosure and the rules below.
 
 Publication rules (docs/impact.md explains them in plain English):
-* Counts (group sizes, outcome counts) go through the disclosure module's primary rule (suppress 1..9 as
-  [c], round the rest to 5). Percentages are shown only when percent_publishable (at least 10 units on
-  each side, true counts).
+* Counts (group sizes, outcome counts, and the propensity-score histograms, whose bins add up to the group
+  sizes) are TRUE count cells (impact_count_cells) for metrics.disclosure.protect_publication_report: primary
+  rule (suppress 1..9 as [c], round the rest to 5) and secondary suppression proven by the attacker.
+  Percentages are shown only when percent_publishable (at least 10 units on each side, true counts) and are
+  worked out from the published counts.
 * An estimate is suppressed [c] unless, in each group it compares, the number of units with and without
   the need still present passes percent_publishable (otherwise the estimate could reveal a small count).
 * An estimate is not available [x] when it rests on fewer than MIN_UNITS_FOR_ESTIMATE matched pairs (psm)
@@ -28,11 +30,13 @@ from metrics.disclosure import (
     CONFIDENTIAL,
     NOT_APPLICABLE,
     NOT_AVAILABLE,
+    TableKnowledge,
     percent_publishable,
     protect_count,
-    protect_counts_frame,
+    protect_publication_report,
 )
 from metrics.disclosure.publication import PercentSpec
+from metrics.disclosure.relations import ALL
 from metrics.impact.analysis_frame import FollowUpCounts
 from metrics.impact.estimators import EffectEstimate
 from metrics.impact.run import ImpactResults, OutcomeResult
@@ -230,20 +234,93 @@ IMPACT_PERCENT_SPECS = tuple(
 def impact_count_cells(results: ImpactResults) -> pl.DataFrame:
     """TRUE count cells of the impact table (complete grid, zeros included), for protect_publication.
 
-    Never publish these as they are. Localities add up to Dorset for every count.
+    Never publish these as they are. Localities add up to Dorset for every count. The propensity-score
+    histograms (overlap_count_cells) are part of the table: their bins add up to the group sizes published here.
     """
     rows = []
     for area in _areas(results):
         counts = _true_counts(area)
         for statistic in COUNT_STATISTICS:
             rows.append({"table": TABLE, "measure": area.outcome.outcome_id, "locality": area.locality,
-                         "period": PERIOD, "breakdown": "none", "category": "All", "statistic": statistic,
+                         "period": PERIOD, "breakdown": "none", "category": ALL, "statistic": statistic,
                          "kind": "count", "true_value": counts[statistic]})
-    return pl.DataFrame(rows, schema_overrides={"true_value": pl.Int64})
+    group_sizes = pl.DataFrame(rows, schema_overrides={"true_value": pl.Int64})
+    return pl.concat([group_sizes, overlap_count_cells(results)])
+
+
+SUPPORTED_SCORE = "propensity_score_supported"
+COMPARISON_SCORE = "propensity_score_comparison"
+OVERLAP_HISTOGRAMS = {
+    # (statistic, breakdown): (sample, group) of overlap_bins. The statistic is the group size the bins add up
+    # to: the same units as the (breakdown none, category All) cell of that statistic.
+    ("supported_analysed", SUPPORTED_SCORE): ("all", "supported"),
+    ("comparison_analysed", COMPARISON_SCORE): ("all", "comparison"),
+    ("matched_pairs", SUPPORTED_SCORE): ("matched", "supported"),  # pairs, by their supported unit's score
+    ("matched_pairs", COMPARISON_SCORE): ("matched", "comparison"),  # pairs, by their comparison unit's score
+}
+
+
+def score_bin_edges(bins: int = OVERLAP_BINS) -> np.ndarray:
+    return np.linspace(0.0, 1.0, bins + 1)
+
+
+def score_bin_labels(bins: int = OVERLAP_BINS) -> list[str]:
+    """Category labels of the score bins, e.g. "0.00-0.05" (they sort in score order as text)."""
+    edges = score_bin_edges(bins)
+    return [f"{low:.2f}-{high:.2f}" for low, high in zip(edges[:-1], edges[1:], strict=True)]
+
+
+def histogram_cells(measure: str, area: str, scores: dict[tuple[str, str], np.ndarray],
+                    bins: int = OVERLAP_BINS) -> pl.DataFrame:
+    """TRUE count cells of propensity-score histograms: for each (statistic, breakdown), every bin (zeros
+    included) and the All row (the number of scores, i.e. the group size the bins add up to)."""
+    edges = score_bin_edges(bins)
+    labels = score_bin_labels(bins)
+    rows = []
+    for (statistic, breakdown), values in scores.items():
+        values = np.asarray(values, dtype=np.float64)
+        if np.any((values < 0) | (values > 1)):
+            raise ValueError("propensity scores must lie in [0, 1]")
+        counts, _ = np.histogram(values, bins=edges)
+        key = {"table": TABLE, "measure": measure, "locality": area, "period": PERIOD, "breakdown": breakdown,
+               "statistic": statistic, "kind": "count"}
+        rows.extend(key | {"category": label, "true_value": int(count)} for label, count in zip(labels, counts,
+                                                                                               strict=True))
+        rows.append(key | {"category": ALL, "true_value": int(values.size)})
+    schema = {name: pl.String for name in ("table", "measure", "locality", "period", "breakdown", "category",
+                                           "statistic", "kind")} | {"true_value": pl.Int64}
+    return pl.DataFrame(rows, schema=schema).select(*schema)
+
+
+def overlap_count_cells(results: ImpactResults, bins: int = OVERLAP_BINS) -> pl.DataFrame:
+    """TRUE count cells of the propensity-score histograms (area-wide, each outcome with an analysis).
+
+    Published as part of the impact table (breakdowns propensity_score_supported / _comparison, category the
+    score bin) so that they are protected with the group sizes they add up to and the attacker knows it.
+    """
+    frames = []
+    for outcome in results.outcomes:
+        analysis = outcome.analysis
+        if analysis is None:
+            continue
+        score, treated, matches = analysis.propensity.score, analysis.treated, analysis.matches
+        scores = {
+            ("supported_analysed", SUPPORTED_SCORE): score[treated],
+            ("comparison_analysed", COMPARISON_SCORE): score[~treated],
+            ("matched_pairs", SUPPORTED_SCORE): score[matches.treated],
+            ("matched_pairs", COMPARISON_SCORE): score[matches.control],
+        }
+        frames.append(histogram_cells(outcome.outcome_id, results.area_name, scores, bins))
+    return pl.concat(frames) if frames else histogram_cells("", results.area_name, {}, bins)
+
+
+# An effect's interval is named apart from a percentage's Wilson interval (kinds ci_lower/ci_upper), so no reader
+# or audit mistakes a difference in percentage points for a proportion of published counts.
+EFFECT_CI_LOWER, EFFECT_CI_UPPER = "effect_ci_lower", "effect_ci_upper"
 
 
 def impact_estimate_rows(results: ImpactResults, policy: DisclosurePolicy | None = None) -> pl.DataFrame:
-    """The estimate rows of the impact table (differences, intervals, relative differences, p-values, MDE),
+    """The estimate rows of the impact table (differences, effect intervals, relative differences, p-values, MDE),
     in the tidy long format, after the publication rules in this module's docstring."""
     policy = policy or load_disclosure_policy()
     rows = []
@@ -255,8 +332,8 @@ def impact_estimate_rows(results: ImpactResults, policy: DisclosurePolicy | None
             estimate = area.estimates.get(method)
             values = {
                 (f"{method}_difference", "difference"): estimate.estimate if estimate else math.nan,
-                (f"{method}_difference", "ci_lower"): estimate.ci_lower if estimate else math.nan,
-                (f"{method}_difference", "ci_upper"): estimate.ci_upper if estimate else math.nan,
+                (f"{method}_difference", EFFECT_CI_LOWER): estimate.ci_lower if estimate else math.nan,
+                (f"{method}_difference", EFFECT_CI_UPPER): estimate.ci_upper if estimate else math.nan,
                 (f"{method}_relative_difference", "relative"): estimate.relative_difference if estimate else math.nan,
             }
             for (statistic, kind), value in values.items():
@@ -279,37 +356,16 @@ def impact_estimate_rows(results: ImpactResults, policy: DisclosurePolicy | None
 
 
 def published_impact_rows(results: ImpactResults, policy: DisclosurePolicy | None = None) -> pl.DataFrame:
-    """The whole "impact" table in the tidy long format (docs/impact.md): counts under the primary rule,
-    percentages under the percentage rule (true counts), then the estimate rows.
+    """The whole "impact" table on its own, in the tidy long format (docs/impact.md): every count (group sizes,
+    outcome counts, histogram bins) through metrics.disclosure.protect_publication_report (primary and secondary
+    suppression, proven by the attacker), percentages and intervals from the protected counts, then the estimates.
 
-    The lead's publish step may instead pass impact_count_cells() and IMPACT_PERCENT_SPECS through
-    metrics.disclosure.protect_publication (adds secondary suppression) and append impact_estimate_rows().
+    The publish step (metrics.publish) protects the same cells together with every other table's counts instead.
     """
     policy = policy or load_disclosure_policy()
-    cells = impact_count_cells(results)
-    counts = protect_counts_frame(cells, "true_value", policy).with_columns(
-        numerator=pl.lit(None, dtype=pl.String), denominator=pl.lit(None, dtype=pl.String)
-    ).select(PUBLISHED_COLUMNS)
-    true = {
-        (row["measure"], row["locality"], row["statistic"]): row["true_value"] for row in cells.iter_rows(named=True)
-    }
-    percent_rows = []
-    for (measure, locality, statistic), _ in true.items():
-        if statistic != COUNT_STATISTICS[0]:
-            continue
-        for spec in IMPACT_PERCENT_SPECS:
-            numerator = true[(measure, locality, spec.numerator)]
-            denominator = true[(measure, locality, spec.denominator)]
-            ok = percent_publishable(numerator, denominator, policy)
-            percent_rows.append({
-                "table": TABLE, "measure": measure, "locality": locality, "period": PERIOD, "breakdown": "none",
-                "category": "All", "statistic": spec.statistic, "kind": "percent",
-                "value": round(100 * numerator / denominator, 1) if ok else None,
-                "symbol": None if ok else (CONFIDENTIAL if denominator else NOT_AVAILABLE),
-                "numerator": spec.numerator, "denominator": spec.denominator,
-            })
-    percents = pl.DataFrame(percent_rows, schema_overrides={"value": pl.Float64, "symbol": pl.String})
-    return pl.concat([counts, percents.select(PUBLISHED_COLUMNS), impact_estimate_rows(results, policy)])
+    report = protect_publication_report(impact_count_cells(results), IMPACT_PERCENT_SPECS, policy,
+                                        knowledge=TableKnowledge(area_name=results.area_name))
+    return pl.concat([report.published.select(PUBLISHED_COLUMNS), impact_estimate_rows(results, policy)])
 
 
 def balance_rows(results: ImpactResults, policy: DisclosurePolicy | None = None) -> pl.DataFrame:
@@ -343,32 +399,35 @@ def balance_rows(results: ImpactResults, policy: DisclosurePolicy | None = None)
     return pl.concat(frames) if frames else pl.DataFrame()
 
 
-def overlap_bins(results: ImpactResults, policy: DisclosurePolicy | None = None, bins: int = OVERLAP_BINS
-                 ) -> pl.DataFrame:
+def overlap_bins(results: ImpactResults, policy: DisclosurePolicy | None = None) -> pl.DataFrame:
     """Propensity-score histograms by group, before (sample "all") and after ("matched") matching.
 
-    Columns: measure, sample, group (supported / comparison), bin_lower, bin_upper, value, symbol;
-    the counts are protected by the disclosure module (suppressed 1-9, rounded to 5).
+    Columns: measure, sample, group (supported / comparison), bin_lower, bin_upper, value, symbol. The counts are
+    those of the protected impact table (published_impact_rows): secondary suppression included, because the
+    bins add up to the published group sizes.
     """
-    policy = policy or load_disclosure_policy()
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    rows = []
-    for outcome in results.outcomes:
-        analysis = outcome.analysis
-        if analysis is None:
-            continue
-        score, treated, matches = analysis.propensity.score, analysis.treated, analysis.matches
-        samples = {
-            ("all", "supported"): score[treated],
-            ("all", "comparison"): score[~treated],
-            ("matched", "supported"): score[matches.treated],
-            ("matched", "comparison"): score[matches.control],
-        }
-        for (sample, group), values in samples.items():
-            counts, _ = np.histogram(values, bins=edges)
-            for index, count in enumerate(counts):
-                rows.append({"measure": outcome.outcome_id, "sample": sample, "group": group,
-                             "bin_lower": float(edges[index]), "bin_upper": float(edges[index + 1]),
-                             "true_value": int(count)})
-    frame = pl.DataFrame(rows, schema_overrides={"true_value": pl.Int64})
-    return protect_counts_frame(frame, "true_value", policy) if frame.height else frame
+    return overlap_from_published(published_impact_rows(results, policy))
+
+
+def overlap_from_published(published: pl.DataFrame) -> pl.DataFrame:
+    """The histogram rows of a published impact table, one row per bin (the All rows are the group sizes)."""
+    edges = score_bin_edges()
+    bounds = {label: (float(low), float(high))
+              for label, low, high in zip(score_bin_labels(), edges[:-1], edges[1:], strict=True)}
+    keys = {f"{statistic}|{breakdown}": sample_group for (statistic, breakdown), sample_group in
+            OVERLAP_HISTOGRAMS.items()}
+    rows = published.filter(pl.col("table") == TABLE, pl.col("kind") == "count",
+                            pl.col("breakdown").is_in([SUPPORTED_SCORE, COMPARISON_SCORE]),
+                            pl.col("category") != ALL).with_columns(
+        key=pl.concat_str("statistic", "breakdown", separator="|"))
+    sample = {key: value[0] for key, value in keys.items()}
+    group = {key: value[1] for key, value in keys.items()}
+    return rows.select(
+        "measure",
+        sample=pl.col("key").replace_strict(sample, return_dtype=pl.String),
+        group=pl.col("key").replace_strict(group, return_dtype=pl.String),
+        bin_lower=pl.col("category").replace_strict({k: v[0] for k, v in bounds.items()}, return_dtype=pl.Float64),
+        bin_upper=pl.col("category").replace_strict({k: v[1] for k, v in bounds.items()}, return_dtype=pl.Float64),
+        value=pl.col("value"),
+        symbol=pl.col("symbol"),
+    ).sort("measure", "sample", "group", "bin_lower", descending=[False, False, True, False])

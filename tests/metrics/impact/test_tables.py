@@ -10,6 +10,7 @@ import pytest
 
 from data_access.config import load_disclosure_policy
 from data_access.published_schema import PUBLISHED_COLUMNS
+from metrics.audit import assert_safe
 from metrics.disclosure import percent_publishable
 from metrics.impact import (
     balance_rows,
@@ -17,11 +18,20 @@ from metrics.impact import (
     impact_count_cells,
     impact_inputs,
     impact_rows,
-    overlap_bins,
     published_impact_rows,
     run_impact,
 )
-from metrics.impact.tables import IMPACT_COLUMNS, LOCALITY_MAX_MDE_PP, LOCALITY_MIN_PAIRS, MIN_UNITS_FOR_ESTIMATE
+from metrics.impact.tables import (
+    COMPARISON_SCORE,
+    IMPACT_COLUMNS,
+    LOCALITY_MAX_MDE_PP,
+    LOCALITY_MIN_PAIRS,
+    MIN_UNITS_FOR_ESTIMATE,
+    OVERLAP_BINS,
+    OVERLAP_HISTOGRAMS,
+    SUPPORTED_SCORE,
+    overlap_from_published,
+)
 from synthetic.world import generate_world
 
 POLICY = load_disclosure_policy()
@@ -84,7 +94,7 @@ def test_locality_rule_needs_pairs_and_power(results) -> None:
 
 
 def test_count_cells_add_up_from_localities_to_dorset(results) -> None:
-    cells = impact_count_cells(results)
+    cells = impact_count_cells(results).filter(pl.col("breakdown") == "none")  # histograms: Dorset only
     dorset = cells.filter(pl.col("locality") == results.area_name).select("measure", "statistic", "true_value")
     localities = (cells.filter(pl.col("locality") != results.area_name)
                   .group_by("measure", "statistic").agg(pl.col("true_value").sum().alias("summed")))
@@ -93,21 +103,54 @@ def test_count_cells_add_up_from_localities_to_dorset(results) -> None:
     assert (joined["true_value"] == joined["summed"]).all()
 
 
-def test_published_rows_are_in_the_long_format_and_protected(results) -> None:
-    published = published_impact_rows(results)
+@pytest.fixture(scope="module")
+def published(results) -> pl.DataFrame:
+    return published_impact_rows(results)
+
+
+def test_published_rows_are_in_the_long_format_and_protected(results, published) -> None:
     assert published.columns == list(PUBLISHED_COLUMNS)
     assert (published["table"] == "impact").all()
-    assert (published["value"].is_null() != published["symbol"].is_null()).all(), "exactly one of value and symbol"
+    rows = published.filter(pl.col("kind") != "comparison")  # comparison rows carry their label as the symbol
+    assert (rows["value"].is_null() != rows["symbol"].is_null()).all(), "exactly one of value and symbol"
     counts = published.filter(pl.col("kind") == "count")
     assert all(_protected_count(value) for value in counts["value"].to_list())
-    cells = impact_count_cells(results)
+    keys = ["measure", "locality", "breakdown", "category"]
+    cells = impact_count_cells(results).filter(pl.col("breakdown") == "none")
     true = {(r["measure"], r["locality"], r["statistic"]): r["true_value"] for r in cells.iter_rows(named=True)}
-    for row in published.filter(pl.col("kind") == "percent").iter_rows(named=True):
-        numerator = true[(row["measure"], row["locality"], row["numerator"])]
-        denominator = true[(row["measure"], row["locality"], row["denominator"])]
-        assert (row["value"] is not None) == bool(percent_publishable(numerator, denominator, POLICY))
-        if row["value"] is not None:
-            assert row["value"] == round(100 * numerator / denominator, 1)
+    shown = {(r["measure"], r["locality"], r["statistic"]): r["value"]
+             for r in counts.filter(pl.col("breakdown") == "none").iter_rows(named=True)}
+    percents = published.filter(pl.col("kind") == "percent")
+    assert percents.height == cells.select(keys[:2]).unique().height * 4
+    for row in percents.iter_rows(named=True):
+        key = (row["measure"], row["locality"])
+        numerator, denominator = true[(*key, row["numerator"])], true[(*key, row["denominator"])]
+        counts_shown = shown[(*key, row["numerator"])] is not None and shown[(*key, row["denominator"])] is not None
+        assert (row["value"] is not None) == (bool(percent_publishable(numerator, denominator, POLICY))
+                                              and counts_shown)
+        if row["value"] is not None:  # from the published (rounded) counts, never the true ones
+            assert row["value"] == round(100 * shown[(*key, row["numerator"])] / shown[(*key, row["denominator"])], 1)
+
+
+def test_the_standalone_impact_table_survives_the_attack(published) -> None:
+    report = assert_safe(published, POLICY)
+    assert report.cells.filter(pl.col("breakdown") != "none").height > 0, "some histogram bins are hidden"
+
+
+def test_histogram_bins_add_up_to_the_published_group_sizes(results) -> None:
+    cells = impact_count_cells(results)
+    bins = cells.filter(pl.col("breakdown").is_in([SUPPORTED_SCORE, COMPARISON_SCORE]))
+    assert set(bins["locality"]) == {results.area_name}
+    assert set(zip(bins["statistic"], bins["breakdown"], strict=True)) == set(OVERLAP_HISTOGRAMS)
+    sums = bins.filter(pl.col("category") != "All").group_by("measure", "statistic", "breakdown").agg(
+        pl.col("true_value").sum().alias("bins"), pl.len().alias("n_bins"))
+    totals = bins.filter(pl.col("category") == "All").select("measure", "statistic", "breakdown", "true_value")
+    sizes = cells.filter(pl.col("breakdown") == "none", pl.col("locality") == results.area_name).select(
+        "measure", "statistic", size="true_value")
+    joined = sums.join(totals, on=["measure", "statistic", "breakdown"]).join(sizes, on=["measure", "statistic"])
+    assert joined.height == sums.height == 4 * sum(outcome.analysis is not None for outcome in results.outcomes)
+    assert (joined["n_bins"] == OVERLAP_BINS).all()
+    assert (joined["bins"] == joined["true_value"]).all() and (joined["true_value"] == joined["size"]).all()
 
 
 def test_small_world_suppresses_rather_than_reveals() -> None:
@@ -126,18 +169,19 @@ def test_small_world_suppresses_rather_than_reveals() -> None:
             assert percent_publishable(psm.control_count, psm.n_control, POLICY)
 
 
-def test_balance_and_overlap_outputs_are_plot_ready_and_protected(results) -> None:
+def test_balance_and_overlap_outputs_are_plot_ready_and_protected(results, published) -> None:
     balance = balance_rows(results)
     assert {"measure", "covariate", "smd_before", "smd_after", "imbalanced_after", "symbol"} <= set(balance.columns)
     suppressed = balance.filter(pl.col("symbol") == "[c]")
     assert suppressed["smd_before"].is_null().all() and suppressed["smd_after"].is_null().all()
     assert balance.filter(pl.col("symbol").is_null())["smd_after"].is_not_null().all()
-    overlap = overlap_bins(results)
+    overlap = overlap_from_published(published)
     assert set(overlap["sample"]) == {"all", "matched"} and set(overlap["group"]) == {"supported", "comparison"}
     assert all(_protected_count(value) for value in overlap["value"].to_list())
     assert "true_value" not in overlap.columns
     bins = overlap.filter((pl.col("measure") == "M06") & (pl.col("sample") == "all") & (pl.col("group") == "supported"))
     assert bins.height == 20 and np.allclose(bins["bin_upper"] - bins["bin_lower"], 0.05)
+    assert bins["bin_lower"].to_list() == sorted(bins["bin_lower"].to_list())
 
 
 def test_forest_rows_follow_catalogue_order(results) -> None:
@@ -159,5 +203,5 @@ def test_tiny_degenerate_data_publishes_no_estimate() -> None:
     rows = impact_rows(tiny)
     assert rows["estimate"].is_null().all()
     assert rows["symbol"].is_not_null().all()
-    published = published_impact_rows(tiny)
+    published = published_impact_rows(tiny).filter(pl.col("kind") != "comparison")
     assert (published["value"].is_null() != published["symbol"].is_null()).all()
