@@ -89,7 +89,9 @@ with left:
     chart_with_table(love, wide.rename({"category": "Covariate"}), key="balance",
                      file_name=f"impact-balance-{measure}.csv",
                      caption="Covariates are measured before support. After matching every |SMD| should be below "
-                     "0.1. [c]: an SMD of a small group is not shown.")
+                     "0.1. [c]: not shown, so that the number with that characteristic in a group cannot be worked "
+                     "out from it (small groups; locality, whose group sizes are published and which is matched "
+                     "exactly).")
 with right:
     # The histograms are part of the impact table: bins of a group size by propensity score (they add up to it).
     overlap = select_cells(impact, measure=measure, breakdown=list(OVERLAP_SERIES_BREAKDOWNS)).filter(

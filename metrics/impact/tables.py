@@ -13,7 +13,9 @@ Publication rules (docs/impact.md explains them in plain English):
 * Locality estimates (psm only; aipw and naive are [z] for localities) need at least LOCALITY_MIN_PAIRS
   matched pairs AND a minimum detectable effect (80% power, 5% two-sided, from the paired SE) of at most
   LOCALITY_MAX_MDE_PP percentage points; otherwise [x], with the MDE shown so the reason is plain.
-* Estimates, intervals and shares are rounded to 0.1 percentage points, p-values to 0.001, SMDs to 0.001.
+* Estimates, intervals and shares are rounded to 0.1 percentage points, p-values to 0.001, SMDs to 0.01.
+* Balance: an SMD of a yes/no covariate is published only when no count behind it can be worked out
+  (balance_rows; metrics.impact.balance_disclosure).
 """
 
 from __future__ import annotations
@@ -37,7 +39,10 @@ from metrics.disclosure import (
 )
 from metrics.disclosure.publication import PercentSpec
 from metrics.disclosure.relations import ALL
+from metrics.impact.analysis import EXACT_MATCH_ON
 from metrics.impact.analysis_frame import FollowUpCounts
+from metrics.impact.balance import IMBALANCE_THRESHOLD
+from metrics.impact.balance_disclosure import SMD_DIGITS, published_balance, smd_publishable
 from metrics.impact.estimators import EffectEstimate
 from metrics.impact.run import ImpactResults, OutcomeResult
 
@@ -371,8 +376,13 @@ def published_impact_rows(results: ImpactResults, policy: DisclosurePolicy | Non
 def balance_rows(results: ImpactResults, policy: DisclosurePolicy | None = None) -> pl.DataFrame:
     """Love-plot rows for each outcome (Dorset): covariate, smd_before, smd_after, imbalanced_after, symbol.
 
-    An indicator covariate (a category or a yes/no) whose count in a group is too small for a percentage
-    to be published is [c]: its SMD would otherwise reveal that small count.
+    SMDs are rounded to SMD_DIGITS (0.01) decimals. A yes/no covariate (a category, or a 0/1 column) is [c]
+    unless (1) in each of the four groups (supported, comparison, matched supported, matched comparison) at least
+    percentage_min_each_side units have it and as many do not, and (2) a reader who knows its published SMDs and
+    the rounded group sizes cannot narrow any of its eight counts (with / without, in each group) below the
+    protection level (metrics.impact.balance_disclosure). Locality is always [c]: its counts are the published
+    group sizes by locality, which its SMD would sharpen (and pairs are matched within locality anyway).
+    imbalanced_after (|SMD| >= 0.1) is read from the published value.
     """
     policy = policy or load_disclosure_policy()
     frames = []
@@ -381,22 +391,45 @@ def balance_rows(results: ImpactResults, policy: DisclosurePolicy | None = None)
         if analysis is None:
             continue
         table = analysis.balance()
-        raw, treated, matches = analysis.design.raw, analysis.treated, analysis.matches
-        indicator = np.all((raw == 0) | (raw == 1), axis=0)
-        groups = [raw[treated], raw[~treated], raw[matches.treated], raw[matches.control]]
-        safe = np.ones(raw.shape[1], dtype=bool)
-        for group in groups:
-            ones = group.sum(axis=0)
-            safe &= ~indicator | percent_publishable(ones, np.full(ones.shape, group.shape[0]), policy)
+        before = np.round(table["smd_before"].to_numpy(), SMD_DIGITS)
+        after = np.round(table["smd_after"].to_numpy(), SMD_DIGITS)
+        safe = np.ones(len(before), dtype=bool)
+        for index, published in _binary_covariates(analysis, policy):
+            if published is None or not smd_publishable(published, policy):
+                safe[index] = False
+            else:
+                before[index], after[index] = published.smd_before, published.smd_after
         frames.append(table.with_columns(
             measure=pl.lit(outcome.outcome_id),
             label=pl.lit(outcome.label),
-            smd_before=pl.when(pl.Series(safe)).then(pl.col("smd_before").round(3)),
-            smd_after=pl.when(pl.Series(safe)).then(pl.col("smd_after").round(3)),
-            imbalanced_after=pl.when(pl.Series(safe)).then(pl.col("imbalanced_after")),
+            smd_before=pl.when(pl.Series(safe)).then(pl.Series(before)),
+            smd_after=pl.when(pl.Series(safe)).then(pl.Series(after)),
+            imbalanced_after=pl.when(pl.Series(safe)).then(pl.Series(np.abs(after) >= IMBALANCE_THRESHOLD)),
             symbol=pl.when(pl.Series(safe)).then(None).otherwise(pl.lit(CONFIDENTIAL)),
         ).select("measure", "label", "covariate", "smd_before", "smd_after", "imbalanced_after", "symbol"))
     return pl.concat(frames) if frames else pl.DataFrame()
+
+
+def _binary_covariates(analysis, policy: DisclosurePolicy):
+    """(column, what a reader would see) for each yes/no covariate; None where the SMD may not be shown at all
+    (the percentage rule fails in a group, or the covariate is a locality)."""
+    raw, treated, matches = analysis.design.raw, analysis.treated, analysis.matches
+    n1, n0, m = int(treated.sum()), int((~treated).sum()), matches.n_pairs
+    groups = [(raw[treated], n1), (raw[~treated], n0), (raw[matches.treated], m), (raw[matches.control], m)]
+    ones = [group.sum(axis=0).astype(np.int64) for group, _ in groups]
+    gate = np.ones(raw.shape[1], dtype=bool)
+    for count, (_, size) in zip(ones, groups, strict=True):
+        gate &= percent_publishable(count, np.full(count.shape, size), policy)
+    for index, name in enumerate(analysis.design.raw_names):
+        if not np.all((raw[:, index] == 0) | (raw[:, index] == 1)):
+            continue
+        variable = name.split(": ", 1)[0]
+        if not gate[index] or variable == "locality":
+            yield index, None
+            continue
+        k1, k0, km1, km0 = (int(count[index]) for count in ones)
+        yield index, published_balance(k1, n1, k0, n0, km1, km0, m, policy,
+                                       exactly_matched=": " in name and variable in EXACT_MATCH_ON)
 
 
 def overlap_bins(results: ImpactResults, policy: DisclosurePolicy | None = None) -> pl.DataFrame:
