@@ -23,11 +23,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
-from scipy.optimize import linprog
 from scipy.sparse import csr_matrix, hstack, vstack
 
 from data_access.config import DisclosurePolicy
-from metrics.disclosure.attack import BlockProblem, Intervals, Witnesses, attack_block, propagate_bounds
+from metrics.disclosure.attack import BlockProblem, Intervals, WarmLP, Witnesses, attack_block, propagate_bounds
 from metrics.disclosure.blocks import (
     CLASS_ZERO,
     PRIMARY,
@@ -296,6 +295,16 @@ def protect_block(job: BlockJob) -> BlockOutcome:
                                 problem.targets, intervals)
         touched: set[int] = set()
         added = 0
+        deferred: list[tuple[int, int, set[int]]] = []
+
+        def suppress(complements: list[int] | None, rows: set[int]) -> None:
+            nonlocal added, touched
+            for local in complements or ():
+                job.status[local] = SECONDARY
+                added += 1
+                touched |= {int(r) for r in eq_by_column[:, local].nonzero()[0]}
+            touched |= rows
+
         for position in unsafe_positions:
             target = int(problem.targets[position])
             rows = {int(r) for r in eq_by_column[:, target].nonzero()[0]}
@@ -306,14 +315,20 @@ def protect_block(job: BlockJob) -> BlockOutcome:
             if unsafe_rounds[target] <= 2:
                 complements = _local_complement(target, rows, job.block.eq, problem, job, level)
             if complements is None:
+                deferred.append((int(position), target, rows))
+                continue
+            suppress(complements, rows)
+        # Cells no single relation pins down are often narrow only through another unsafe cell (an ordering, a
+        # chain of sums): once that one has its complement they may be safe. Only when nothing else could be done
+        # this round does each get the (costlier) deviation LP.
+        if added == 0:
+            for position, target, rows in deferred:
+                if rows & touched:
+                    continue
                 complements, solves = _deviation_complements(problem, target, intervals.lower[position],
                                                              intervals.upper[position], level, job.cost, job.truth)
                 lp_solves += solves
-            for local in complements or ():
-                job.status[local] = SECONDARY
-                added += 1
-                touched |= {int(r) for r in eq_by_column[:, local].nonzero()[0]}
-            touched |= rows
+                suppress(complements, rows)
         if added == 0:
             return BlockOutcome(job.block.block_id, job.status, round_number, lp_solves, milp_solves,
                                 problem.targets, intervals, "no complement can protect some cells",
@@ -362,7 +377,8 @@ def _single_relation_width(coefs: np.ndarray, locals_: np.ndarray, target: int, 
 def _local_complement(
     target: int, rows: set[int], eq_rows: csr_matrix, problem: BlockProblem, job: BlockJob, level: float,
 ) -> list[int] | None:
-    """The cheapest non-zero published cell in the equation that pins the target down most tightly."""
+    """The cheapest non-zero published cell in an equation that alone pins the target down narrower than the level
+    (the cheapest such equation); None when no equation does so on its own."""
     options = []
     for row in rows:
         start, end = eq_rows.indptr[row], eq_rows.indptr[row + 1]
@@ -373,9 +389,12 @@ def _local_complement(
                       if v != target and job.status[v] == PUBLISHED and job.truth[v] > 0]
         if candidates:
             options.append((width, min(job.cost[v] for v in candidates), candidates))
-    if not options:
+    tight = [option for option in options if option[0] < level]
+    if not tight:
+        # No single relation pins the target down: it is narrow through a chain (e.g. an ordering with another
+        # narrow cell). A complement here would be wasted (often a large total); let that cell be fixed first,
+        # or the deviation LP find the cells that really have to move.
         return None
-    tight = [option for option in options if option[0] < level] or sorted(options, key=lambda o: o[0])[:1]
     _, _, candidates = min(tight, key=lambda option: option[1])
     return [min(candidates, key=lambda v: job.cost[v])]
 
@@ -447,42 +466,46 @@ def restrict(problem: BlockProblem, keep: np.ndarray, anchor: np.ndarray) -> Blo
 
 def _deviation_lp(problem: BlockProblem, target: int, lower: float, upper: float, level: float,
                   local_cost: np.ndarray) -> tuple[list[int], int]:
-    """The deviation LP of _deviation_complements on one (possibly restricted) system: (complements, LPs)."""
+    """The deviation LP of _deviation_complements on one (possibly restricted) system: (complements, LPs).
+
+    Variables: the cells x, then for each published cell its departure above (s_up) and below (s_down) its rounding
+    interval. One HiGHS model serves both goals (the target pushed up, then down): only the target's bounds change.
+    """
     published = np.flatnonzero(np.isfinite(problem.upper) & ~np.isin(np.arange(problem.n), problem.targets))
     n, k = problem.n, published.size
+    suppressed = np.isin(np.arange(n), problem.targets)
+    low_x = np.where(suppressed, problem.lower, 0.0)
+    high_x = np.where(suppressed, problem.upper, np.inf)
+    select = csr_matrix((np.ones(k), (np.arange(k), published)), shape=(k, n))
+    identity = csr_matrix((np.ones(k), (np.arange(k), np.arange(k))), shape=(k, k))
+    zeros = csr_matrix((k, k))
+    a_ub_parts = [
+        hstack([select, -identity, zeros]),   # x - s_up <= high
+        hstack([-select, zeros, -identity]),  # -x - s_down <= -low
+    ]
+    b_ub_parts = [problem.upper[published], -problem.lower[published]]
+    if problem.a_ub.shape[0]:
+        a_ub_parts.insert(0, hstack([problem.a_ub, csr_matrix((problem.a_ub.shape[0], 2 * k))]))
+        b_ub_parts.insert(0, problem.b_ub)
+    a_eq = hstack([problem.a_eq, csr_matrix((problem.a_eq.shape[0], 2 * k))]).tocsr()
+    low = np.concatenate([low_x, np.zeros(2 * k)])
+    high = np.concatenate([high_x, np.full(2 * k, np.inf)])
+    model = WarmLP(a_eq, problem.b_eq, vstack(a_ub_parts).tocsr(), np.concatenate(b_ub_parts), low, high)
+    objective = np.concatenate([np.zeros(n), local_cost[published], local_cost[published]])
     best: tuple[float, list[int]] | None = None
     goals = [(lower + level, 1.0)] + ([(upper - level, -1.0)] if upper - level >= 0 else [])
     for goal, direction in goals:
-        bounds_x = np.column_stack([np.zeros(n), np.full(n, np.inf)])
-        suppressed = np.isin(np.arange(n), problem.targets)
-        bounds_x[suppressed, 0] = problem.lower[suppressed]
-        bounds_x[suppressed, 1] = problem.upper[suppressed]
+        bounds = np.column_stack([low, high])
         if direction > 0:
-            bounds_x[target, 0] = max(bounds_x[target, 0], goal)
+            bounds[target, 0] = max(bounds[target, 0], goal)
         else:
-            bounds_x[target, 1] = min(bounds_x[target, 1], goal)
-        select = csr_matrix((np.ones(k), (np.arange(k), published)), shape=(k, n))
-        identity = csr_matrix((np.ones(k), (np.arange(k), np.arange(k))), shape=(k, k))
-        zeros = csr_matrix((k, k))
-        a_ub_parts = [
-            hstack([select, -identity, zeros]),   # x - s_up <= high
-            hstack([-select, zeros, -identity]),  # -x - s_down <= -low
-        ]
-        b_ub_parts = [problem.upper[published], -problem.lower[published]]
-        if problem.a_ub.shape[0]:
-            a_ub_parts.insert(0, hstack([problem.a_ub, csr_matrix((problem.a_ub.shape[0], 2 * k))]))
-            b_ub_parts.insert(0, problem.b_ub)
-        a_ub = vstack(a_ub_parts).tocsr()
-        b_ub = np.concatenate(b_ub_parts)
-        a_eq = hstack([problem.a_eq, csr_matrix((problem.a_eq.shape[0], 2 * k))]).tocsr() if problem.a_eq.shape[0] \
-            else None
-        objective = np.concatenate([np.zeros(n), local_cost[published], local_cost[published]])
-        bounds = np.vstack([bounds_x, np.column_stack([np.zeros(2 * k), np.full(2 * k, np.inf)])])
-        outcome = linprog(objective, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=problem.b_eq if a_eq is not None else None,
-                          bounds=bounds, method="highs")
-        if outcome.status != 0:
+            bounds[target, 1] = min(bounds[target, 1], goal)
+        if bounds[target, 0] > bounds[target, 1]:
             continue
-        moved = (outcome.x[n:n + k] + outcome.x[n + k:]) > 1e-6
+        _, solution, status = model.solve(objective, bounds)
+        if status != "optimal" or solution is None:
+            continue
+        moved = (solution[n:n + k] + solution[n + k:]) > 1e-6
         chosen = [int(v) for v in published[moved]]
         cost = float(local_cost[chosen].sum()) if chosen else 0.0
         if chosen and (best is None or cost < best[0]):
