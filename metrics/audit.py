@@ -44,6 +44,7 @@ from metrics.disclosure.parallel import run_blocks, worker_count
 from metrics.disclosure.primary import CONFIDENTIAL, published_count_bounds
 from metrics.disclosure.publication import PUBLISHED_COLUMNS
 from metrics.disclosure.relations import KEY_COLUMNS, TableKnowledge, build_structure
+from metrics.headline import check_needs_overview
 
 PLACE = ["table", "measure", "locality", "period", "breakdown", "category"]
 PROOF_NAMES = {EXACT: "exact", PROVEN_WIDE: "at least this wide", PROVEN_NARROW: "at most this wide"}
@@ -303,8 +304,20 @@ def _derived_checks(
     problems.extend(_interval_problems(published, percent_rows, policy))
     problems.extend(_comparison_problems(published, knowledge.area_name))
     problems.extend(_trend_problems(published, percent_rows))
+    problems.extend(_needs_overview_problems(published, policy))
     schema = {**{k: pl.String for k in KEY_COLUMNS}, "kind": pl.String, "problem": pl.String}
     return pl.DataFrame(problems, schema=schema), extra
+
+
+def _needs_overview_problems(published: pl.DataFrame, policy: DisclosurePolicy) -> list[dict]:
+    """The all-needs headline must be exactly what the published measure counts give (metrics.headline): then it
+    tells the reader nothing new and needs no place in the attack."""
+    measures = published.filter(pl.col("table") == "measure_progress")["measure"].unique().sort().to_list()
+    mismatches = check_needs_overview(published, measures, policy)
+    return [{"table": "needs_overview", "measure": "all", "locality": row["locality"], "period": row["period"],
+             "breakdown": "none", "category": "All", "statistic": row["statistic"], "kind": "derived",
+             "problem": f"not made from the published counts: {row['problem']}"}
+            for row in mismatches.iter_rows(named=True)]
 
 
 def _interval_problems(published: pl.DataFrame, percent_rows: pl.DataFrame, policy: DisclosurePolicy) -> list[dict]:

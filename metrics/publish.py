@@ -20,11 +20,12 @@ from sqlalchemy import Engine, text
 
 from data_access.access import published_read_grants, restore_read_grants
 from data_access.bulk import write_frame
-from data_access.config import benchmark_name, load_disclosure_policy
+from data_access.config import benchmark_name, load_disclosure_policy, load_measures
 from data_access.engine import PUBLISHED_SCHEMA, linked_db_url, make_engine, published_db_url
 from data_access.linked_reads import LinkedData, read_linked_data
 from data_access.published_schema import PUBLISHED_COLUMNS, publication_info, published_metadata, published_statistic
 from metrics import disclosure
+from metrics.headline import needs_overview_rows
 from metrics.impact.analysis_frame import impact_inputs
 from metrics.impact.run import run_impact
 from metrics.impact.tables import (
@@ -51,14 +52,17 @@ def protected_publication(linked: LinkedData) -> pl.DataFrame:
 
     The impact table's counts, including its propensity-score histograms (bins that add up to the group sizes),
     are protected together with every other count (one suppression pattern across all views); its estimates and
-    balance rows follow the impact module's own rules.
+    balance rows follow the impact module's own rules. The all-needs headline (metrics.headline) is made
+    afterwards from the protected counts alone.
     """
     impact = run_impact(impact_inputs(linked.as_tables()))
     cells = pl.concat([true_cells(linked), impact_count_cells(impact)])
-    report = disclosure.protect_publication_report(cells, (*PERCENT_SPECS, *IMPACT_PERCENT_SPECS),
-                                                   load_disclosure_policy())
+    policy = load_disclosure_policy()
+    report = disclosure.protect_publication_report(cells, (*PERCENT_SPECS, *IMPACT_PERCENT_SPECS), policy)
+    measure_ids = [measure.id for measure in load_measures().measures]
     return pl.concat([
         report.published,
+        needs_overview_rows(report.published, measure_ids, policy),  # made from the protected values only
         impact_estimate_rows(impact),
         balance_published_rows(balance_rows(impact)),
         suppression_summary_rows(report.summary),

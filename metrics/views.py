@@ -14,7 +14,7 @@ from metrics.disclosure import SYMBOLS
 def display_expr(kind: pl.Expr | None = None) -> pl.Expr:
     """Text for a published cell: the symbol where set, else the number (percents to 1 dp)."""
     value = pl.col("value")
-    percent_like = pl.col("kind").is_in(["percent", "ci_lower", "ci_upper"])
+    percent_like = pl.col("kind").is_in(["percent", "ci_lower", "ci_upper", "percent_of_published"])
     number = (
         pl.when(percent_like)
         .then(value.round(1).cast(pl.String) + pl.lit("%"))
@@ -68,6 +68,29 @@ def headline(families: pl.DataFrame, statistic: str, area: str, year: str | None
         result[f"{key}year"] = period
         result[f"{key}value"] = row["value"].item() if row.height else None
         result[f"{key}shown"] = row["shown"].item() if row.height else "[x]"
+    return result
+
+
+def needs_sustained_headline(needs: pl.DataFrame, area: str) -> dict[str, str | float | None]:
+    """The latest financial year whose all-needs share is published for the area, with the year before it.
+
+    `needs` is the published needs_overview table (metrics.headline). Returns year, value and shown for the
+    latest year with a number, previous_year / previous_value / previous_shown for the one before (if any).
+    """
+    rows = select_cells(needs, statistic="needs_sustained_percent", locality=area).with_columns(display_expr())
+    rows = rows.filter(pl.col("period").is_in(financial_years(needs))).sort("period")
+    shown = rows.filter(pl.col("value").is_not_null())
+    result: dict[str, str | float | None] = {"year": None, "value": None, "shown": "[x]", "previous_year": None,
+                                             "previous_value": None, "previous_shown": None}
+    if shown.height == 0:
+        return result
+    latest = shown.row(-1, named=True)
+    result.update(year=latest["period"], value=latest["value"], shown=latest["shown"])
+    earlier = rows.filter(pl.col("period") < latest["period"])
+    if earlier.height:
+        previous = earlier.row(-1, named=True)
+        result.update(previous_year=previous["period"], previous_value=previous["value"],
+                      previous_shown=previous["shown"])
     return result
 
 

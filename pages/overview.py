@@ -14,6 +14,7 @@ from metrics.views import (
     families_by_year_and_locality,
     financial_years,
     headline,
+    needs_sustained_headline,
     percent_view,
     select_cells,
     wide_table,
@@ -60,8 +61,20 @@ outcomes = published_table("family_outcomes")
 success = percent_view(outcomes, "successful_percent")
 success_year = best_default_year(success, area)
 success_row = select_cells(success, breakdown="none", category="All", locality=area, period=success_year or "")
+needs = needs_sustained_headline(published_table("needs_overview"), area)
+outcome_tiles = st.columns(2)
+needs_delta = None
+if isinstance(needs["value"], float) and isinstance(needs["previous_value"], float):
+    needs_delta = f"{needs['value'] - needs['previous_value']:+.1f} points on {needs['previous_year']}"
+outcome_tiles[0].metric(
+    f"Needs improved and sustained: support started in {needs['year'] or 'no year yet'}", needs["shown"],
+    delta=needs_delta, delta_color="off", border=True,
+    help="Across all twelve measures, of the needs people and families had at the start whose support ended at "
+    "least six months ago, the share that improved and stayed improved six months after support ended. Made "
+    "by adding up the published, rounded counts of each measure, so it can differ slightly from the exact share.",
+)
 if success_row.height:
-    st.metric(
+    outcome_tiles[1].metric(
         f"Successful family outcomes: families whose support started in {success_year}",
         success_row["shown"].item(), border=True,
         help="Of families whose support ended at least six months ago, the share where every need they had at the "
