@@ -5,12 +5,13 @@ Per block of linked units (metrics.disclosure.relations), independently (in work
      (denominator) has 1 .. class_disclosure_min_group - 1 units ("class disclosure": a published 0 would say
      something about everyone in a small group; config/disclosure.toml).
   2. cheap attack: bound propagation alone pins some suppressed cells down narrower than the protection level;
-     each gets a complement, repeated until propagation finds none (no LP needed).
+     each that ONE relation pins down on its own gets a complement, repeated until propagation finds none.
   3. full attack: the reader's interval of every suppressed unit by LP (metrics.disclosure.attack), with the
      assumptions of docs/disclosure.md.
-  4. every suppressed unit narrower than the protection level gets a complement: in the relation that pins it
-     down most tightly, the published cell that loses least information (the smallest non-zero cell; interior
-     cells before totals; zeros never). If there is none, or the cell stays unsafe, the cheapest set of published
+  4. every suppressed unit narrower than the protection level gets a complement: in the cheapest relation that
+     alone pins it down, the published cell that loses least information (the smallest non-zero cell; interior
+     cells before totals; zeros never). Units narrow only through a chain wait while other units get complements
+     (those often free them); when nothing else was done in a round, each gets the cheapest set of published
      cells whose suppression lets it move a full protection level, found by LP ("deviation LP").
   5. repeat 2-4 until the attack fails on every suppressed unit of the block.
 """
