@@ -409,11 +409,11 @@ def _deviation_complements(
     LP: let published cells leave their rounding intervals at a cost per unit of departure (their information
     value) and ask for a point of the reader's system with the target at lower + level (or upper - level); the
     cells that had to move are the complements. Suppressing them makes that point feasible for the reader.
-    The LP is first tried on the target's neighbourhood (cells within two relations), the rest held at the truth,
+    The LP is first tried on the target's neighbourhood (cells within four relations), the rest held at the truth,
     which keeps it small; then on the whole block. Returns (complements, LPs solved).
     """
     solves = 0
-    for hops in (2, 4, None):
+    for hops in (4, None):
         keep = _neighbourhood(problem, target, hops)
         sub = restrict(problem, keep, truth)
         sub_target = int(np.cumsum(keep)[target] - 1)
