@@ -123,6 +123,8 @@ def publication_facts(linked: LinkedData) -> dict[str, str]:
         "threshold": str(policy.threshold),
         "rounding_base": str(policy.rounding_base),
         "percentage_min_each_side": str(policy.percentage_min_each_side),
+        "class_disclosure_min_group": str(policy.class_disclosure_min_group),
+        "protection_level": str(policy.protection_level),
         "confidence_level": policy.confidence_level,
     }
 

@@ -40,6 +40,8 @@ st.subheader("The policy in force")
 st.markdown(
     f"- Counts 1 to {policy.threshold - 1}: suppressed **[c]**; others rounded to the nearest {policy.rounding_base}.\n"
     f"- Percentages: published when at least {policy.percentage_min_each_side} units are on each side.\n"
+    f"- Class disclosure: a zero numerator of a group of 1 to {policy.class_disclosure_min_group - 1} units is "
+    "suppressed **[c]** (a published 0% would describe everyone in the group).\n"
     f"- Protection level: every hidden cell's feasible range, from everything published, is at least "
     f"{policy.protection_level} wide.\n"
     "- Audit a publication yourself: `python -m metrics.audit --db URL` (or `--published DIR/published.csv`)."

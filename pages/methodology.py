@@ -53,7 +53,8 @@ st.markdown(
 - A count of 0 is shown as 0. Counts from 1 to {policy.threshold - 1} are not shown: they appear as **[c]**.
 - Every other count is rounded to the nearest {policy.rounding_base}.
 - A percentage is shown only when at least {policy.percentage_min_each_side} people or families are on each side of it
-  (in the group and not in it); otherwise it is **[c]**.
+  (in the group and not in it); otherwise it is **[c]**. A 0% of a group smaller than
+  {policy.class_disclosure_min_group} is hidden too, because it would say something about everyone in that group.
 - Where a hidden number could be worked out by subtracting other figures (for example from a total and the other
   localities or categories), further figures are hidden as well, and every publication is checked by a computer
   "attacker" that tries to work hidden numbers out from everything published.

@@ -57,3 +57,22 @@ def test_selections_live_in_the_url(open_page):
     assert {"outcome", "year", "measure"} <= set(app.query_params)
     chosen_measure = app.query_params["measure"]
     assert chosen_measure in page_text(app)
+
+
+def test_overview_tile_shows_the_published_all_needs_share(open_page, app_env):
+    """The "needs improved and sustained" tile shows the latest published needs_overview share for Dorset."""
+    import polars as pl
+
+    from data_access.access import web_tier_engine
+    from data_access.published_reads import read_published
+    from metrics.views import display_expr
+
+    needs = read_published(web_tier_engine(), "needs_overview", None)
+    shares = needs.filter(pl.col("statistic") == "needs_sustained_percent", pl.col("locality") == "Dorset",
+                          pl.col("value").is_not_null()).sort("period").with_columns(display_expr())
+    assert shares.height, "the demo publication should have at least one year with a published all-needs share"
+    app = open_page("service_manager", "overview")
+    tiles = [metric for metric in app.metric if metric.label.startswith("Needs improved and sustained")]
+    assert len(tiles) == 1
+    assert tiles[0].value == shares["shown"][-1]
+    assert shares["period"][-1] in tiles[0].label

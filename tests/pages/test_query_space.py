@@ -42,10 +42,10 @@ SEED = 20240401
 RANDOM_COMBINATIONS = 3
 OUTCOMES = ["improved_percent", "sustained_percent"]
 PAGE_TABLES = {
-    "overview": ["families", "family_outcomes"],
+    "overview": ["families", "family_outcomes", "needs_overview"],
     "measures": ["measure_progress"],
     "localities": ["measure_progress"],
-    "impact": ["impact", "impact_balance", "impact_overlap"],
+    "impact": ["impact", "impact_balance"],
     "disclosure": ["disclosure_summary"],
     "methodology": [],
 }
@@ -127,10 +127,14 @@ def allowed_numbers(published: dict[str, pl.DataFrame], page_id: str, config_num
                                                "effect_ci_lower", "effect_ci_upper")
     if page_id == "overview":
         # 7. metric deltas: a published headline value minus the same cell's value in the previous year.
-        families = published["families"].filter(pl.col("period").str.contains(r"^\d{4}/\d{2}$"))
-        keyed = families.sort("period").with_columns(
-            previous=pl.col("value").shift(1).over("statistic", "locality", "breakdown", "category"))
-        allowed.deltas = _sorted((keyed["value"] - keyed["previous"]).drop_nulls().to_numpy())
+        deltas = []
+        for table in ("families", "needs_overview"):
+            yearly = published[table].filter(pl.col("period").str.contains(r"^\d{4}/\d{2}$"))
+            keyed = yearly.sort("period").with_columns(
+                previous=pl.col("value").shift(1).over("statistic", "locality", "breakdown", "category"))
+            difference = (keyed["value"] - keyed["previous"]).drop_nulls().to_numpy()
+            deltas += [difference, np.round(difference, 1)]
+        allowed.deltas = _sorted(*deltas)
     return allowed
 
 
