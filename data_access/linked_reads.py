@@ -2,7 +2,9 @@
 
 Names, NHS numbers, NI numbers, UPNs and postcodes are never selected here: the pipeline gets
 pseudonymous keys plus sex, ethnic group and date of birth (to derive age bands), and the web tier
-gets none of it (it reads published tables only).
+gets none of it (it reads published tables only). Each table is read as its primary key plus the columns
+metrics/ uses (LINKED_COLUMNS_READ); add a column there when an analysis starts to need it.
+Reads go through data_access.bulk.BulkReader (ADBC on SQLite, COPY on PostgreSQL), all from one snapshot.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Table, select
 
-from data_access.bulk import read_frame
+from data_access.bulk import BulkReader
 from data_access.schema import (
     dataset_info,
     eligibility_need,
@@ -57,33 +59,60 @@ class LinkedData:
 
 PERSON_COLUMNS_FOR_ANALYSIS = ("person_id", "sex", "ethnic_group", "date_of_birth")
 
+# Not read: family.postcode_district; programme_episode team_code, lead_practitioner_key, assessment_date,
+# plan_date, closure_reason, comparison_status; eligibility_need.source; need_observation.source (nothing
+# in metrics/ uses them). Primary keys are kept so every row stays identifiable.
+LINKED_COLUMNS_READ: dict[str, tuple[str, ...]] = {
+    "dataset_info": ("key", "value"),
+    "locality": ("locality_code", "locality_name", "sort_order"),
+    "family": ("family_id", "locality_code", "family_type", "deprivation_decile"),
+    "person_identifier": PERSON_COLUMNS_FOR_ANALYSIS,
+    "family_member": ("family_id", "person_id", "role", "start_date", "end_date"),
+    "programme_episode": ("episode_id", "family_id", "cohort", "eligibility_date", "attachment_date",
+                          "route_into_support", "closure_date", "prior_contacts"),
+    "eligibility_need": ("episode_id", "headline_outcome"),
+    "need_observation": ("observation_id", "measure_id", "family_id", "person_id", "observed_on", "need_present"),
+}
+
+
+def _columns_read(table: Table):
+    return [table.c[name] for name in LINKED_COLUMNS_READ[table.name]]
+
 
 def read_linked_data(engine: Engine) -> LinkedData:
-    people_columns = [person_identifier.c[name] for name in PERSON_COLUMNS_FOR_ANALYSIS]
-    with engine.connect() as connection:
-        info_rows = read_frame(connection, select(dataset_info))
+    with BulkReader(engine) as reader:
+        info_rows = reader.read(select(*_columns_read(dataset_info)))
         return LinkedData(
-            localities=read_frame(connection, select(locality).order_by(locality.c.sort_order)),
-            families=read_frame(connection, select(family)),
-            people=read_frame(connection, select(*people_columns)),
-            members=read_frame(connection, select(family_member)),
-            episodes=read_frame(connection, select(programme_episode)),
-            eligibility_needs=read_frame(connection, select(eligibility_need)),
-            observations=read_frame(connection, select(need_observation)),
+            localities=reader.read(select(*_columns_read(locality)).order_by(locality.c.sort_order)),
+            families=reader.read(select(*_columns_read(family))),
+            people=reader.read(select(*_columns_read(person_identifier))),
+            members=reader.read(select(*_columns_read(family_member))),
+            episodes=reader.read(select(*_columns_read(programme_episode))),
+            eligibility_needs=reader.read(select(*_columns_read(eligibility_need))),
+            observations=reader.read(select(*_columns_read(need_observation))),
             info=dict(zip(info_rows["key"].to_list(), info_rows["value"].to_list(), strict=True)),
         )
 
 
 def linked_data_from_frames(frames: dict[str, pl.DataFrame]) -> LinkedData:
-    """The same LinkedData from in-memory frames (e.g. a synthetic world), for tests and simulations."""
+    """The same LinkedData from in-memory frames (e.g. a synthetic world), for tests and simulations.
+
+    Columns the database read leaves out are dropped here too, so code tested on frames sees what it gets in
+    production; hand-made frames may leave out read columns a test does not need.
+    """
+
+    def read(name: str) -> pl.DataFrame:
+        frame = frames[name]
+        return frame.select([column for column in LINKED_COLUMNS_READ[name] if column in frame.columns])
+
     info = frames["dataset_info"]
     return LinkedData(
-        localities=frames["locality"].sort("sort_order"),
-        families=frames["family"],
+        localities=read("locality").sort("sort_order"),
+        families=read("family"),
         people=frames["person_identifier"].select(PERSON_COLUMNS_FOR_ANALYSIS),
-        members=frames["family_member"],
-        episodes=frames["programme_episode"],
-        eligibility_needs=frames["eligibility_need"],
-        observations=frames["need_observation"],
+        members=read("family_member"),
+        episodes=read("programme_episode"),
+        eligibility_needs=read("eligibility_need"),
+        observations=read("need_observation"),
         info=dict(zip(info["key"].to_list(), info["value"].to_list(), strict=True)),
     )
