@@ -4,11 +4,13 @@ The Overview's "share of needs improved and sustained" adds up, over every measu
 counts of needs that were due the six-month sustain check and of those improved and sustained. It is computed
 after disclosure control from the protected values alone, so it is a function of numbers every reader already
 has: it cannot narrow what a reader knows about any suppressed cell (publishing the true all-needs total would:
-it adds a sum-over-measures relation). Where any of its parts is suppressed it is not available ([x]), because a
-sum over the parts that are shown would be wrong. The percentage follows the same rule as every other one.
+it adds a sum-over-measures relation). A measure whose count is suppressed in a locality's year is left out of
+that year's sums, and `measures_included` (kind measures: a number of measures, not of people) says how many are
+in; with none, the share is not available ([x]). The percentage follows the same rule as every other one.
 
 Rows: table needs_overview, measure all, localities and the area, financial years, breakdown none, category All;
-kind sum_of_published for the two totals, percent_of_published for the share (docs/published-tables.md).
+kind sum_of_published for the two totals, percent_of_published for the share, measures for measures_included
+(docs/published-tables.md).
 """
 
 from __future__ import annotations
@@ -21,53 +23,60 @@ from metrics.disclosure import CONFIDENTIAL, NOT_AVAILABLE
 TABLE = "needs_overview"
 SOURCE_TABLE = "measure_progress"
 DUE, SUSTAINED, SHARE = "needs_due_sustain_check", "needs_sustained", "needs_sustained_percent"
+INCLUDED = "measures_included"
 SOURCE_STATISTICS = {DUE: "due_sustain_check", SUSTAINED: "sustained"}
-SUM_KIND, PERCENT_KIND = "sum_of_published", "percent_of_published"
+SUM_KIND, PERCENT_KIND, MEASURES_KIND = "sum_of_published", "percent_of_published", "measures"
 FINANCIAL_YEAR = r"^\d{4}/\d{2}$"
 PLACE = ["locality", "period"]
 
 
 def needs_overview_rows(published: pl.DataFrame, measure_ids: list[str], policy: DisclosurePolicy) -> pl.DataFrame:
-    """Published rows of the all-needs table, from the protected measure_progress rows in `published`."""
+    """Published rows of the all-needs table, from the protected measure_progress rows in `published`.
+
+    A measure counts towards a locality's year when both its parts (due_sustain_check and sustained) are published
+    there; `measures_included` says how many did, so a page can say "based on 11 of the 12 measures".
+    """
     parts = published.filter(
         pl.col("table") == SOURCE_TABLE, pl.col("kind") == "count", pl.col("breakdown") == "none",
         pl.col("category") == "All", pl.col("period").str.contains(FINANCIAL_YEAR),
         pl.col("statistic").is_in(list(SOURCE_STATISTICS.values())), pl.col("measure").is_in(measure_ids),
     )
-    sums = []
-    for name, source in SOURCE_STATISTICS.items():
-        sums.append(
-            parts.filter(pl.col("statistic") == source)
-            .group_by(PLACE)
-            .agg(
-                value=pl.col("value").sum(),
-                complete=(pl.col("symbol").is_null() & pl.col("value").is_not_null()).sum() == len(measure_ids),
-            )
-            .with_columns(statistic=pl.lit(name))
-        )
-    totals = pl.concat(sums).with_columns(
-        symbol=pl.when(pl.col("complete")).then(pl.lit(None, dtype=pl.String)).otherwise(pl.lit(NOT_AVAILABLE)),
-    ).with_columns(value=pl.when(pl.col("complete")).then(pl.col("value")))
-    wide = totals.pivot(on="statistic", index=PLACE, values="value", aggregate_function="first")
-    wide = wide.with_columns(pl.lit(None, dtype=pl.Float64).alias(name) for name in (DUE, SUSTAINED)
-                             if name not in wide.columns)  # no measure_progress rows at all
+    by_measure = parts.pivot(on="statistic", index=[*PLACE, "measure"], values="value", aggregate_function="first")
+    by_measure = by_measure.with_columns(pl.lit(None, dtype=pl.Float64).alias(source)
+                                         for source in SOURCE_STATISTICS.values() if source not in by_measure.columns)
+    usable = by_measure.filter(*(pl.col(source).is_not_null() for source in SOURCE_STATISTICS.values()))
+    places = parts.select(PLACE).unique()
+    wide = places.join(
+        usable.group_by(PLACE).agg(
+            *(pl.col(source).sum().alias(name) for name, source in SOURCE_STATISTICS.items()),
+            pl.len().cast(pl.Float64).alias(INCLUDED),
+        ),
+        on=PLACE, how="left",
+    ).with_columns(pl.col(INCLUDED).fill_null(0.0))
+    none_included = pl.col(INCLUDED) == 0
     m = policy.percentage_min_each_side
-    share = wide.select(
-        *PLACE,
-        value=pl.when((pl.col(SUSTAINED) >= m) & (pl.col(DUE) - pl.col(SUSTAINED) >= m))
-        .then(100.0 * pl.col(SUSTAINED) / pl.col(DUE)),
-        symbol=pl.when(pl.col(SUSTAINED).is_null() | pl.col(DUE).is_null()).then(pl.lit(NOT_AVAILABLE))
-        .when((pl.col(SUSTAINED) >= m) & (pl.col(DUE) - pl.col(SUSTAINED) >= m)).then(pl.lit(None, dtype=pl.String))
-        .otherwise(pl.lit(CONFIDENTIAL)),
-        statistic=pl.lit(SHARE), kind=pl.lit(PERCENT_KIND),
+    rule_holds = (pl.col(SUSTAINED) >= m) & (pl.col(DUE) - pl.col(SUSTAINED) >= m)
+    no_labels = {"numerator": pl.lit(None, dtype=pl.String), "denominator": pl.lit(None, dtype=pl.String)}
+    frames = [
+        wide.select(*PLACE, statistic=pl.lit(name), kind=pl.lit(SUM_KIND),
+                    value=pl.when(none_included).then(None).otherwise(pl.col(name)),
+                    symbol=pl.when(none_included).then(pl.lit(NOT_AVAILABLE)), **no_labels)
+        for name in (DUE, SUSTAINED)
+    ]
+    frames.append(wide.select(*PLACE, statistic=pl.lit(INCLUDED), kind=pl.lit(MEASURES_KIND),
+                              value=pl.col(INCLUDED), symbol=pl.lit(None, dtype=pl.String), **no_labels))
+    frames.append(wide.select(
+        *PLACE, statistic=pl.lit(SHARE), kind=pl.lit(PERCENT_KIND),
+        value=pl.when(~none_included & rule_holds).then(100.0 * pl.col(SUSTAINED) / pl.col(DUE)),
+        symbol=pl.when(none_included).then(pl.lit(NOT_AVAILABLE)).when(rule_holds)
+        .then(pl.lit(None, dtype=pl.String)).otherwise(pl.lit(CONFIDENTIAL)),
         numerator=pl.lit(SUSTAINED), denominator=pl.lit(DUE),
-    )
-    counts = totals.select(*PLACE, "value", "symbol", "statistic", kind=pl.lit(SUM_KIND),
-                           numerator=pl.lit(None, dtype=pl.String), denominator=pl.lit(None, dtype=pl.String))
-    return pl.concat([counts, share.select(counts.columns)]).select(
+    ))
+    return pl.concat([frame.with_columns(pl.col("value").cast(pl.Float64), pl.col("symbol").cast(pl.String))
+                      for frame in frames]).select(
         table=pl.lit(TABLE), measure=pl.lit("all"), locality="locality", period="period",
         breakdown=pl.lit("none"), category=pl.lit("All"), statistic="statistic", kind="kind",
-        value=pl.col("value").cast(pl.Float64), symbol="symbol", numerator="numerator", denominator="denominator",
+        value="value", symbol="symbol", numerator="numerator", denominator="denominator",
     ).sort("locality", "period", "statistic")
 
 

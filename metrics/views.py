@@ -74,23 +74,29 @@ def headline(families: pl.DataFrame, statistic: str, area: str, year: str | None
 def needs_sustained_headline(needs: pl.DataFrame, area: str) -> dict[str, str | float | None]:
     """The latest financial year whose all-needs share is published for the area, with the year before it.
 
-    `needs` is the published needs_overview table (metrics.headline). Returns year, value and shown for the
-    latest year with a number, previous_year / previous_value / previous_shown for the one before (if any).
+    `needs` is the published needs_overview table (metrics.headline). Returns year, value, shown and
+    measures_included for the latest year with a number, previous_year / previous_value / previous_shown for the
+    one before (if any).
     """
     rows = select_cells(needs, statistic="needs_sustained_percent", locality=area).with_columns(display_expr())
     rows = rows.filter(pl.col("period").is_in(financial_years(needs))).sort("period")
     shown = rows.filter(pl.col("value").is_not_null())
     result: dict[str, str | float | None] = {"year": None, "value": None, "shown": "[x]", "previous_year": None,
-                                             "previous_value": None, "previous_shown": None}
+                                             "previous_value": None, "previous_shown": None,
+                                             "measures_included": None, "previous_measures_included": None}
     if shown.height == 0:
         return result
     latest = shown.row(-1, named=True)
     result.update(year=latest["period"], value=latest["value"], shown=latest["shown"])
+    included = select_cells(needs, statistic="measures_included", locality=area, period=latest["period"])
+    result["measures_included"] = included["value"].item() if included.height else None
     earlier = rows.filter(pl.col("period") < latest["period"])
     if earlier.height:
         previous = earlier.row(-1, named=True)
+        before = select_cells(needs, statistic="measures_included", locality=area, period=previous["period"])
         result.update(previous_year=previous["period"], previous_value=previous["value"],
-                      previous_shown=previous["shown"])
+                      previous_shown=previous["shown"],
+                      previous_measures_included=before["value"].item() if before.height else None)
     return result
 
 

@@ -7,7 +7,7 @@ from datetime import date
 import plotly.graph_objects as go
 import streamlit as st
 
-from data_access.config import benchmark_name, load_localities
+from data_access.config import benchmark_name, load_localities, load_measures
 from metrics.views import (
     best_default_year,
     complete_years,
@@ -64,7 +64,8 @@ success_row = select_cells(success, breakdown="none", category="All", locality=a
 needs = needs_sustained_headline(published_table("needs_overview"), area)
 outcome_tiles = st.columns(2)
 needs_delta = None
-if isinstance(needs["value"], float) and isinstance(needs["previous_value"], float):
+if (isinstance(needs["value"], float) and isinstance(needs["previous_value"], float)
+        and needs["measures_included"] == needs["previous_measures_included"]):  # like for like only
     needs_delta = f"{needs['value'] - needs['previous_value']:+.1f} points on {needs['previous_year']}"
 outcome_tiles[0].metric(
     f"Needs improved and sustained: support started in {needs['year'] or 'no year yet'}", needs["shown"],
@@ -73,6 +74,13 @@ outcome_tiles[0].metric(
     "least six months ago, the share that improved and stayed improved six months after support ended. Made "
     "by adding up the published, rounded counts of each measure, so it can differ slightly from the exact share.",
 )
+if isinstance(needs["measures_included"], float):
+    included = int(needs["measures_included"])
+    outcome_tiles[0].caption(
+        f"Based on {included} of the {len(load_measures().measures)} measures"
+        + ("." if included == len(load_measures().measures) else
+           ": the others have figures too small to show for this year.")
+    )
 if success_row.height:
     outcome_tiles[1].metric(
         f"Successful family outcomes: families whose support started in {success_year}",

@@ -7,7 +7,7 @@ import pytest
 
 from data_access.config import load_disclosure_policy
 from data_access.published_schema import PUBLISHED_COLUMNS
-from metrics.headline import DUE, SHARE, SUSTAINED, check_needs_overview, needs_overview_rows
+from metrics.headline import DUE, INCLUDED, SHARE, SUSTAINED, check_needs_overview, needs_overview_rows
 
 MEASURES = ["M01", "M07"]
 
@@ -30,7 +30,8 @@ def published() -> pl.DataFrame:
         # Dorset: every part published. due 120 + 45 = 165; sustained 70 + 20 = 90 -> 54.5%
         _count("M01", "Dorset", "due_sustain_check", 120), _count("M01", "Dorset", "sustained", 70),
         _count("M07", "Dorset", "due_sustain_check", 45), _count("M07", "Dorset", "sustained", 20),
-        # Purbeck: M07 sustained suppressed -> the sustained total and the share are not available
+        # Purbeck: M07 sustained suppressed -> M07 left out: due 25, sustained 15 (1 measure) -> share [c] (25-15=10
+        # is fine, 15 >= 10 fine -> 60%)
         _count("M01", "Purbeck", "due_sustain_check", 25), _count("M01", "Purbeck", "sustained", 15),
         _count("M07", "Purbeck", "due_sustain_check", 10), _count("M07", "Purbeck", "sustained", None, "[c]"),
         # Chesil: all published, but due - sustained = 5 < 10 -> the share is [c]
@@ -62,11 +63,24 @@ def test_sums_and_share_from_published_parts(published):
     assert set(rows["table"].to_list()) == {"needs_overview"}
 
 
-def test_a_suppressed_part_makes_the_total_and_share_unavailable(published):
+def test_a_measure_with_a_suppressed_part_is_left_out_and_counted(published):
     rows = needs_overview_rows(published, MEASURES, load_disclosure_policy())
-    assert _value(rows, "Purbeck", DUE) == (35.0, None)
-    assert _value(rows, "Purbeck", SUSTAINED) == (None, "[x]")
-    assert _value(rows, "Purbeck", SHARE) == (None, "[x]")
+    assert _value(rows, "Purbeck", DUE) == (25.0, None)
+    assert _value(rows, "Purbeck", SUSTAINED) == (15.0, None)
+    assert _value(rows, "Purbeck", INCLUDED) == (1.0, None)
+    assert _value(rows, "Purbeck", SHARE) == (pytest.approx(60.0), None)
+    assert _value(rows, "Dorset", INCLUDED) == (2.0, None)
+
+
+def test_with_no_measure_usable_the_share_is_not_available(published):
+    only_suppressed = published.with_columns(
+        value=pl.when(pl.col("locality") == "Dorset").then(None).otherwise(pl.col("value")),
+        symbol=pl.when(pl.col("locality") == "Dorset").then(pl.lit("[c]")).otherwise(pl.col("symbol")),
+    )
+    rows = needs_overview_rows(only_suppressed, MEASURES, load_disclosure_policy())
+    assert _value(rows, "Dorset", INCLUDED) == (0.0, None)
+    assert _value(rows, "Dorset", SUSTAINED) == (None, "[x]")
+    assert _value(rows, "Dorset", SHARE) == (None, "[x]")
 
 
 def test_the_percentage_rule_applies_to_the_share(published):
@@ -76,11 +90,13 @@ def test_the_percentage_rule_applies_to_the_share(published):
     assert _value(rows, "Chesil", SHARE) == (None, "[c]")
 
 
-def test_a_missing_measure_row_is_not_treated_as_zero(published):
+def test_a_missing_measure_row_leaves_that_measure_out(published):
     without = published.filter(~((pl.col("measure") == "M07") & (pl.col("locality") == "Dorset")
                                  & (pl.col("statistic") == "sustained")))
     rows = needs_overview_rows(without, MEASURES, load_disclosure_policy())
-    assert _value(rows, "Dorset", SUSTAINED) == (None, "[x]")
+    assert _value(rows, "Dorset", SUSTAINED) == (70.0, None)
+    assert _value(rows, "Dorset", DUE) == (120.0, None)
+    assert _value(rows, "Dorset", INCLUDED) == (1.0, None)
 
 
 def test_the_audit_rebuilds_the_table_and_finds_a_tampered_value(published):
