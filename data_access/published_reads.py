@@ -7,8 +7,10 @@ personal data through them.
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, inspect, select
 
 from data_access.bulk import read_frame
 from data_access.published_schema import PUBLISHED_COLUMNS, publication_info, published_statistic
@@ -28,3 +30,24 @@ def read_publication_info(engine: Engine) -> dict[str, str]:
     with engine.connect() as connection:
         rows = read_frame(connection, select(publication_info))
     return dict(zip(rows["key"].to_list(), rows["value"].to_list(), strict=True))
+
+
+def read_previous_publication(engine: Engine) -> tuple[pl.DataFrame, date] | None:
+    """The count rows now published and their data date, read before a refresh replaces them (None on the first
+    run, or when the publication does not record its data date): the publish step carries decisions over."""
+    with engine.connect() as connection:
+        inspector = inspect(connection)
+        schema = published_statistic.schema
+        if connection.dialect.name == "postgresql":
+            schema = (connection.get_execution_options().get("schema_translate_map") or {}).get(schema, schema)
+        if not all(inspector.has_table(table.name, schema=schema) for table in (published_statistic,
+                                                                                  publication_info)):
+            return None
+    facts = read_publication_info(engine)
+    if "data_as_of" not in facts:
+        return None
+    columns = [published_statistic.c[name] for name in PUBLISHED_COLUMNS]
+    statement = select(*columns).where(published_statistic.c.kind == "count").order_by(published_statistic.c.row_id)
+    with engine.connect() as connection:
+        counts = read_frame(connection, statement)
+    return counts, date.fromisoformat(facts["data_as_of"])

@@ -1,6 +1,7 @@
 """The attacker: from the published tables ALONE, how narrowly can a reader pin down each suppressed cell?
 
     python -m metrics.audit --published DIR/published.csv      (or --db URL for the published database)
+    python -m metrics.audit --published NEW.csv --previous OLD.csv [--previous-as-of YYYY-MM-DD]   (a refresh)
 
 Reads only what a reader gets (the tidy long format of docs/published-tables.md) and builds every linear relation
 a reader knows (metrics.disclosure.relations): localities sum to the area, categories to All, quarters to years,
@@ -13,6 +14,8 @@ value that does not follow from the published counts may carry the true counts, 
 percentage, used by the attacker as a constraint on the true counts.
 The audit fails (AuditFailure; exit status 1) when any interval is narrower than the protection level or any
 derived value is not reproducible. docs/disclosure.md states the assumptions exactly.
+With --previous (audit_refresh) the reader also kept an earlier publication: both are attacked together, counts
+that cannot have changed in between (metrics.disclosure.refresh) being one value in both.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +47,8 @@ from metrics.disclosure.blocks import PUBLISHED, SECONDARY, assemble_problem, pe
 from metrics.disclosure.parallel import run_blocks, worker_count
 from metrics.disclosure.primary import CONFIDENTIAL, published_count_bounds
 from metrics.disclosure.publication import PUBLISHED_COLUMNS
-from metrics.disclosure.relations import KEY_COLUMNS, TableKnowledge, build_structure
+from metrics.disclosure.refresh import frozen_candidates, infer_data_as_of
+from metrics.disclosure.relations import KEY_COLUMNS, Structure, TableKnowledge, _blocks, build_structure
 from metrics.headline import check_needs_overview
 
 PLACE = ["table", "measure", "locality", "period", "breakdown", "category"]
@@ -165,12 +170,29 @@ def audit_published(
     workers: processes for independent blocks (None: FAMILIES_DISCLOSURE_WORKERS or the CPU count up to 4, and 1
     for small publications).
     """
+    return _audit(published, policy, knowledge=knowledge, exact=exact, integer=integer, workers=workers)
+
+
+def _audit(
+    published: pl.DataFrame,
+    policy: DisclosurePolicy | None,
+    *,
+    knowledge: TableKnowledge | None,
+    exact: bool,
+    integer: bool,
+    workers: int | None,
+    same_cells: np.ndarray | None = None,
+) -> AuditReport:
+    """audit_published, optionally told that pairs of count rows (same_cells: k x 2 positions among the count rows)
+    are the same set of people although their keys differ (a frozen cell in two publications)."""
     started = time.perf_counter()
     policy = policy or load_disclosure_policy()
     specs = [_Spec(**row) for row in _percent_specs(published).iter_rows(named=True)]
     knowledge = (knowledge or TableKnowledge(area_name=benchmark_name())).with_percent_orderings(specs)
     counts = published.filter(pl.col("kind") == "count")
     structure = build_structure(counts.select(KEY_COLUMNS), knowledge)
+    if same_cells is not None and len(same_cells):
+        structure = _linked(structure, structure.cell_unit[np.asarray(same_cells, dtype=np.int64)])
     cell_unit = structure.cell_unit
     suppressed_cell = (counts["symbol"] == CONFIDENTIAL).fill_null(False).to_numpy()
     value_cell = counts["value"].fill_null(np.nan).to_numpy()
@@ -227,6 +249,100 @@ def audit_published(
                                                             "reason": pl.String})
     return AuditReport(cells, derived, inconsistent_frame, policy.protection_level, lp_solves,
                        time.perf_counter() - started)
+
+
+def _linked(structure: Structure, unit_pairs: np.ndarray) -> Structure:
+    """The structure with x_a = x_b for each pair of units (same people, different keys), blocks merged."""
+    unit_pairs = unit_pairs[unit_pairs[:, 0] != unit_pairs[:, 1]]
+    if unit_pairs.size == 0:
+        return structure
+    unit_pairs = np.unique(np.sort(unit_pairs, axis=1), axis=0)
+    first = int(structure.relations["relation_id"].max()) + 1 if structure.relations.height else 0
+    ids = np.arange(first, first + unit_pairs.shape[0], dtype=np.int64)
+    terms = pl.concat([structure.terms, pl.DataFrame({
+        "relation_id": np.concatenate([ids, ids]), "unit_id": np.concatenate([unit_pairs[:, 0], unit_pairs[:, 1]]),
+        "coef": np.concatenate([np.ones(ids.size), -np.ones(ids.size)]),
+    }, schema=structure.terms.schema)]).sort("relation_id", "unit_id")
+    relations = pl.concat([structure.relations, pl.DataFrame({
+        "relation_id": ids, "kind": ["eq"] * ids.size, "rhs": np.zeros(ids.size), "origin": ["refresh"] * ids.size,
+    }, schema=structure.relations.schema)])
+    units = structure.units.with_columns(
+        block=pl.Series(_blocks(terms, structure.n_units, relations.height), dtype=pl.Int64))
+    return Structure(structure.cell_unit, units, terms, relations)
+
+
+PREVIOUS = "previous:"  # table-name prefix of the earlier publication's rows in a joint attack
+
+
+def _previous_knowledge(knowledge: TableKnowledge) -> TableKnowledge:
+    """The same structure for the earlier publication's tables (renamed PREVIOUS + table) as for the current."""
+    def both(items: tuple) -> tuple:
+        return tuple(dict.fromkeys(items + tuple((PREVIOUS + item[0], *item[1:]) for item in items)))
+
+    return TableKnowledge(
+        knowledge.area_name,
+        frozenset(both(tuple(knowledge.non_additive_over_periods))),
+        both(knowledge.orderings),
+        both(knowledge.stock_flows),
+        both(knowledge.extra_orderings),
+    )
+
+
+def frozen_pairs(published: pl.DataFrame, previous: pl.DataFrame, previous_as_of: date | None = None
+                 ) -> pl.DataFrame:
+    """Count cells that are the same people in both publications (metrics.disclosure.refresh): key columns.
+
+    A candidate (a frozen statistic of a period that ended before the earlier data date; inferred from the
+    earlier publication when not given) counts only where both publications have the key, each publishes it or
+    shows [c], and where both publish it the figures agree (otherwise it visibly changed).
+    """
+    as_of = previous_as_of or infer_data_as_of(previous)
+    if as_of is None:
+        return pl.DataFrame(schema={name: pl.String for name in KEY_COLUMNS})
+
+    def state(frame: pl.DataFrame, suffix: str) -> pl.DataFrame:
+        return frame.filter(pl.col("kind") == "count").select(
+            *KEY_COLUMNS, pl.col("value").alias("value" + suffix),
+            (pl.col("symbol") == CONFIDENTIAL).fill_null(False).alias("c" + suffix),
+        ).filter(pl.col("value" + suffix).is_not_null() | pl.col("c" + suffix)).unique(list(KEY_COLUMNS))
+
+    joined = state(published, "_new").join(state(previous, "_old"), on=list(KEY_COLUMNS), how="inner")
+    agree = (pl.col("c_new") | pl.col("c_old") | ((pl.col("value_new") - pl.col("value_old")).abs() < 1e-9))
+    joined = joined.filter(pl.Series(frozen_candidates(joined, as_of)) & joined.select(agree).to_series())
+    return joined.select(KEY_COLUMNS)
+
+
+def audit_refresh(
+    published: pl.DataFrame,
+    previous: pl.DataFrame,
+    policy: DisclosurePolicy | None = None,
+    *,
+    frozen: pl.DataFrame | None = None,
+    previous_as_of: date | None = None,
+    knowledge: TableKnowledge | None = None,
+    exact: bool = False,
+    integer: bool = False,
+    workers: int | None = None,
+) -> AuditReport:
+    """Attack two publications together: a reader who kept the earlier one and reads the current one.
+
+    Every relation of both is known; the cells in `frozen` (key columns; default frozen_pairs) are the same
+    people in both and so one value. The earlier publication's rows appear in the report with their table
+    prefixed PREVIOUS. Fails like audit_published when any suppressed cell, in either, is narrower than the
+    protection level.
+    """
+    frozen = frozen_pairs(published, previous, previous_as_of) if frozen is None else frozen.select(KEY_COLUMNS)
+    earlier = previous.with_columns(table=PREVIOUS + pl.col("table"))
+    joint = pl.concat([published.select(PUBLISHED_COLUMNS), earlier.select(PUBLISHED_COLUMNS)])
+    counts = joint.filter(pl.col("kind") == "count").select(KEY_COLUMNS).with_row_index("row")
+    new_rows = counts.filter(~pl.col("table").str.starts_with(PREVIOUS)).unique(list(KEY_COLUMNS), keep="first")
+    old_rows = counts.filter(pl.col("table").str.starts_with(PREVIOUS)).with_columns(
+        pl.col("table").str.strip_prefix(PREVIOUS)).unique(list(KEY_COLUMNS), keep="first")
+    pairs = frozen.join(new_rows, on=list(KEY_COLUMNS)).join(old_rows, on=list(KEY_COLUMNS), suffix="_old")
+    same = pairs.select("row", "row_old").to_numpy().astype(np.int64).reshape(-1, 2)
+    base = knowledge or TableKnowledge(area_name=benchmark_name())
+    return _audit(joint, policy, knowledge=_previous_knowledge(base), exact=exact, integer=integer,
+                  workers=workers, same_cells=same)
 
 
 @dataclass
@@ -415,12 +531,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--integer", action="store_true", help="whole-number (MILP) bounds where the LP is loose")
     parser.add_argument("--worst", type=int, default=15, help="how many of the narrowest cells to print")
     parser.add_argument("--table", action="append", help="only these tables (repeatable)")
+    parser.add_argument("--previous", type=Path,
+                        help="an earlier publication's published.csv: attack both together (a reader who kept it)")
+    parser.add_argument("--previous-as-of", type=date.fromisoformat, default=None,
+                        help="the earlier publication's data date, YYYY-MM-DD (publication_info data_as_of; "
+                             "default: the start of its latest quarter)")
     args = parser.parse_args(argv)
     try:
         published = read_published_csv(args.published) if args.published else read_published_db(args.db)
+        previous = read_published_csv(args.previous) if args.previous else None
         if args.table:
             published = published.filter(pl.col("table").is_in(args.table))
-        report = audit_published(published, exact=args.exact, integer=args.integer)
+            previous = previous.filter(pl.col("table").is_in(args.table)) if previous is not None else None
+        if previous is not None:
+            report = audit_refresh(published, previous, previous_as_of=args.previous_as_of, exact=args.exact,
+                                   integer=args.integer)
+            published = pl.concat([published, previous.with_columns(table=PREVIOUS + pl.col("table"))])
+        else:
+            report = audit_published(published, exact=args.exact, integer=args.integer)
     except Exception as error:  # one clear line for analysts
         print(f"audit could not run: {error}", file=sys.stderr)
         return 2

@@ -12,7 +12,7 @@ import argparse
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -23,8 +23,10 @@ from data_access.bulk import write_frame
 from data_access.config import benchmark_name, load_disclosure_policy, load_measures
 from data_access.engine import PUBLISHED_SCHEMA, linked_db_url, make_engine, published_db_url
 from data_access.linked_reads import LinkedData, read_linked_data
+from data_access.published_reads import read_previous_publication
 from data_access.published_schema import PUBLISHED_COLUMNS, publication_info, published_metadata, published_statistic
 from metrics import disclosure
+from metrics.disclosure.refresh import carried_decisions
 from metrics.headline import needs_overview_rows
 from metrics.impact.analysis_frame import impact_inputs
 from metrics.impact.run import run_impact
@@ -47,18 +49,25 @@ class PublishTimings:
         return now
 
 
-def protected_publication(linked: LinkedData) -> pl.DataFrame:
+def protected_publication(linked: LinkedData, previous: tuple[pl.DataFrame, date] | None = None) -> pl.DataFrame:
     """Every published row, protected, in the tidy long format (no true values).
 
     The impact table's counts, including its propensity-score histograms (bins that add up to the group sizes),
     are protected together with every other count (one suppression pattern across all views); its estimates and
     balance rows follow the impact module's own rules. The all-needs headline (metrics.headline) is made
     afterwards from the protected counts alone.
+    previous: the count rows of the publication this one replaces and its data date: decisions on counts that
+    cannot have changed since are carried over (metrics.disclosure.refresh; docs/disclosure.md, "Refreshes").
     """
     impact = run_impact(impact_inputs(linked.as_tables()))
     cells = pl.concat([true_cells(linked), impact_count_cells(impact)])
     policy = load_disclosure_policy()
-    report = disclosure.protect_publication_report(cells, (*PERCENT_SPECS, *IMPACT_PERCENT_SPECS), policy)
+    carried = {}
+    if previous is not None:
+        forced, known = carried_decisions(cells, previous[0], previous[1], policy)
+        carried = {"forced_suppressed": forced, "known_published": known}
+    report = disclosure.protect_publication_report(cells, (*PERCENT_SPECS, *IMPACT_PERCENT_SPECS), policy,
+                                                   **carried)
     measure_ids = [measure.id for measure in load_measures().measures]
     return pl.concat([
         report.published,
@@ -155,10 +164,12 @@ def publish(linked_url: str, published_url: str, export_dir: Path | None = None)
     timings = PublishTimings()
     started = time.perf_counter()
     linked = read_linked_data(make_engine(linked_url))
+    published_engine = make_engine(published_url, published=True)
+    previous = read_previous_publication(published_engine)  # None on the first run
     started = timings.lap("read", started)
-    published = protected_publication(linked)
+    published = protected_publication(linked, previous)
     started = timings.lap("compute_and_protect", started)
-    write_publication(make_engine(published_url, published=True), published, publication_facts(linked))
+    write_publication(published_engine, published, publication_facts(linked))
     if export_dir is not None:
         export_csv(published, export_dir)
     timings.lap("write", started)

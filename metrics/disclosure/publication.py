@@ -86,6 +86,8 @@ def protect_publication_report(
     secondary: bool = True,
     integer: bool = False,
     workers: int | None = None,
+    forced_suppressed: np.ndarray | None = None,
+    known_published: np.ndarray | None = None,
 ) -> ProtectedPublication:
     """Protect true count cells and derive every published statistic from the protected counts.
 
@@ -95,6 +97,8 @@ def protect_publication_report(
     secondary=False publishes after primary suppression only: for tests that prove the attacker works.
     integer=True makes the attack use whole-number (MILP) bounds where the LP is loose (slower, stricter).
     workers: processes for independent blocks (None: automatic, see metrics.disclosure.parallel).
+    forced_suppressed, known_published: per row of cells, decisions carried over from the previous publication
+    for counts that cannot have changed (metrics.disclosure.refresh.carried_decisions; docs/disclosure.md).
     """
     policy = policy or load_disclosure_policy()
     specs = tuple(percent_specs)
@@ -102,7 +106,8 @@ def protect_publication_report(
         raise ValueError("protect_publication takes count cells only; derived statistics are computed here")
     knowledge = knowledge or TableKnowledge(area_name=benchmark_name())
     protection = protect_counts(cells, specs, policy, knowledge=knowledge, secondary=secondary, integer=integer,
-                                workers=workers)
+                                workers=workers, forced_suppressed=forced_suppressed,
+                                known_published=known_published)
     counts = _count_rows(cells, protection)
     percents = _percent_rows(cells, protection, specs, policy)
     comparisons = _comparison_rows(percents, knowledge.area_name, polarities or _default_polarities())

@@ -57,6 +57,7 @@ __all__ = ["CLASS_ZERO", "PRIMARY", "PUBLISHED", "SECONDARY", "STATUS_NAMES", "C
            "percent_pairs", "primary_status", "protect_counts"]
 
 _ZERO_COST = 1e6
+_KNOWN_COST = 1e9  # published in the previous publication and unchanged: a complement there protects nothing
 
 
 class ProtectionError(RuntimeError):
@@ -212,11 +213,16 @@ def protect_counts(
     integer: bool = False,
     max_rounds: int = 200,
     workers: int | None = None,
+    forced_suppressed: np.ndarray | None = None,
+    known_published: np.ndarray | None = None,
 ) -> CountProtection:
     """Primary + secondary suppression of the count cells (true values in `true_value`), proven by the attack.
 
     workers: processes for independent blocks (None: FAMILIES_DISCLOSURE_WORKERS or the CPU count, capped at 4,
     and 1 for small publications).
+    forced_suppressed, known_published: booleans per count row, carried over from the previous publication
+    (metrics.disclosure.refresh): forced cells are suppressed as complements from the start; known cells are
+    complements of last resort (the reader has their value from before, so hiding them protects nothing).
     """
     specs = tuple(percent_specs)
     knowledge = (knowledge or TableKnowledge()).with_percent_orderings(specs)
@@ -228,8 +234,13 @@ def protect_counts(
     structure = _validate_on_truth(structure, truth)
     pairs = percent_pairs(counts, structure.cell_unit, specs).unique(["num_unit", "den_unit"], maintain_order=True)
     status = primary_status(truth, pairs, policy)
+    if forced_suppressed is not None:
+        forced = _per_unit(structure, forced_suppressed)
+        status[forced & (status == PUBLISHED)] = SECONDARY
     result = CountProtection(structure, truth, status, pairs, policy, knowledge)
     cost = _costs(structure, truth, knowledge.area_name)
+    if known_published is not None:
+        cost[_per_unit(structure, known_published)] = _KNOWN_COST
     coordinates = _coordinates(structure)
     block_of = structure.block_of_units()
     num_all, den_all = pairs["num_unit"].to_numpy(), pairs["den_unit"].to_numpy()
@@ -259,6 +270,16 @@ def protect_counts(
         if outcome.intervals is not None:
             result.final_intervals[outcome.block_id] = (units[outcome.targets], outcome.intervals)
     return result
+
+
+def _per_unit(structure: Structure, per_cell: np.ndarray) -> np.ndarray:
+    """True for every unit one of whose cells is true."""
+    per_cell = np.asarray(per_cell, dtype=bool)
+    if per_cell.shape != structure.cell_unit.shape:
+        raise ValueError("carried-over decisions must have one entry per count cell")
+    per_unit = np.zeros(structure.n_units, dtype=bool)
+    np.logical_or.at(per_unit, structure.cell_unit, per_cell)
+    return per_unit
 
 
 def _run(jobs: list[BlockJob], workers: int | None, n_units: int) -> list[BlockOutcome]:

@@ -1,0 +1,98 @@
+"""Successive publications (refreshes): which counts cannot change once their period has ended.
+
+A reader who kept an earlier publication can combine it with the current one. A count of a period that ended
+before the earlier publication's data date (`data_as_of`) is, in this data model, a count of the same people in
+both (FROZEN_STATISTICS): families attached and closed (events dated within the period), families open at its end,
+and units with a need at baseline (observed before the index date, so fixed once the period is over). Every other
+progress count (reviewed, improved, due a sustainment check, sustained) keeps changing as reviews and sustainment
+checks mature; family outcomes and the impact table do too, and period "all" always grows.
+
+A candidate is only treated as frozen where nothing published shows it changed: the same key in both publications
+and, where both publish it, the same value (docs/disclosure.md, "Refreshes").
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import polars as pl
+
+from data_access.config import DisclosurePolicy
+from metrics.disclosure.primary import CONFIDENTIAL, round_count
+from metrics.disclosure.relations import KEY_COLUMNS
+
+FROZEN_STATISTICS = frozenset({
+    ("families", "families_attached"),
+    ("families", "families_closed"),
+    ("families", "families_open_at_end"),
+    ("measure_progress", "with_need"),
+})
+_QUARTER_END = {1: (0, 6, 30), 2: (0, 9, 30), 3: (0, 12, 31), 4: (1, 3, 31)}  # (years after start, month, day)
+
+
+def period_end(period: str) -> date | None:
+    """Last day of a financial year "2023/24" or quarter "2023/24 Q1"; None for "all" or anything else."""
+    parts = period.split(" ")
+    try:
+        start = int(parts[0].split("/")[0])
+    except ValueError:
+        return None
+    if len(parts) == 1:
+        return date(start + 1, 3, 31)
+    if len(parts) == 2 and parts[1] in ("Q1", "Q2", "Q3", "Q4"):
+        years, month, day = _QUARTER_END[int(parts[1][1])]
+        return date(start + years, month, day)
+    return None
+
+
+def frozen_candidates(keys: pl.DataFrame, previous_as_of: date) -> np.ndarray:
+    """Per row of keys: a frozen statistic of a period that ended before the earlier publication's data date."""
+    periods = keys["period"].unique().to_list()
+    ended = {p: (end is not None and end < previous_as_of) for p in periods for end in [period_end(p)]}
+    statistic = pl.concat_str([pl.col("table"), pl.col("statistic")], separator="\x1f")
+    frozen_names = [f"{t}\x1f{s}" for t, s in FROZEN_STATISTICS]
+    return keys.select(
+        statistic.is_in(frozen_names) & pl.col("period").replace_strict(ended, return_dtype=pl.Boolean)
+    ).to_series().to_numpy()
+
+
+def infer_data_as_of(published: pl.DataFrame) -> date | None:
+    """The earliest data date a publication can have: the start of its latest quarter (for an audit from CSV)."""
+    quarters = published.filter(pl.col("period").str.contains(" Q", literal=True))["period"].unique().to_list()
+    if not quarters:
+        return None
+    latest = max(quarters, key=lambda p: (int(p[:4]), p[-1]))
+    end = period_end(latest)
+    assert end is not None
+    start_month = end.month - 2
+    return date(end.year, start_month, 1)
+
+
+def carried_decisions(
+    cells: pl.DataFrame, previous: pl.DataFrame, previous_as_of: date, policy: DisclosurePolicy
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per true count cell: (forced_suppressed, known_published) carried over from the previous publication.
+
+    forced_suppressed: a frozen cell that was [c] before stays [c] (else the new figure would reveal it).
+    known_published: a frozen cell published before whose true value still rounds to the same published figure
+    and is not small: the reader knows it already, so hiding it now would protect nothing. A cell whose published
+    value would differ (or that is now small) has changed, so it is not frozen.
+    """
+    old = previous.filter(pl.col("kind") == "count").select(
+        *KEY_COLUMNS, old_value=pl.col("value"), old_suppressed=(pl.col("symbol") == CONFIDENTIAL).fill_null(False))
+    old = old.unique(list(KEY_COLUMNS), keep="first")
+    joined = cells.select(*KEY_COLUMNS, "true_value").join(old, on=list(KEY_COLUMNS), how="left",
+                                                           maintain_order="left")
+    candidate = frozen_candidates(joined, previous_as_of) & joined["old_suppressed"].is_not_null().to_numpy()
+    truth = joined["true_value"].to_numpy().astype(np.int64)
+    old_suppressed = joined["old_suppressed"].fill_null(False).to_numpy()
+    old_value = joined["old_value"].fill_null(np.nan).to_numpy()
+    forced = candidate & old_suppressed
+    small = (truth >= 1) & (truth < policy.threshold)
+    same_figure = np.asarray(round_count(truth, policy), dtype=np.float64) == old_value
+    known = candidate & ~old_suppressed & same_figure & ~small
+    return forced, known
+
+
+__all__ = ["FROZEN_STATISTICS", "carried_decisions", "frozen_candidates", "infer_data_as_of", "period_end"]
