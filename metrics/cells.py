@@ -36,20 +36,29 @@ class CellSpace:
 
 
 def count_cells(events: pl.LazyFrame, space: CellSpace, breakdowns: list[Breakdown]) -> pl.DataFrame:
-    """Count event rows into every cell of `space` (true counts, column `true_value`)."""
+    """Count event rows into every cell of `space` (true counts, column `true_value`).
+
+    Each breakdown is one group-by over the events; "All" within a breakdown is the same set of units as the
+    unbroken total, and the whole area is the sum of its localities (every unit is in exactly one), so neither is
+    counted again.
+    """
     events = events.filter(pl.col("measure").is_in(list(space.measures)))
-    with_categories = [
-        events.with_columns(breakdown=pl.lit(NO_BREAKDOWN), category=pl.lit(ALL)),
-        *(events.with_columns(category_expr(b, space.not_recorded), breakdown=pl.lit(b.id)) for b in breakdowns),
-        # "All" within each breakdown is the same set of units as the unbroken total.
-        *(events.with_columns(breakdown=pl.lit(b.id), category=pl.lit(ALL)) for b in breakdowns),
+    place = ["locality", "measure", "statistic", "period"]
+    unbroken = events.group_by(place).agg(true_value=pl.len()).with_columns(
+        breakdown=pl.lit(NO_BREAKDOWN), category=pl.lit(ALL))
+    by_category = [
+        events.with_columns(category_expr(b, space.not_recorded)).group_by(*place, "category")
+        .agg(true_value=pl.len()).with_columns(breakdown=pl.lit(b.id))
+        for b in breakdowns
     ]
-    key_columns = ("measure", "statistic", "locality", "period", "breakdown", "category")
-    keyed = pl.concat([frame.select(key_columns) for frame in with_categories])
+    columns = [*place, "breakdown", "category", "true_value"]
+    parts = pl.collect_all([unbroken.select(columns), *(frame.select(columns) for frame in by_category)])
+    totals_within = [parts[0].with_columns(breakdown=pl.lit(b.id)) for b in breakdowns]
+    by_locality = pl.concat([*parts, *totals_within])
     group = ["measure", "statistic", "period", "breakdown", "category"]
-    by_locality = keyed.group_by("locality", *group).agg(true_value=pl.len())
-    whole_area = keyed.group_by(group).agg(true_value=pl.len()).with_columns(locality=pl.lit(space.area_name))
-    counted = pl.concat([by_locality, whole_area.select(by_locality.collect_schema().names())]).collect()
+    whole_area = by_locality.group_by(group).agg(pl.col("true_value").sum()).with_columns(
+        locality=pl.lit(space.area_name))
+    counted = pl.concat([by_locality, whole_area.select(by_locality.columns)])
     return _complete(counted, space, breakdowns)
 
 
