@@ -33,8 +33,8 @@ def read_publication_info(engine: Engine) -> dict[str, str]:
 
 
 def read_previous_publication(engine: Engine) -> tuple[pl.DataFrame, date] | None:
-    """The count rows now published and their data date, read before a refresh replaces them (None on the first
-    run, or when the publication does not record its data date): the publish step carries decisions over."""
+    """The rows now published and their data date, read before a refresh replaces them (None on the first run,
+    or when the publication does not record its data date): the publish step carries decisions over."""
     with engine.connect() as connection:
         inspector = inspect(connection)
         schema = published_statistic.schema
@@ -47,7 +47,6 @@ def read_previous_publication(engine: Engine) -> tuple[pl.DataFrame, date] | Non
     if "data_as_of" not in facts:
         return None
     columns = [published_statistic.c[name] for name in PUBLISHED_COLUMNS]
-    statement = select(*columns).where(published_statistic.c.kind == "count").order_by(published_statistic.c.row_id)
     with engine.connect() as connection:
-        counts = read_frame(connection, statement)
-    return counts, date.fromisoformat(facts["data_as_of"])
+        rows = read_frame(connection, select(*columns).order_by(published_statistic.c.row_id))
+    return rows, date.fromisoformat(facts["data_as_of"])

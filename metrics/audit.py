@@ -47,7 +47,7 @@ from metrics.disclosure.blocks import PUBLISHED, SECONDARY, assemble_problem, pe
 from metrics.disclosure.parallel import run_blocks, worker_count
 from metrics.disclosure.primary import CONFIDENTIAL, published_count_bounds
 from metrics.disclosure.publication import PUBLISHED_COLUMNS
-from metrics.disclosure.refresh import frozen_candidates, infer_data_as_of
+from metrics.disclosure.refresh import FROZEN_STATISTICS, frozen_candidates, infer_data_as_of
 from metrics.disclosure.relations import KEY_COLUMNS, Structure, TableKnowledge, _blocks, build_structure
 from metrics.headline import check_needs_overview
 
@@ -310,6 +310,17 @@ def frozen_pairs(published: pl.DataFrame, previous: pl.DataFrame, previous_as_of
     agree = (pl.col("c_new") | pl.col("c_old") | ((pl.col("value_new") - pl.col("value_old")).abs() < 1e-9))
     joined = joined.filter(pl.Series(frozen_candidates(joined, as_of)) & joined.select(agree).to_series())
     return joined.select(KEY_COLUMNS)
+
+
+def previous_ranges(previous: pl.DataFrame, policy: DisclosurePolicy | None = None, *,
+                    knowledge: TableKnowledge | None = None, workers: int | None = None) -> pl.DataFrame:
+    """The ranges an earlier publication leaves its hidden cells of frozen statistics in (key columns, lower,
+    upper), from its own attack: exact, or the span of two witnesses (within the reader's range). The publish
+    step keeps them open by the protection level (metrics.disclosure.refresh)."""
+    tables = sorted({table for table, _ in FROZEN_STATISTICS})
+    report = audit_published(previous.filter(pl.col("table").is_in(tables)), policy, knowledge=knowledge,
+                             workers=workers)
+    return report.cells.select(*KEY_COLUMNS, "lower", "upper")
 
 
 def audit_refresh(

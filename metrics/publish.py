@@ -26,6 +26,7 @@ from data_access.linked_reads import LinkedData, read_linked_data
 from data_access.published_reads import read_previous_publication
 from data_access.published_schema import PUBLISHED_COLUMNS, publication_info, published_metadata, published_statistic
 from metrics import disclosure
+from metrics.audit import previous_ranges
 from metrics.disclosure.refresh import carried_decisions
 from metrics.headline import needs_overview_rows
 from metrics.impact.analysis_frame import impact_inputs
@@ -56,18 +57,19 @@ def protected_publication(linked: LinkedData, previous: tuple[pl.DataFrame, date
     are protected together with every other count (one suppression pattern across all views); its estimates and
     balance rows follow the impact module's own rules. The all-needs headline (metrics.headline) is made
     afterwards from the protected counts alone.
-    previous: the count rows of the publication this one replaces and its data date: decisions on counts that
-    cannot have changed since are carried over (metrics.disclosure.refresh; docs/disclosure.md, "Refreshes").
+    previous: the rows of the publication this one replaces and its data date: decisions on counts that cannot
+    have changed since are carried over, with the ranges that publication left its hidden ones in
+    (metrics.disclosure.refresh; docs/disclosure.md, "Refreshes").
     """
     impact = run_impact(impact_inputs(linked.as_tables()))
     cells = pl.concat([true_cells(linked), impact_count_cells(impact)])
     policy = load_disclosure_policy()
-    carried = {}
+    carried = None
     if previous is not None:
-        forced, known = carried_decisions(cells, previous[0], previous[1], policy)
-        carried = {"forced_suppressed": forced, "known_published": known}
+        rows, as_of = previous
+        carried = carried_decisions(cells, rows, as_of, policy, previous_ranges(rows, policy))
     report = disclosure.protect_publication_report(cells, (*PERCENT_SPECS, *IMPACT_PERCENT_SPECS), policy,
-                                                   **carried)
+                                                   carried=carried)
     measure_ids = [measure.id for measure in load_measures().measures]
     return pl.concat([
         report.published,

@@ -13,6 +13,7 @@ and, where both publish it, the same value (docs/disclosure.md, "Refreshes").
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -69,21 +70,45 @@ def infer_data_as_of(published: pl.DataFrame) -> date | None:
     return date(end.year, start_month, 1)
 
 
-def carried_decisions(
-    cells: pl.DataFrame, previous: pl.DataFrame, previous_as_of: date, policy: DisclosurePolicy
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per true count cell: (forced_suppressed, known_published) carried over from the previous publication.
+@dataclass(frozen=True)
+class CarriedDecisions:
+    """Per true count cell, what the previous publication fixes (metrics.disclosure.secondary.protect_counts).
 
     forced_suppressed: a frozen cell that was [c] before stays [c] (else the new figure would reveal it).
-    known_published: a frozen cell published before whose true value still rounds to the same published figure
-    and is not small: the reader knows it already, so hiding it now would protect nothing. A cell whose published
-    value would differ (or that is now small) has changed, so it is not frozen.
+    known_published: a frozen cell published before, whose true value still gives the same figure and is not
+    small: the reader knows it already, so hiding it now would protect nothing (a complement of last resort).
+    low, high: the range the previous publication leaves a forced cell in (0 and inf where unknown); the new
+    publication must leave it at least the protection level wide within that range, or the two together would
+    narrow it.
+    """
+
+    forced_suppressed: np.ndarray
+    known_published: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+
+def carried_decisions(
+    cells: pl.DataFrame, previous: pl.DataFrame, previous_as_of: date, policy: DisclosurePolicy,
+    ranges: pl.DataFrame | None = None,
+) -> CarriedDecisions:
+    """Decisions carried over to the true count cells from the previous publication's rows (CarriedDecisions).
+
+    ranges: key columns, lower, upper: the previous publication's hidden cells as its own attack left them
+    (metrics.audit.previous_ranges). They are widened to include the true value, which keeps them within what
+    a reader can know (a range from the attack's witnesses may be narrower than the reader's), and a cell whose
+    published value would differ (or that is now small) has changed, so it is not frozen.
     """
     old = previous.filter(pl.col("kind") == "count").select(
         *KEY_COLUMNS, old_value=pl.col("value"), old_suppressed=(pl.col("symbol") == CONFIDENTIAL).fill_null(False))
     old = old.unique(list(KEY_COLUMNS), keep="first")
+    if ranges is None:
+        ranges = pl.DataFrame(schema={**dict.fromkeys(KEY_COLUMNS, pl.String), "lower": pl.Float64,
+                                      "upper": pl.Float64})
+    ranges = ranges.select(*KEY_COLUMNS, "lower", "upper").unique(list(KEY_COLUMNS), keep="first")
     joined = cells.select(*KEY_COLUMNS, "true_value").join(old, on=list(KEY_COLUMNS), how="left",
                                                            maintain_order="left")
+    joined = joined.join(ranges, on=list(KEY_COLUMNS), how="left", maintain_order="left")
     candidate = frozen_candidates(joined, previous_as_of) & joined["old_suppressed"].is_not_null().to_numpy()
     truth = joined["true_value"].to_numpy().astype(np.int64)
     old_suppressed = joined["old_suppressed"].fill_null(False).to_numpy()
@@ -92,7 +117,10 @@ def carried_decisions(
     small = (truth >= 1) & (truth < policy.threshold)
     same_figure = np.asarray(round_count(truth, policy), dtype=np.float64) == old_value
     known = candidate & ~old_suppressed & same_figure & ~small
-    return forced, known
+    low = np.where(forced, np.minimum(joined["lower"].fill_null(0.0).to_numpy(), truth), 0.0)
+    high = np.where(forced, np.maximum(joined["upper"].fill_null(np.inf).to_numpy(), truth), np.inf)
+    return CarriedDecisions(forced, known, low, high)
 
 
-__all__ = ["FROZEN_STATISTICS", "carried_decisions", "frozen_candidates", "infer_data_as_of", "period_end"]
+__all__ = ["FROZEN_STATISTICS", "CarriedDecisions", "carried_decisions", "frozen_candidates", "infer_data_as_of",
+           "period_end"]

@@ -42,6 +42,7 @@ from metrics.disclosure.blocks import (
 )
 from metrics.disclosure.parallel import run_blocks, worker_count
 from metrics.disclosure.primary import round_count
+from metrics.disclosure.refresh import CarriedDecisions
 from metrics.disclosure.relations import (
     ALL,
     ALL_PERIODS,
@@ -213,16 +214,15 @@ def protect_counts(
     integer: bool = False,
     max_rounds: int = 200,
     workers: int | None = None,
-    forced_suppressed: np.ndarray | None = None,
-    known_published: np.ndarray | None = None,
+    carried: CarriedDecisions | None = None,
 ) -> CountProtection:
     """Primary + secondary suppression of the count cells (true values in `true_value`), proven by the attack.
 
     workers: processes for independent blocks (None: FAMILIES_DISCLOSURE_WORKERS or the CPU count, capped at 4,
     and 1 for small publications).
-    forced_suppressed, known_published: booleans per count row, carried over from the previous publication
-    (metrics.disclosure.refresh): forced cells are suppressed as complements from the start; known cells are
-    complements of last resort (the reader has their value from before, so hiding them protects nothing).
+    carried: per count row, decisions carried over from the previous publication (metrics.disclosure.refresh):
+    forced cells are suppressed as complements from the start, and the reader knows the range the previous
+    publication left them in; known cells are complements of last resort (the reader has their value already).
     """
     specs = tuple(percent_specs)
     knowledge = (knowledge or TableKnowledge()).with_percent_orderings(specs)
@@ -234,13 +234,14 @@ def protect_counts(
     structure = _validate_on_truth(structure, truth)
     pairs = percent_pairs(counts, structure.cell_unit, specs).unique(["num_unit", "den_unit"], maintain_order=True)
     status = primary_status(truth, pairs, policy)
-    if forced_suppressed is not None:
-        forced = _per_unit(structure, forced_suppressed)
+    if carried is not None:
+        forced = _per_unit(structure, carried.forced_suppressed)
         status[forced & (status == PUBLISHED)] = SECONDARY
+        structure = _with_previous_ranges(structure, carried)
     result = CountProtection(structure, truth, status, pairs, policy, knowledge)
     cost = _costs(structure, truth, knowledge.area_name)
-    if known_published is not None:
-        cost[_per_unit(structure, known_published)] = _KNOWN_COST
+    if carried is not None:
+        cost[_per_unit(structure, carried.known_published)] = _KNOWN_COST
     coordinates = _coordinates(structure)
     block_of = structure.block_of_units()
     num_all, den_all = pairs["num_unit"].to_numpy(), pairs["den_unit"].to_numpy()
@@ -280,6 +281,30 @@ def _per_unit(structure: Structure, per_cell: np.ndarray) -> np.ndarray:
     per_unit = np.zeros(structure.n_units, dtype=bool)
     np.logical_or.at(per_unit, structure.cell_unit, per_cell)
     return per_unit
+
+
+def _with_previous_ranges(structure: Structure, carried: CarriedDecisions) -> Structure:
+    """Add low <= x <= high for each unit the previous publication left in a range (one-unit relations: the
+    blocks do not change)."""
+    low = np.zeros(structure.n_units)
+    high = np.full(structure.n_units, np.inf)
+    forced = np.asarray(carried.forced_suppressed, dtype=bool)
+    np.maximum.at(low, structure.cell_unit[forced], np.asarray(carried.low, dtype=np.float64)[forced])
+    np.minimum.at(high, structure.cell_unit[forced], np.asarray(carried.high, dtype=np.float64)[forced])
+    above = np.flatnonzero(low > 0)
+    below = np.flatnonzero(np.isfinite(high))
+    if above.size + below.size == 0:
+        return structure
+    first = int(structure.relations["relation_id"].max()) + 1 if structure.relations.height else 0
+    ids = np.arange(first, first + above.size + below.size, dtype=np.int64)
+    terms = pl.DataFrame({"relation_id": ids, "unit_id": np.concatenate([above, below]).astype(np.int64),
+                          "coef": np.concatenate([-np.ones(above.size), np.ones(below.size)])},
+                         schema=structure.terms.schema)
+    relations = pl.DataFrame({"relation_id": ids, "kind": ["le"] * ids.size,
+                              "rhs": np.concatenate([-low[above], high[below]]), "origin": ["previous"] * ids.size},
+                             schema=structure.relations.schema)
+    return Structure(structure.cell_unit, structure.units, pl.concat([structure.terms, terms]),
+                     pl.concat([structure.relations, relations]))
 
 
 def _run(jobs: list[BlockJob], workers: int | None, n_units: int) -> list[BlockOutcome]:

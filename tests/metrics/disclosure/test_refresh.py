@@ -16,9 +16,15 @@ import polars as pl
 import pytest
 
 from data_access.config import DisclosurePolicy
-from metrics.audit import PREVIOUS, audit_published, audit_refresh, frozen_pairs, main
+from metrics.audit import PREVIOUS, audit_published, audit_refresh, frozen_pairs, main, previous_ranges
 from metrics.disclosure import CONFIDENTIAL, TableKnowledge, protect_publication
-from metrics.disclosure.refresh import carried_decisions, frozen_candidates, infer_data_as_of, period_end
+from metrics.disclosure.refresh import (
+    CarriedDecisions,
+    carried_decisions,
+    frozen_candidates,
+    infer_data_as_of,
+    period_end,
+)
 
 KNOWLEDGE = TableKnowledge(area_name="Dorset")
 NO_ROUNDING = DisclosurePolicy(threshold=10, rounding_base=1, percentage_min_each_side=10, protection_level=5,
@@ -44,11 +50,11 @@ def attached_cells(years: dict[str, dict[str, int]]) -> pl.DataFrame:
 
 
 def publish(cells: pl.DataFrame, policy: DisclosurePolicy, previous: pl.DataFrame | None = None) -> pl.DataFrame:
-    carried = {}
+    carried = None
     if previous is not None:
-        forced, known = carried_decisions(cells, previous, FIRST_AS_OF, policy)
-        carried = {"forced_suppressed": forced, "known_published": known}
-    return protect_publication(cells, (), policy, knowledge=KNOWLEDGE, **carried)
+        ranges = previous_ranges(previous, policy, knowledge=KNOWLEDGE)
+        carried = carried_decisions(cells, previous, FIRST_AS_OF, policy, ranges)
+    return protect_publication(cells, (), policy, knowledge=KNOWLEDGE, carried=carried)
 
 
 def hidden(published: pl.DataFrame) -> set[tuple[str, str]]:
@@ -115,11 +121,10 @@ def test_a_first_publication_is_unchanged_by_the_carry_over_hook() -> None:
     no_previous = pl.DataFrame(schema={**dict.fromkeys(("table", "measure", "locality", "period", "breakdown",
                                                         "category", "statistic", "kind", "symbol"), pl.String),
                                        "value": pl.Float64})
-    forced, known = carried_decisions(cells, no_previous, FIRST_AS_OF, POLICY)
-    assert not forced.any() and not known.any()
-    carried = protect_publication(cells, (), POLICY, knowledge=KNOWLEDGE, forced_suppressed=forced,
-                                  known_published=known)
-    assert carried.equals(plain)
+    carried = carried_decisions(cells, no_previous, FIRST_AS_OF, POLICY)
+    assert not carried.forced_suppressed.any() and not carried.known_published.any()
+    assert carried_decisions(cells, no_previous, FIRST_AS_OF, POLICY).high.tolist() == [np.inf] * cells.height
+    assert protect_publication(cells, (), POLICY, knowledge=KNOWLEDGE, carried=carried).equals(plain)
 
 
 def test_a_changed_frozen_cell_is_not_carried_over() -> None:
@@ -128,9 +133,38 @@ def test_a_changed_frozen_cell_is_not_carried_over() -> None:
     assert ("L3", "2023/24") not in hidden(before)
     for value, expected_known in ((13, True), (4, False)):
         cells = attached_cells({"2023/24": {**FROZEN_YEAR, "L3": value}, "2024/25": SECOND["2024/25"]})
-        forced, known = carried_decisions(cells, before, FIRST_AS_OF, NO_ROUNDING)
+        carried = carried_decisions(cells, before, FIRST_AS_OF, NO_ROUNDING)
         row = cells.with_row_index().filter(pl.col("locality") == "L3", pl.col("period") == "2023/24")["index"][0]
-        assert not forced[row] and known[row] == expected_known
+        assert not carried.forced_suppressed[row] and carried.known_published[row] == expected_known
+
+
+@pytest.mark.parametrize("seed", range(4, 10))
+def test_carried_over_refreshes_pass_the_joint_attack(seed: int) -> None:
+    """Seeded random populations under the real policy (rounding to 5), small and large counts mixed: with the
+    decisions and the previous ranges carried over, the joint attack fails on every hidden cell."""
+    rng = np.random.default_rng(seed)
+
+    def year() -> dict[str, int]:
+        return {name: int(rng.integers(0, 10) if rng.random() < 0.5 else rng.integers(10, 40))
+                for name in ("L1", "L2", "L3", "L4")}
+
+    frozen_year = year()
+    first = publish(attached_cells({"2023/24": frozen_year, "2024/25": year()}), POLICY)
+    second = publish(attached_cells({"2023/24": frozen_year, "2024/25": year()}), POLICY, previous=first)
+    report = audit_refresh(second, first, POLICY, previous_as_of=FIRST_AS_OF, knowledge=KNOWLEDGE, exact=True)
+    assert report.ok, report.unsafe
+
+
+def test_the_planted_narrow_intersection_is_kept_open() -> None:
+    """Each publication alone leaves L4 2023/24 (6) at least 5 wide (1..7 before, 6..12 after), but together
+    6..7. With the previous range carried over, the new publication keeps the joint range open."""
+    frozen_year = {"L1": 0, "L2": 0, "L3": 0, "L4": 6}
+    first = publish(attached_cells({"2023/24": frozen_year, "2024/25": {**frozen_year, "L4": 10}}), POLICY)
+    again = {"2023/24": frozen_year, "2024/25": {**frozen_year, "L4": 12}}
+    alone = publish(attached_cells(again), POLICY)
+    assert not audit_refresh(alone, first, POLICY, previous_as_of=FIRST_AS_OF, knowledge=KNOWLEDGE).ok
+    carried = publish(attached_cells(again), POLICY, previous=first)
+    assert audit_refresh(carried, first, POLICY, previous_as_of=FIRST_AS_OF, knowledge=KNOWLEDGE, exact=True).ok
 
 
 @pytest.fixture
@@ -160,10 +194,10 @@ def test_cli_audits_two_publications_together(tmp_path, capsys, cli_defaults) ->
     assert main(["--published", str(paths["second"]), "--previous", str(tmp_path / "missing.csv")]) == 2
 
 
-def test_forced_suppression_needs_one_entry_per_cell() -> None:
+def test_carried_decisions_need_one_entry_per_cell() -> None:
+    few = CarriedDecisions(np.zeros(3, dtype=bool), np.zeros(3, dtype=bool), np.zeros(3), np.full(3, np.inf))
     with pytest.raises(ValueError, match="one entry per count cell"):
-        protect_publication(attached_cells(FIRST), (), POLICY, knowledge=KNOWLEDGE,
-                            forced_suppressed=np.zeros(3, dtype=bool))
+        protect_publication(attached_cells(FIRST), (), POLICY, knowledge=KNOWLEDGE, carried=few)
 
 
 def test_the_publish_step_reads_the_publication_it_replaces(tmp_path) -> None:
