@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 
 from data_access.config import DisclosurePolicy
-from metrics.disclosure.primary import CONFIDENTIAL, round_count
+from metrics.disclosure.primary import CONFIDENTIAL, published_count_bounds, round_count
 from metrics.disclosure.relations import KEY_COLUMNS
 
 FROZEN_STATISTICS = frozenset({
@@ -77,9 +77,11 @@ class CarriedDecisions:
     forced_suppressed: a frozen cell that was [c] before stays [c] (else the new figure would reveal it).
     known_published: a frozen cell published before, whose true value still gives the same figure and is not
     small: the reader knows it already, so hiding it now would protect nothing (a complement of last resort).
-    low, high: the range the previous publication leaves a forced cell in (0 and inf where unknown); the new
-    publication must leave it at least the protection level wide within that range, or the two together would
-    narrow it.
+    low, high: the range the previous publication leaves a forced cell in, and 0..0 for a known zero (0 and inf
+    elsewhere): the reader's knowledge whatever the new publication shows. A forced cell must stay at least the
+    protection level wide within it, or the two together would narrow it; a known zero can then never be picked
+    by the deviation LP (zeros are never local complements). A known non-zero cell gets no range: if picked as a
+    local complement (last resort) it could then never be made safe, and the publish would fail.
     """
 
     forced_suppressed: np.ndarray
@@ -117,8 +119,12 @@ def carried_decisions(
     small = (truth >= 1) & (truth < policy.threshold)
     same_figure = np.asarray(round_count(truth, policy), dtype=np.float64) == old_value
     known = candidate & ~old_suppressed & same_figure & ~small
+    known_low, known_high = published_count_bounds(np.nan_to_num(old_value), policy)
     low = np.where(forced, np.minimum(joined["lower"].fill_null(0.0).to_numpy(), truth), 0.0)
     high = np.where(forced, np.maximum(joined["upper"].fill_null(np.inf).to_numpy(), truth), np.inf)
+    zero = known & (old_value == 0)  # never a local complement; a non-zero one could be, and then never be safe
+    low = np.where(zero, np.asarray(known_low, dtype=np.float64), low)
+    high = np.where(zero, np.asarray(known_high, dtype=np.float64), high)
     return CarriedDecisions(forced, known, low, high)
 
 

@@ -284,11 +284,11 @@ def _per_unit(structure: Structure, per_cell: np.ndarray) -> np.ndarray:
 
 
 def _with_previous_ranges(structure: Structure, carried: CarriedDecisions) -> Structure:
-    """Add low <= x <= high for each unit the previous publication left in a range (one-unit relations: the
-    blocks do not change)."""
+    """Add low <= x <= high for each unit the previous publication left in a range or published (one-unit
+    relations: the blocks do not change)."""
     low = np.zeros(structure.n_units)
     high = np.full(structure.n_units, np.inf)
-    forced = np.asarray(carried.forced_suppressed, dtype=bool)
+    forced = np.asarray(carried.forced_suppressed, dtype=bool) | np.asarray(carried.known_published, dtype=bool)
     np.maximum.at(low, structure.cell_unit[forced], np.asarray(carried.low, dtype=np.float64)[forced])
     np.minimum.at(high, structure.cell_unit[forced], np.asarray(carried.high, dtype=np.float64)[forced])
     above = np.flatnonzero(low > 0)

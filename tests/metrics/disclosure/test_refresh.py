@@ -136,6 +136,11 @@ def test_a_changed_frozen_cell_is_not_carried_over() -> None:
         carried = carried_decisions(cells, before, FIRST_AS_OF, NO_ROUNDING)
         row = cells.with_row_index().filter(pl.col("locality") == "L3", pl.col("period") == "2023/24")["index"][0]
         assert not carried.forced_suppressed[row] and carried.known_published[row] == expected_known
+        assert (carried.low[row], carried.high[row]) == (0.0, np.inf)  # only a known zero gets a range (0..0)
+    zero_before = attached_cells({"2023/24": {**FROZEN_YEAR, "L3": 0}, "2024/25": SECOND["2024/25"]})
+    carried = carried_decisions(zero_before, publish(zero_before, NO_ROUNDING), FIRST_AS_OF, NO_ROUNDING)
+    row = zero_before.with_row_index().filter(pl.col("locality") == "L3", pl.col("period") == "2023/24")["index"][0]
+    assert carried.known_published[row] and (carried.low[row], carried.high[row]) == (0.0, 0.0)
 
 
 @pytest.mark.parametrize("seed", range(4, 10))
