@@ -48,7 +48,7 @@ from metrics.disclosure.parallel import run_blocks, worker_count
 from metrics.disclosure.primary import CONFIDENTIAL, published_count_bounds
 from metrics.disclosure.publication import PUBLISHED_COLUMNS
 from metrics.disclosure.refresh import FROZEN_STATISTICS, frozen_candidates, infer_data_as_of
-from metrics.disclosure.relations import KEY_COLUMNS, Structure, TableKnowledge, _blocks, build_structure
+from metrics.disclosure.relations import KEY_COLUMNS, Structure, TableKnowledge, build_structure, with_relations
 from metrics.headline import check_needs_overview
 
 PLACE = ["table", "measure", "locality", "period", "breakdown", "category"]
@@ -254,21 +254,12 @@ def _audit(
 def _linked(structure: Structure, unit_pairs: np.ndarray) -> Structure:
     """The structure with x_a = x_b for each pair of units (same people, different keys), blocks merged."""
     unit_pairs = unit_pairs[unit_pairs[:, 0] != unit_pairs[:, 1]]
-    if unit_pairs.size == 0:
-        return structure
     unit_pairs = np.unique(np.sort(unit_pairs, axis=1), axis=0)
-    first = int(structure.relations["relation_id"].max()) + 1 if structure.relations.height else 0
-    ids = np.arange(first, first + unit_pairs.shape[0], dtype=np.int64)
-    terms = pl.concat([structure.terms, pl.DataFrame({
-        "relation_id": np.concatenate([ids, ids]), "unit_id": np.concatenate([unit_pairs[:, 0], unit_pairs[:, 1]]),
-        "coef": np.concatenate([np.ones(ids.size), -np.ones(ids.size)]),
-    }, schema=structure.terms.schema)]).sort("relation_id", "unit_id")
-    relations = pl.concat([structure.relations, pl.DataFrame({
-        "relation_id": ids, "kind": ["eq"] * ids.size, "rhs": np.zeros(ids.size), "origin": ["refresh"] * ids.size,
-    }, schema=structure.relations.schema)])
-    units = structure.units.with_columns(
-        block=pl.Series(_blocks(terms, structure.n_units, relations.height), dtype=pl.Int64))
-    return Structure(structure.cell_unit, units, terms, relations)
+    count = unit_pairs.shape[0]
+    relation = np.concatenate([np.arange(count), np.arange(count)])
+    return with_relations(structure, relation, np.concatenate([unit_pairs[:, 0], unit_pairs[:, 1]]),
+                          np.concatenate([np.ones(count), -np.ones(count)]), "eq", np.zeros(count), "refresh",
+                          merge_blocks=True)
 
 
 PREVIOUS = "previous:"  # table-name prefix of the earlier publication's rows in a joint attack

@@ -272,6 +272,31 @@ def unit_values_from_cells(structure: Structure, cell_values: np.ndarray) -> np.
     return values
 
 
+def with_relations(structure: Structure, relation_of_term: np.ndarray, unit_of_term: np.ndarray,
+                   coef_of_term: np.ndarray, kind: str, rhs: np.ndarray, origin: str, *,
+                   merge_blocks: bool) -> Structure:
+    """The structure with extra relations of one kind: relation i is sum(coef * x) (== or <=) rhs[i] over the terms
+    whose relation_of_term is i. merge_blocks=False keeps the blocks (only for relations inside one block, e.g.
+    bounds on one unit); True recomputes them (relations may join blocks)."""
+    if rhs.size == 0:
+        return structure
+    first = int(structure.relations["relation_id"].max()) + 1 if structure.relations.height else 0
+    ids = np.arange(first, first + rhs.size, dtype=np.int64)
+    terms = pl.concat([structure.terms, pl.DataFrame({
+        "relation_id": ids[np.asarray(relation_of_term, dtype=np.int64)],
+        "unit_id": np.asarray(unit_of_term, dtype=np.int64), "coef": np.asarray(coef_of_term, dtype=np.float64),
+    }, schema=structure.terms.schema)]).sort("relation_id", "unit_id")
+    relations = pl.concat([structure.relations, pl.DataFrame({
+        "relation_id": ids, "kind": [kind] * ids.size, "rhs": np.asarray(rhs, dtype=np.float64),
+        "origin": [origin] * ids.size,
+    }, schema=structure.relations.schema)])
+    units = structure.units
+    if merge_blocks:
+        units = units.with_columns(block=pl.Series(_blocks(terms, structure.n_units, relations.height),
+                                                   dtype=pl.Int64))
+    return Structure(structure.cell_unit, units, terms, relations)
+
+
 def drop_relations(structure: Structure, relation_ids: np.ndarray) -> Structure:
     """The same structure without some relations (blocks are kept: they may only split, never merge)."""
     keep = ~structure.relations["relation_id"].is_in(relation_ids.tolist())

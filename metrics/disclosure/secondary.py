@@ -52,6 +52,7 @@ from metrics.disclosure.relations import (
     drop_relations,
     relation_residuals,
     unit_values_from_cells,
+    with_relations,
 )
 
 __all__ = ["CLASS_ZERO", "PRIMARY", "PUBLISHED", "SECONDARY", "STATUS_NAMES", "CountProtection", "ProtectionError",
@@ -293,18 +294,10 @@ def _with_previous_ranges(structure: Structure, carried: CarriedDecisions) -> St
     np.minimum.at(high, structure.cell_unit[forced], np.asarray(carried.high, dtype=np.float64)[forced])
     above = np.flatnonzero(low > 0)
     below = np.flatnonzero(np.isfinite(high))
-    if above.size + below.size == 0:
-        return structure
-    first = int(structure.relations["relation_id"].max()) + 1 if structure.relations.height else 0
-    ids = np.arange(first, first + above.size + below.size, dtype=np.int64)
-    terms = pl.DataFrame({"relation_id": ids, "unit_id": np.concatenate([above, below]).astype(np.int64),
-                          "coef": np.concatenate([-np.ones(above.size), np.ones(below.size)])},
-                         schema=structure.terms.schema)
-    relations = pl.DataFrame({"relation_id": ids, "kind": ["le"] * ids.size,
-                              "rhs": np.concatenate([-low[above], high[below]]), "origin": ["previous"] * ids.size},
-                             schema=structure.relations.schema)
-    return Structure(structure.cell_unit, structure.units, pl.concat([structure.terms, terms]),
-                     pl.concat([structure.relations, relations]))
+    units = np.concatenate([above, below])
+    return with_relations(structure, np.arange(units.size), units,
+                          np.concatenate([-np.ones(above.size), np.ones(below.size)]), "le",
+                          np.concatenate([-low[above], high[below]]), "previous", merge_blocks=False)
 
 
 def _run(jobs: list[BlockJob], workers: int | None, n_units: int) -> list[BlockOutcome]:
