@@ -86,24 +86,23 @@ def _fill_probe(engine: Engine) -> None:
         connection.execute(probe.insert(), _probe_rows())
 
 
-@pytest.fixture
-def probe_engine(db_url: str) -> Iterator[Engine]:
-    engine = make_engine(db_url)
+def _probe_engine(url: str) -> Iterator[Engine]:
+    engine = make_engine(url)
     try:
         _fill_probe(engine)
         yield engine
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def probe_engine(db_url: str) -> Iterator[Engine]:
+    yield from _probe_engine(db_url)
 
 
 @pytest.fixture
 def sqlite_probe_engine(sqlite_url: str) -> Iterator[Engine]:
-    engine = make_engine(sqlite_url)
-    try:
-        _fill_probe(engine)
-        yield engine
-    finally:
-        engine.dispose()
+    yield from _probe_engine(sqlite_url)
 
 
 @pytest.fixture
