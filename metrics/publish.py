@@ -24,7 +24,13 @@ from data_access.config import benchmark_name, load_disclosure_policy, load_meas
 from data_access.engine import PUBLISHED_SCHEMA, linked_db_url, make_engine, published_db_url
 from data_access.linked_reads import LinkedData, read_linked_data
 from data_access.published_reads import read_previous_publication
-from data_access.published_schema import PUBLISHED_COLUMNS, publication_info, published_metadata, published_statistic
+from data_access.published_schema import (
+    PUBLISHED_COLUMNS,
+    check_publication,
+    publication_info,
+    published_metadata,
+    published_statistic,
+)
 from metrics import disclosure
 from metrics.audit import previous_ranges
 from metrics.disclosure.refresh import carried_decisions
@@ -63,13 +69,17 @@ def protected_publication(linked: LinkedData, previous: tuple[pl.DataFrame, date
     """
     impact = run_impact(impact_inputs(linked.as_tables()))
     cells = pl.concat([true_cells(linked), impact_count_cells(impact)])
+    percent_specs = (*PERCENT_SPECS, *IMPACT_PERCENT_SPECS)
+    # Before the long protection step: every cell and percentage must be declared in the published catalogue.
+    check_publication(pl.concat([cells.select("table", "statistic", "kind"), pl.DataFrame(
+        [(spec.table, spec.statistic, "percent") for spec in percent_specs], schema=["table", "statistic", "kind"],
+        orient="row")]))
     policy = load_disclosure_policy()
     carried = None
     if previous is not None:
         rows, as_of = previous
         carried = carried_decisions(cells, rows, as_of, policy, previous_ranges(rows, policy))
-    report = disclosure.protect_publication_report(cells, (*PERCENT_SPECS, *IMPACT_PERCENT_SPECS), policy,
-                                                   carried=carried)
+    report = disclosure.protect_publication_report(cells, percent_specs, policy, carried=carried)
     measure_ids = [measure.id for measure in load_measures().measures]
     return pl.concat([
         report.published,
@@ -141,7 +151,9 @@ def publication_facts(linked: LinkedData) -> dict[str, str]:
 
 
 def write_publication(engine: Engine, published: pl.DataFrame, facts: dict[str, str]) -> None:
-    """Replace the published tables in one transaction."""
+    """Replace the published tables in one transaction, after checking every value is declared (nothing is written
+    if one is not: data_access/published_catalogue.py)."""
+    check_publication(published, facts)
     rows = published.select(PUBLISHED_COLUMNS).with_row_index("row_id").with_columns(pl.col("row_id").cast(pl.Int64))
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
