@@ -329,6 +329,51 @@ def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+# --- the publisher ---------------------------------------------------------------------------------------------
+
+
+def publisher_problems(engine: Engine) -> list[str]:
+    """Why `engine` could not replace the published tables (empty when it can): checked before publish computes.
+
+    PostgreSQL: the session must not be read-only, the role must be able to create in schema published (or create
+    the schema), and must own the published tables already there (DROP needs it). SQLite: the file (or its folder)
+    must be writable and not opened read-only.
+    """
+    url = engine.url
+    if engine.dialect.name == "sqlite":
+        path = sqlite_path(url.render_as_string(hide_password=False))
+        if url.query.get("mode") == "ro":
+            return ["the published SQLite file is opened read-only (mode=ro)"]
+        if path is not None:
+            target = path if path.exists() else path.parent
+            if target.exists() and not os.access(target, os.W_OK):
+                return [f"{target} is not writable by this user"]
+        return []
+    with engine.connect() as connection:
+        who = connection.execute(text("SELECT current_user")).scalar_one()
+        problems = []
+        if connection.exec_driver_sql("SHOW default_transaction_read_only").scalar() == "on":
+            problems.append(f"role {who}'s sessions are read-only (is this the reader's URL? publish needs the "
+                            "owner's)")
+        schema_exists = connection.execute(text("SELECT 1 FROM pg_namespace WHERE nspname = :s"),
+                                           {"s": PUBLISHED_SCHEMA}).first()
+        may_create = connection.execute(
+            text("SELECT has_schema_privilege(:s, 'CREATE')") if schema_exists
+            else text("SELECT has_database_privilege(current_database(), 'CREATE')"), {"s": PUBLISHED_SCHEMA},
+        ).scalar_one()
+        if not may_create:
+            where = f"schema {PUBLISHED_SCHEMA}" if schema_exists else "this database (to create schema published)"
+            problems.append(f"role {who} may not create tables in {where}")
+        not_owned = connection.execute(
+            text("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                 "WHERE n.nspname = :s AND c.relkind IN ('r', 'p') AND NOT pg_has_role(c.relowner, 'USAGE') "
+                 "ORDER BY 1"), {"s": PUBLISHED_SCHEMA},
+        ).scalars().all()
+        if not_owned:
+            problems.append(f"role {who} does not own the published tables it must replace: {', '.join(not_owned)}")
+        return problems
+
+
 # --- keeping read grants when publish replaces the tables ---------------------------------------------------
 
 

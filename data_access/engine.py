@@ -56,6 +56,23 @@ def published_db_url(linked_url: str | None = None) -> str:
     return str(url)
 
 
+def publishing_db_url(linked_url: str | None = None) -> str:
+    """Where `python -m metrics.publish` writes: the published tables the dashboard reads, as the linked data's owner.
+
+    FAMILIES_PUBLISHED_DB_URL names what the dashboard reads. On PostgreSQL that is the reader role's URL, which may
+    not write, so publish keeps the driver, user and password of the linked URL and takes the host, port and database
+    from FAMILIES_PUBLISHED_DB_URL (a separate published database); unset, it is the linked database (schema
+    published). On SQLite there are no roles: the same published file.
+    """
+    linked = normalise_url(linked_url or linked_db_url())
+    published = normalise_url(published_db_url(linked))
+    target, owner = make_url(published), make_url(linked)
+    if target.get_backend_name() != "postgresql" or owner.get_backend_name() != "postgresql":
+        return published
+    return owner.set(host=target.host, port=target.port, database=target.database).render_as_string(
+        hide_password=False)
+
+
 def normalise_url(url: str) -> str:
     """Accept postgresql:// and postgres:// URLs and use the psycopg 3 driver for them."""
     parsed = make_url(url.replace("postgres://", "postgresql://", 1) if url.startswith("postgres://") else url)

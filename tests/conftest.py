@@ -159,11 +159,18 @@ def serve_streamlit(chromium_path: Path, tmp_path_factory: pytest.TempPathFactor
 
 
 @pytest.fixture(scope="session")
-def demo_database_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """A small seeded synthetic database with its published tables, built once per session (publishing is
-    the slow part: share this rather than building another). Returns {"FAMILIES_DB_URL": ...} for the app."""
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> harness.DemoDatabase:
+    """A small seeded synthetic database with its published tables, built once per session (publishing is the slow
+    part: share this rather than building another). Its linked_url is for tests that check against personal data;
+    the app gets web_env only."""
     folder = tmp_path_factory.mktemp("demo-db")
     return harness.build_demo_database(folder, folder / "build.log", families=BROWSER_DEMO_FAMILIES)
+
+
+@pytest.fixture(scope="session")
+def demo_database_env(demo_database: harness.DemoDatabase) -> dict[str, str]:
+    """The web process's environment for the session's demo: {"FAMILIES_PUBLISHED_DB_URL": ...} and nothing else."""
+    return demo_database.web_env
 
 
 @pytest.fixture(scope="session")
