@@ -154,6 +154,25 @@ def stop_process_group(process: subprocess.Popen) -> None:
         process.wait(timeout=10)
 
 
+def process_environment(pid: int) -> dict[str, str]:
+    """A running process's environment as anything running as its user can read it (Linux /proc)."""
+    raw = Path(f"/proc/{pid}/environ").read_bytes()
+    return dict(entry.split("=", 1) for entry in raw.decode(errors="replace").split("\0") if "=" in entry)
+
+
+def descendants(pid: int) -> list[int]:
+    """The ids of every process below `pid` (Linux /proc)."""
+    found, pending = [], [pid]
+    while pending:
+        parent = pending.pop()
+        children = Path(f"/proc/{parent}/task/{parent}/children")
+        if children.exists():
+            kids = [int(child) for child in children.read_text().split()]
+            found += kids
+            pending += kids
+    return found
+
+
 def launch_chromium(playwright, executable: Path = CHROMIUM):
     """Playwright's Chromium driver on Debian's browser (never a downloaded one)."""
     return playwright.chromium.launch(executable_path=str(executable), headless=True, args=CHROMIUM_ARGS)

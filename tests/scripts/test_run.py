@@ -20,23 +20,6 @@ PROJECT_ROOT = harness.PROJECT_ROOT
 ALLOWED = {*harness.WEB_PROCESS_BASICS, "FAMILIES_PUBLISHED_DB_URL"}
 
 
-def process_environment(pid: int) -> dict[str, str]:
-    raw = Path(f"/proc/{pid}/environ").read_bytes()
-    return dict(entry.split("=", 1) for entry in raw.decode(errors="replace").split("\0") if "=" in entry)
-
-
-def descendants(pid: int) -> list[int]:
-    found, pending = [], [pid]
-    while pending:
-        parent = pending.pop()
-        children = Path(f"/proc/{parent}/task/{parent}/children")
-        if children.exists():
-            kids = [int(child) for child in children.read_text().split()]
-            found += kids
-            pending += kids
-    return found
-
-
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
 def test_run_sh_gives_the_web_process_no_owner_url(demo_database, tmp_path: Path):
     port = harness.free_port()
@@ -50,11 +33,11 @@ def test_run_sh_gives_the_web_process_no_owner_url(demo_database, tmp_path: Path
                                    stderr=subprocess.STDOUT, start_new_session=True)
     try:
         harness.wait_for_health(f"http://127.0.0.1:{port}", process, log, timeout=120)
-        web_pids = [process.pid, *descendants(process.pid)]
+        web_pids = [process.pid, *harness.descendants(process.pid)]
         command = Path(f"/proc/{process.pid}/cmdline").read_bytes().decode().replace("\0", " ")
         assert "streamlit run app.py" in command, "run.sh execs Streamlit itself (so this is the web process)"
         for pid in web_pids:
-            environment = process_environment(pid)
+            environment = harness.process_environment(pid)
             assert "FAMILIES_DB_URL" not in environment
             assert set(environment) <= ALLOWED, sorted(set(environment) - ALLOWED)
             for value in environment.values():
