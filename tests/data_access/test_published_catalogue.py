@@ -162,3 +162,16 @@ def test_an_undeclared_value_is_refused_before_anything_is_written(db_url: str):
         assert read_publication_info(engine) == {"data_as_of": "2025-03-31"}
     finally:
         engine.dispose()
+
+
+def test_a_real_publication_uses_every_declared_statistic_and_kind(demo_database):
+    """No stale declarations: the session's demo publication (synthetic -> publish) has every declared (table,
+    statistic, kind), and nothing else (publish would have refused it)."""
+    from metrics.audit import read_published_db
+
+    published = read_published_db(demo_database.published_url)
+    found = set(published.select("table", "statistic", "kind").unique().rows())
+    declared = {(table.name, entry.name, kind) for table in catalogue.TABLES for entry in table.statistics
+                for kind in entry.kinds}
+    assert found == declared
+    assert publication_problems(published) == []

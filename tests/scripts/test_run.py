@@ -21,18 +21,29 @@ ALLOWED = {*harness.WEB_PROCESS_BASICS, "FAMILIES_PUBLISHED_DB_URL"}
 
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
-def test_run_sh_gives_the_web_process_no_owner_url(demo_database, tmp_path: Path):
+@pytest.mark.parametrize("mode", ["build and serve", "web host"])
+def test_run_sh_gives_the_web_process_no_owner_url(demo_database, tmp_path: Path, mode: str):
+    """`make run` with the owner's URL (builds what is missing, then serves), and a web host given the published
+    tables' URL only (serves, builds nothing). Owner credentials planted in the caller's environment must not reach
+    Streamlit."""
     port = harness.free_port()
     planted = "postgresql+psycopg://dfm_owner:owner-secret@db.example/families"
-    env = {**os.environ, "FAMILIES_DB_URL": demo_database.linked_url, "PORT": str(port),
-           "FAMILIES_TEST_PG_URL": planted, "DATABASE_URL": planted, "PGPASSWORD": "owner-secret"}
+    env = {**os.environ, "PORT": str(port), "FAMILIES_TEST_PG_URL": planted, "DATABASE_URL": planted,
+           "PGPASSWORD": "owner-secret"}
     env.pop("FAMILIES_PUBLISHED_DB_URL", None)
+    env.pop("FAMILIES_DB_URL", None)
+    if mode == "build and serve":
+        env["FAMILIES_DB_URL"] = demo_database.linked_url
+    else:
+        env["FAMILIES_PUBLISHED_DB_URL"] = demo_database.published_url
     log = tmp_path / "run.log"
     with log.open("w") as output:
         process = subprocess.Popen(["bash", "scripts/run.sh"], cwd=PROJECT_ROOT, env=env, stdout=output,
                                    stderr=subprocess.STDOUT, start_new_session=True)
     try:
         harness.wait_for_health(f"http://127.0.0.1:{port}", process, log, timeout=120)
+        said = log.read_text()
+        assert ("building nothing" in said) == (mode == "web host"), said
         web_pids = [process.pid, *harness.descendants(process.pid)]
         command = Path(f"/proc/{process.pid}/cmdline").read_bytes().decode().replace("\0", " ")
         assert "streamlit run app.py" in command, "run.sh execs Streamlit itself (so this is the web process)"
