@@ -3,14 +3,17 @@
 PostgreSQL: the app connects as a LOGIN role that may use schema "published" and SELECT its tables, and
 nothing else (no privilege on the linked tables, no write, no membership of another role). The role is made by
 
-    python -m data_access.access create-reader --db URL [--role dashboard_reader] [--password-env VAR]
+    python -m data_access.access create-reader --db PUBLISHED_DB_URL [--role dashboard_reader]
+        [--publisher OWNER] [--linked-db LINKED_DB_URL] [--password-env VAR]
 
-and the app is given its URL as FAMILIES_PUBLISHED_DB_URL. SQLite: the published tables are a separate file
+run by a superuser or a role with CREATEROLE, and the app is given its URL as FAMILIES_PUBLISHED_DB_URL (it also
+hardens the role: data_access.reader_role). SQLite: the published tables are a separate file
 (data_access.engine.published_db_url); the web tier opens that file read-only and never opens the linked file.
 
 Either way `web_tier_engine()` refuses to hand the pages a connection that could reach more than the published
 tables, so a wrongly written page cannot read personal data through it. `python -m data_access.access check`
-runs the same test from the command line; docs/privacy-architecture.md explains the design.
+runs the same test from the command line, and reports what weakens the reader role besides (`--strict` counts
+warnings too); docs/privacy-architecture.md and docs/postgresql.md explain the design.
 """
 
 from __future__ import annotations
