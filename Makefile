@@ -12,7 +12,7 @@ test:  ## set up .venv, ruff, pytest (pass pytest arguments with ARGS="...")
 setup:  ## create .venv and install the pinned requirements (skipped when unchanged)
 	bash scripts/setup.sh
 
-demo:  ## rebuild the SQLite demo database and its published tables from scratch
+demo:  ## rebuild the demo database and its published tables (SQLite, or synthetic data at FAMILIES_DB_URL)
 	bash scripts/setup.sh
 	bash scripts/build-demo.sh --force
 

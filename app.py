@@ -5,8 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from data_access.config import load_roles
+from pages._published import require_safe_process
 
 st.set_page_config(page_title="Dorset Families Matter: outcomes", page_icon="🏡", layout="wide")
+require_safe_process()  # no page is served by a process that holds credentials for personal data
 
 PAGES = {
     "overview": st.Page("pages/overview.py", title="Overview", icon=":material/home:", url_path="overview",

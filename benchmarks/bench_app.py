@@ -58,6 +58,11 @@ def time_apptest(reruns: int) -> tuple[float, list[float]]:
     """Seconds for the first AppTest run of app.py (Overview is the default page) and for warm reruns."""
     from streamlit.testing.v1 import AppTest
 
+    from data_access.engine import published_db_url
+
+    # In this process, as in the web process scripts/run.sh starts: the published tables' URL, no FAMILIES_DB_URL.
+    os.environ["FAMILIES_PUBLISHED_DB_URL"] = published_db_url()
+    os.environ.pop("FAMILIES_DB_URL", None)
     app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
     started = time.perf_counter()
     app.run()
@@ -81,6 +86,7 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=3, help="cold server starts to time")
     parser.add_argument("--reruns", type=int, default=10, help="warm AppTest reruns to time")
     args = parser.parse_args()
+    database = os.environ.get("FAMILIES_DB_URL", "sqlite:///data/families.db")
 
     from playwright.sync_api import sync_playwright
 
@@ -97,7 +103,6 @@ def main() -> None:
             browser.close()
     cold, warm = time_apptest(args.reruns)
 
-    database = os.environ.get("FAMILIES_DB_URL", "sqlite:///data/families.db")
     print(f"bench_app on {os.cpu_count()} cores, database {database}")
     print(f"run command -> health ok:               {describe(healthy)}")
     print(f"run command -> Overview drawn (Chromium): {describe(drawn)}")

@@ -3,27 +3,33 @@
 PostgreSQL: the app connects as a LOGIN role that may use schema "published" and SELECT its tables, and
 nothing else (no privilege on the linked tables, no write, no membership of another role). The role is made by
 
-    python -m data_access.access create-reader --db URL [--role dashboard_reader] [--password-env VAR]
+    python -m data_access.access create-reader --db PUBLISHED_DB_URL [--role dashboard_reader]
+        [--publisher OWNER] [--linked-db LINKED_DB_URL] [--password-env VAR]
 
-and the app is given its URL as FAMILIES_PUBLISHED_DB_URL. SQLite: the published tables are a separate file
+run by a superuser or a role with CREATEROLE, and the app is given its URL as FAMILIES_PUBLISHED_DB_URL (it also
+hardens the role: data_access.reader_role). SQLite: the published tables are a separate file
 (data_access.engine.published_db_url); the web tier opens that file read-only and never opens the linked file.
 
 Either way `web_tier_engine()` refuses to hand the pages a connection that could reach more than the published
 tables, so a wrongly written page cannot read personal data through it. `python -m data_access.access check`
-runs the same test from the command line; docs/privacy-architecture.md explains the design.
+runs the same test from the command line, and reports what weakens the reader role besides (`--strict` counts
+warnings too); docs/privacy-architecture.md and docs/postgresql.md explain the design.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import re
 import sqlite3
 import sys
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Engine, exc, func, select, text
 from sqlalchemy.engine import URL, make_url
 
+from data_access.db_errors import plain_message
 from data_access.engine import (
     PUBLISHED_SCHEMA,
     linked_db_url,
@@ -34,7 +40,18 @@ from data_access.engine import (
     sqlite_read_only_url,
 )
 from data_access.published_schema import publication_info
+from data_access.reader_role import (
+    connect_problems_and_warnings,
+    creator_problems,
+    lock_database,
+    pin_role_settings,
+    revoke_connect_elsewhere,
+    role_setting_problems,
+    shared_database_warnings,
+)
 from data_access.schema import linked_metadata
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_READER_ROLE = "dashboard_reader"
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -45,6 +62,24 @@ _SYSTEM_SCHEMA = "(n.nspname IN ('pg_catalog', 'information_schema') OR n.nspnam
 
 class SeparationError(RuntimeError):
     """The web tier's connection could reach more than the published tables (or none is configured)."""
+
+
+class ReaderSetupError(RuntimeError):
+    """create-reader cannot run as this role, or the database refused a step; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class ReaderReport:
+    """What `check` and `create-reader` report about the dashboard's connection.
+
+    problems: the role could reach more than the published tables (the app refuses these), or it was changed or
+    given more than create-reader set (the app still serves, because it pins its own settings); warnings: the
+    deployment is weaker than the recommended one (other databases open to the role through PUBLIC, linked tables
+    in the same database).
+    """
+
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 # --- the web tier's connection ------------------------------------------------------------------------
@@ -82,6 +117,10 @@ def web_tier_engine(url: str | None = None) -> Engine:
     try:
         with engine.connect() as connection:
             problems = separation_problems(connection)
+            if connection.dialect.name == "postgresql" and not problems:
+                for problem in role_setting_problems(connection, connection.execute(text("SELECT current_user"))
+                                                     .scalar_one()):
+                    logger.warning("dashboard reader: %s", problem)  # served anyway: this engine pins its settings
     except Exception:
         engine.dispose()
         raise
@@ -100,6 +139,19 @@ def separation_problems(connection: Connection, role: str | None = None) -> list
     if connection.dialect.name == "sqlite":
         return _sqlite_problems(connection)
     return _postgresql_problems(connection, role)
+
+
+def reader_report(connection: Connection, role: str | None = None) -> ReaderReport:
+    """separation_problems, plus (PostgreSQL) changed role settings, CONNECT elsewhere and a shared database."""
+    problems = separation_problems(connection, role)
+    if connection.dialect.name != "postgresql":
+        return ReaderReport(problems, [])
+    role = role or connection.execute(text("SELECT current_user")).scalar_one()
+    if not connection.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :role"), {"role": role}).first():
+        return ReaderReport(problems, [])
+    problems = problems + role_setting_problems(connection, role)
+    connect_problems, warnings = connect_problems_and_warnings(connection, role)
+    return ReaderReport(problems + connect_problems, warnings + shared_database_warnings(connection))
 
 
 def _sqlite_problems(connection: Connection) -> list[str]:
@@ -173,18 +225,36 @@ def _postgresql_problems(connection: Connection, role: str | None) -> list[str]:
 
 
 def create_reader(engine: Engine, role: str = DEFAULT_READER_ROLE, *, password: str | None = None,
-                  publisher: str | None = None) -> list[str]:
-    """Create or update the dashboard's LOGIN role; returns the separation problems left (empty when right).
+                  publisher: str | None = None, linked_database: str | None = None) -> ReaderReport:
+    """Create or update (and repair) the dashboard's LOGIN role; returns what `check` would report afterwards.
 
-    Grants: CONNECT on the database, USAGE on schema "published", SELECT on its tables now and on the tables
-    `publisher` (default: the connecting role, who runs `python -m metrics.publish`) creates there later.
-    Revokes: every privilege of the role, and of PUBLIC, on the tables in the schemas holding linked tables.
+    Grants: CONNECT on this database (the one holding schema "published"), USAGE on the schema, SELECT on its tables
+    now and on the tables `publisher` (default: the connecting role, who runs `python -m metrics.publish`) creates
+    there later. Sets: READER_SESSION_SETTINGS as the role's defaults, after removing any other default it has.
+    Revokes: every privilege of the role, and of PUBLIC, on the tables in the schemas holding linked tables; the
+    role's CONNECT on any other database; with `linked_database` (a separate published database), PUBLIC's CONNECT
+    on the linked database, which the publisher is then granted explicitly.
     A password, if given, is hashed here (libpq) and only its SCRAM verifier is sent to the server.
+    Raises ReaderSetupError, before changing anything, when the connecting role may not do all this.
     """
     _check_role_name(role)
     with engine.begin() as connection:
-        publisher = publisher or connection.execute(text("SELECT current_user")).scalar_one()
+        me = connection.execute(text("SELECT current_user")).scalar_one()
+        publisher = publisher or me
         _check_role_name(publisher)
+        if not connection.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :role"), {"role": publisher}).first():
+            raise ReaderSetupError(f"the publisher role {publisher} does not exist (--publisher names the role that "
+                                   "runs `python -m metrics.publish`)")
+        database = connection.execute(text("SELECT current_database()")).scalar_one()
+        if linked_database == database:
+            raise ReaderSetupError(f"--linked-db names {database}, the database the reader connects to: leave it out "
+                                   "when the published tables share the linked database")
+        if linked_database and not connection.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": linked_database}).first():
+            raise ReaderSetupError(f"--linked-db: there is no database {linked_database} on this server")
+        problems = creator_problems(connection, publisher)
+        if problems:
+            raise ReaderSetupError("; ".join(problems))
         reader, owner, schema = _ident(role), _ident(publisher), _ident(PUBLISHED_SCHEMA)
         exists = connection.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :role"), {"role": role}).first()
         attributes = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT"
@@ -192,9 +262,11 @@ def create_reader(engine: Engine, role: str = DEFAULT_READER_ROLE, *, password: 
         if password is not None:
             verifier = _password_verifier(connection, role, password)
             connection.exec_driver_sql(f"ALTER ROLE {reader} PASSWORD {_literal(verifier)}")
-        connection.exec_driver_sql(f"ALTER ROLE {reader} SET default_transaction_read_only = on")
-        database = connection.execute(text("SELECT quote_ident(current_database())")).scalar_one()
-        connection.exec_driver_sql(f"GRANT CONNECT ON DATABASE {database} TO {reader}")
+        pin_role_settings(connection, role)
+        connection.exec_driver_sql(f"GRANT CONNECT ON DATABASE {_ident(database)} TO {reader}")
+        revoke_connect_elsewhere(connection, role)
+        if linked_database:
+            lock_database(connection, linked_database, role, keep=[publisher])
         connection.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {owner}")
         connection.exec_driver_sql(f"REVOKE ALL ON SCHEMA {schema} FROM {reader}")
         connection.exec_driver_sql(f"GRANT USAGE ON SCHEMA {schema} TO {reader}")
@@ -208,7 +280,7 @@ def create_reader(engine: Engine, role: str = DEFAULT_READER_ROLE, *, password: 
             connection.exec_driver_sql(f"REVOKE ALL ON ALL TABLES IN SCHEMA {linked_schema} FROM PUBLIC, {reader}")
             connection.exec_driver_sql(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {linked_schema} FROM PUBLIC, {reader}")
             connection.exec_driver_sql(f"REVOKE ALL ON SCHEMA {linked_schema} FROM {reader}")
-        return separation_problems(connection, role)
+        return reader_report(connection, role)
 
 
 def drop_reader(engine: Engine, role: str) -> None:
@@ -260,6 +332,51 @@ def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+# --- the publisher ---------------------------------------------------------------------------------------------
+
+
+def publisher_problems(engine: Engine) -> list[str]:
+    """Why `engine` could not replace the published tables (empty when it can): checked before publish computes.
+
+    PostgreSQL: the session must not be read-only, the role must be able to create in schema published (or create
+    the schema), and must own the published tables already there (DROP needs it). SQLite: the file (or its folder)
+    must be writable and not opened read-only.
+    """
+    url = engine.url
+    if engine.dialect.name == "sqlite":
+        path = sqlite_path(url.render_as_string(hide_password=False))
+        if url.query.get("mode") == "ro":
+            return ["the published SQLite file is opened read-only (mode=ro)"]
+        if path is not None:
+            target = path if path.exists() else path.parent
+            if target.exists() and not os.access(target, os.W_OK):
+                return [f"{target} is not writable by this user"]
+        return []
+    with engine.connect() as connection:
+        who = connection.execute(text("SELECT current_user")).scalar_one()
+        problems = []
+        if connection.exec_driver_sql("SHOW default_transaction_read_only").scalar() == "on":
+            problems.append(f"role {who}'s sessions are read-only (is this the reader's URL? publish needs the "
+                            "owner's)")
+        schema_exists = connection.execute(text("SELECT 1 FROM pg_namespace WHERE nspname = :s"),
+                                           {"s": PUBLISHED_SCHEMA}).first()
+        may_create = connection.execute(
+            text("SELECT has_schema_privilege(:s, 'CREATE')") if schema_exists
+            else text("SELECT has_database_privilege(current_database(), 'CREATE')"), {"s": PUBLISHED_SCHEMA},
+        ).scalar_one()
+        if not may_create:
+            where = f"schema {PUBLISHED_SCHEMA}" if schema_exists else "this database (to create schema published)"
+            problems.append(f"role {who} may not create tables in {where}")
+        not_owned = connection.execute(
+            text("SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                 "WHERE n.nspname = :s AND c.relkind IN ('r', 'p') AND NOT pg_has_role(c.relowner, 'USAGE') "
+                 "ORDER BY 1"), {"s": PUBLISHED_SCHEMA},
+        ).scalars().all()
+        if not_owned:
+            problems.append(f"role {who} does not own the published tables it must replace: {', '.join(not_owned)}")
+        return problems
+
+
 # --- keeping read grants when publish replaces the tables ---------------------------------------------------
 
 
@@ -294,23 +411,40 @@ def restore_read_grants(connection: Connection, grants: list[tuple[str, str]]) -
 # --- command line ----------------------------------------------------------------------------------------------
 
 
+CREATE_READER_NEEDS = (
+    "create-reader needs a superuser, or a role with CREATEROLE that is also a member of the publisher role "
+    "(the role that runs `python -m metrics.publish`, given with --publisher). Run it as such a role, for example:\n"
+    "  python -m data_access.access create-reader --db postgresql+psycopg://postgres@HOST:PORT/DATABASE "
+    "--publisher dfm_owner --password-env DASHBOARD_READER_PASSWORD\n"
+    "(docs/postgresql.md, \"The reader role\")."
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m data_access.access", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    create = commands.add_parser("create-reader", help="create or update the dashboard's read-only role")
-    create.add_argument("--db", default=None, help="the database, as a role allowed to create roles and grant "
-                        "(default: FAMILIES_DB_URL)")
+    create = commands.add_parser(
+        "create-reader", help="create, update or repair the dashboard's read-only role (PostgreSQL)",
+        description=f"Create, update or repair the dashboard's read-only role. {CREATE_READER_NEEDS}")
+    create.add_argument("--db", default=None, help="the database the dashboard reads (where schema published is), "
+                        "as a superuser or a role with CREATEROLE (default: FAMILIES_DB_URL)")
     create.add_argument("--role", default=DEFAULT_READER_ROLE)
     create.add_argument("--password-env", default=None, metavar="VAR",
                         help="name of the environment variable holding the role's password")
     create.add_argument("--publisher", default=None, metavar="ROLE",
                         help="the role that runs `python -m metrics.publish` (default: the role in --db)")
+    create.add_argument("--linked-db", default=None, metavar="URL",
+                        help="the linked (personal) database, when the published tables have a database of their "
+                             "own: its CONNECT is revoked from PUBLIC and the reader, and granted to the publisher")
     drop = commands.add_parser("drop-reader", help="remove a reader role (PostgreSQL)")
     drop.add_argument("--db", default=None)
     drop.add_argument("--role", required=True)
     check = commands.add_parser("check", help="test the web tier's connection: published tables only")
     check.add_argument("--published-db", default=None,
                        help="the URL the app is given (default: what the app would use from the environment)")
+    check.add_argument("--strict", action="store_true",
+                       help="count warnings (other databases open to the reader, linked tables beside the published "
+                            "ones) as problems")
     args = parser.parse_args(argv)
     try:
         if args.command == "create-reader":
@@ -319,10 +453,27 @@ def main(argv: list[str] | None = None) -> int:
             drop_reader(make_engine(args.db or linked_db_url()), args.role)
             print(f"dropped role {args.role}")
             return 0
-        return _check_command(args.published_db)
+        return _check_command(args.published_db, strict=args.strict)
+    except ReaderSetupError as error:
+        print(f"{args.command}: {error}.\n{CREATE_READER_NEEDS}", file=sys.stderr)
+        return 1
     except (SeparationError, FileNotFoundError, ValueError) as error:
         print(f"{args.command}: {error}", file=sys.stderr)
         return 1
+    except exc.DBAPIError as error:
+        print(f"{args.command}: {_database_failure(error)}", file=sys.stderr)
+        if getattr(error.orig, "sqlstate", None) == "42501" and args.command == "create-reader":
+            print(CREATE_READER_NEEDS, file=sys.stderr)
+        return 1
+
+
+def _database_failure(error: exc.DBAPIError) -> str:
+    """A plain sentence; a failure to connect is explained in libpq's words (they name host, port and user only)."""
+    if isinstance(error, exc.OperationalError) and not getattr(error.orig, "sqlstate", None):
+        first_line = (str(error.orig).strip().splitlines() or [""])[0]
+        return (f"cannot connect: {first_line}. (A role can change its own password: if the reader's changed, run "
+                "create-reader --password-env again.)")
+    return plain_message(error)
 
 
 def _create_reader_command(args: argparse.Namespace) -> int:
@@ -342,10 +493,22 @@ def _create_reader_command(args: argparse.Namespace) -> int:
         password = os.environ.get(args.password_env)
         if not password:
             raise ValueError(f"--password-env {args.password_env}: that environment variable is empty or unset")
-    problems = create_reader(make_engine(db_url), args.role, password=password, publisher=args.publisher)
-    if problems:
-        listed = "\n".join(f"- {problem}" for problem in problems)
-        print(f"role {args.role} was updated but can still reach more than the published tables:\n{listed}",
+    linked_database = None
+    if args.linked_db:
+        linked, given = make_url(normalise_url(args.linked_db)), make_url(db_url)
+        if (linked.host, linked.port) != (given.host, given.port):
+            raise ValueError("--linked-db must be a database on the same server as --db")
+        linked_database = linked.database
+    engine = make_engine(db_url)
+    try:
+        report = create_reader(engine, args.role, password=password, publisher=args.publisher,
+                               linked_database=linked_database)
+    finally:
+        engine.dispose()
+    _print_report(report)
+    if report.problems:
+        listed = "\n".join(f"- {problem}" for problem in report.problems)
+        print(f"role {args.role} was updated but can still reach more than create-reader allows:\n{listed}",
               file=sys.stderr)
         return 1
     print(f"role {args.role}: SELECT on schema {PUBLISHED_SCHEMA} only. Give the dashboard:")
@@ -353,20 +516,34 @@ def _create_reader_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_command(published_url: str | None) -> int:
+def _print_report(report: ReaderReport) -> None:
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+
+
+def _check_command(published_url: str | None, *, strict: bool = False) -> int:
     url = published_url or web_tier_url()
     engine = web_tier_engine(url)
     try:
         with engine.connect() as connection:
             backend = connection.dialect.name
+            report = reader_report(connection)
+        with engine.connect() as connection:
             rows = connection.execute(select(func.count()).select_from(publication_info)).scalar_one()
     except exc.DBAPIError as error:
-        first_line = (str(error.orig).splitlines() or [""])[0]
-        print(f"check: the separation holds, but there is no publication to read yet ({first_line}): "
-              "run `python -m metrics.publish`", file=sys.stderr)
+        if getattr(error.orig, "sqlstate", None) != "42P01" and "no such table" not in str(error.orig):
+            raise
+        print("check: the separation holds, but there is no publication to read yet: run `python -m metrics.publish`",
+              file=sys.stderr)
         return 1
     finally:
         engine.dispose()
+    _print_report(report)
+    problems = report.problems + (report.warnings if strict else [])
+    if problems:
+        listed = "\n".join(f"- {problem}" for problem in problems)
+        print(f"check: the connection reaches only the published tables, but:\n{listed}", file=sys.stderr)
+        return 1
     shown = make_url(url).render_as_string(hide_password=True)
     print(f"ok: {shown} reaches the published tables only ({backend}, read-only); publication_info has {rows} rows")
     return 0

@@ -4,12 +4,17 @@ FAMILIES_DB_URL names the linked family outcomes database (default: an SQLite fi
 FAMILIES_PUBLISHED_DB_URL names where published tables live (default: a separate SQLite file beside
 it for SQLite; for PostgreSQL the same database, schema "published"). The web tier only ever gets
 the published engine, opened read-only (data_access/access.py: web_tier_engine).
+
+Personal SQLite files (every SQLite database that is not a publication) are created 0600, in a folder created
+0700. A read-only PostgreSQL engine sets, on every connection, the session settings the dashboard relies on
+(READER_SESSION_SETTINGS): a role can change its own defaults (ALTER ROLE ... SET), but not these.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -20,6 +25,20 @@ from sqlalchemy.pool import NullPool
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "families.db"
 PUBLISHED_SCHEMA = "published"
+PERSONAL_FILE_MODE = 0o600
+PERSONAL_FOLDER_MODE = 0o700
+
+READER_SESSION_SETTINGS: dict[str, str] = {
+    "default_transaction_read_only": "on",  # a second lock behind the role's privileges
+    "search_path": PUBLISHED_SCHEMA,  # unqualified names can only mean published tables
+    "statement_timeout": "30s",  # no page query may hold the server for long
+    "lock_timeout": "5s",  # never queue behind a publish's table replacement for long
+    "idle_in_transaction_session_timeout": "1min",
+    "extra_float_digits": "1",  # floats travel as text: a lower value would round every published number
+    "datestyle": "ISO, YMD",  # the driver parses dates in ISO form only
+}
+"""Session settings of the dashboard's PostgreSQL connections: given at connection start-up (libpq options), which
+overrides any role or database default, and also set as the reader role's defaults by create-reader."""
 
 
 def linked_db_url() -> str:
@@ -35,6 +54,23 @@ def published_db_url(linked_url: str | None = None) -> str:
         path = Path(url.database)
         return str(url.set(database=str(path.with_name(f"{path.stem}-published{path.suffix or '.db'}"))))
     return str(url)
+
+
+def publishing_db_url(linked_url: str | None = None) -> str:
+    """Where `python -m metrics.publish` writes: the published tables the dashboard reads, as the linked data's owner.
+
+    FAMILIES_PUBLISHED_DB_URL names what the dashboard reads. On PostgreSQL that is the reader role's URL, which may
+    not write, so publish keeps the driver, user and password of the linked URL and takes the host, port and database
+    from FAMILIES_PUBLISHED_DB_URL (a separate published database); unset, it is the linked database (schema
+    published). On SQLite there are no roles: the same published file.
+    """
+    linked = normalise_url(linked_url or linked_db_url())
+    published = normalise_url(published_db_url(linked))
+    target, owner = make_url(published), make_url(linked)
+    if target.get_backend_name() != "postgresql" or owner.get_backend_name() != "postgresql":
+        return published
+    return owner.set(host=target.host, port=target.port, database=target.database).render_as_string(
+        hide_password=False)
 
 
 def normalise_url(url: str) -> str:
@@ -62,20 +98,52 @@ def make_engine(url: str, *, published: bool = False, read_only: bool = False) -
             event.listen(engine, "connect", _sqlite_read_only_pragmas)
             event.listen(engine, "begin", _sqlite_begin_deferred)
             return engine
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, poolclass=NullPool)
+        if not published:  # linked (personal) data: the file is made 0600 before SQLite first opens it
+            event.listen(engine, "do_connect", _create_personal_sqlite_file)
+        elif parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     connect_args = {}
-    if read_only:  # keeps any libpq options the URL already gives
+    if read_only:  # keeps any libpq options the URL already gives; ours come last, so they win
         given = parsed.query.get("options")
-        connect_args["options"] = " ".join(filter(None, [given, "-c default_transaction_read_only=on"]))
+        connect_args["options"] = " ".join(filter(None, [given, reader_session_options()]))
     engine = create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=4, connect_args=connect_args)
     if published:
         engine = engine.execution_options(schema_translate_map={None: PUBLISHED_SCHEMA})
     return engine
+
+
+def reader_session_options() -> str:
+    """READER_SESSION_SETTINGS as a libpq `options` string (spaces in values escaped)."""
+    return " ".join(f"-c {name}={value.replace(' ', chr(92) + ' ')}" for name, value in READER_SESSION_SETTINGS.items())
+
+
+def create_personal_sqlite_file(path: Path) -> None:
+    """Create an empty SQLite file readable by its owner only (0600), in a folder created 0700 if missing.
+
+    Existing files and folders are left as they are (they may be shared on purpose). SQLite gives its -wal, -shm
+    and journal files the mode of the database file, so they are 0600 too.
+    """
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=PERSONAL_FOLDER_MODE)
+        path.parent.chmod(PERSONAL_FOLDER_MODE)  # mkdir's mode is masked by the umask
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PERSONAL_FILE_MODE)
+    except FileExistsError:
+        return
+    os.close(descriptor)
+    if stat.S_IMODE(path.stat().st_mode) != PERSONAL_FILE_MODE:  # a umask can only remove bits; be exact anyway
+        path.chmod(PERSONAL_FILE_MODE)
+
+
+def _create_personal_sqlite_file(dialect, _record, cargs, cparams) -> None:
+    database = cparams.get("database") or (cargs[0] if cargs else None)
+    if not database or database == ":memory:" or str(database).startswith("file:"):
+        return
+    create_personal_sqlite_file(Path(database))
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -3,7 +3,10 @@
 Every table is checked against the contract (data_access/schema.py, config/*.toml, docs/data-contract.md)
 BEFORE anything is written, and every problem is reported at once in a LoadError that names the table,
 column, how many rows and up to five example row numbers (counting from 1). Values from
-person_identifier are never quoted in messages, because they are personal data.
+person_identifier are never quoted in messages, because they are personal data, and neither are dates.
+Implausible data are refused too: an empty dataset, dates before 1900 or after the data extract date, a
+membership that ends before it starts. If the database still refuses something, its message (which can quote
+the value) is replaced by a plain sentence naming the table and column (data_access/db_errors.py).
 
 The write drops and recreates the linked tables and bulk-inserts them in ONE transaction, so a failure
 part-way leaves the previous data exactly as they were (on SQLite the transaction is begun explicitly,
@@ -25,6 +28,7 @@ from sqlalchemy.schema import AddConstraint, CreateIndex, DropIndex
 from data_access import identifiers
 from data_access.bulk import polars_schema, write_frame
 from data_access.config import load_localities, load_measures
+from data_access.db_errors import plain_message
 from data_access.schema import (
     CLOSURE_REASONS,
     COHORTS,
@@ -39,6 +43,12 @@ from data_access.schema import (
 )
 
 MAX_EXAMPLES = 5
+EARLIEST_DATE = date(1900, 1, 1)
+"""No date in the linked data is earlier (a date of birth, or an event, before 1900 is a data error)."""
+LATEST_STORABLE_DATE = date(9999, 12, 31)
+"""Without a data extract date, the latest date accepted (four-digit years: what every database stores)."""
+MUST_HAVE_ROWS = ("family", "person_identifier", "programme_episode")
+"""An extract without families, people or episodes is not a dataset (publish would fail far downstream)."""
 INT32_RANGE = (-(2**31), 2**31 - 1)  # PostgreSQL INTEGER
 PERSONAL_TABLES = frozenset({"person_identifier"})
 
@@ -89,6 +99,9 @@ ROW_RULES: dict[str, RowRule] = {
     "ck_closure_after_eligibility": RowRule(
         "programme_episode", ("closure_date", "eligibility_date"),
         pl.col("closure_date") < pl.col("eligibility_date"), "closure_date before eligibility_date"),
+    "ck_member_end_after_start": RowRule(
+        "family_member", ("end_date", "start_date"),
+        pl.col("end_date") < pl.col("start_date"), "end_date before start_date"),
 }
 """The schema's other CHECK constraints, by constraint name (a test keeps this in step with schema.py)."""
 
@@ -132,8 +145,10 @@ def load_linked_data(engine: Engine, frames: Mapping[str, pl.DataFrame], *, load
         driver_error = getattr(engine.dialect.dbapi, "Error", SQLAlchemyError)
         if not isinstance(error, SQLAlchemyError | driver_error):
             raise
-        first_line = (str(getattr(error, "orig", None) or error).splitlines() or [""])[0]
-        raise LoadError([f"The database refused the data ({error.__class__.__name__}: {first_line})."]) from error
+        # `from None`: the driver's message can quote the refused value, so it must not travel in the chain.
+        refusal = LoadError([f"The database refused the data: {plain_message(error)}. Its own message is not shown "
+                             "because it can quote the data."])
+    raise refusal from None
 
 
 def _replace_tables(connection: Connection, frames: Mapping[str, pl.DataFrame]) -> dict[str, int]:
@@ -184,6 +199,9 @@ def validate_linked_frames(frames: Mapping[str, pl.DataFrame], *, config_dir: Pa
         if not isinstance(frame, pl.DataFrame):
             problems.append(f"{table.name}: expected a polars DataFrame, got {type(frame).__name__}.")
             continue
+        if table.name in MUST_HAVE_ROWS and frame.height == 0:
+            problems.append(f"{table.name}: no rows. An extract without families, people and episodes cannot be "
+                            "loaded (is it the right file?).")
         usable[table.name] = _check_columns_and_types(table, frame, problems)
 
     for table in LINKED_TABLES_IN_LOAD_ORDER:
@@ -315,30 +333,16 @@ def _check_config_codes(usable: dict[str, pl.DataFrame], problems: list[str], co
 
 
 def _check_contract_rules(usable: dict[str, pl.DataFrame], problems: list[str], config_dir: Path | None) -> None:
-    """Rules the metrics rely on that the database cannot check: the extract date and observation units."""
-    info = usable.get("dataset_info")
-    data_as_of = None
-    if info is not None and {"key", "value"} <= set(info.columns):
-        values = info.filter(pl.col("key") == "data_as_of").get_column("value").to_list()
-        if not values:
-            problems.append("dataset_info: no row with key 'data_as_of' (the data extract date, YYYY-MM-DD).")
-        else:
-            try:
-                data_as_of = date.fromisoformat(values[0])
-            except (TypeError, ValueError):
-                problems.append(f"dataset_info: data_as_of {values[0]!r} is not a date in the form YYYY-MM-DD.")
-        synthetic = info.filter(pl.col("key") == "is_synthetic").get_column("value").to_list()
-        if synthetic and synthetic[0] not in ("true", "false"):
-            problems.append(f"dataset_info: is_synthetic must be 'true' or 'false', not {synthetic[0]!r}.")
+    """Rules the metrics rely on that the database cannot check: the extract date, plausible dates, observation
+    units."""
+    data_as_of = _data_as_of(usable.get("dataset_info"), problems)
+    _check_dates(usable, data_as_of, problems)
 
     observations = usable.get("need_observation")
     if observations is None:
         return
     table = linked_metadata.tables["need_observation"]
     columns = set(observations.columns)
-    if data_as_of is not None and "observed_on" in columns:
-        _report(problems, table, "observed_on", observations.select(pl.col("observed_on") > data_as_of).to_series(),
-                f"after the data extract date {data_as_of} (dataset_info.data_as_of)", observations)
     catalogue = load_measures(config_dir)
     person_measures = [measure.id for measure in catalogue.measures if measure.unit == "person"]
     family_measures = [measure.id for measure in catalogue.measures if measure.unit == "family"]
@@ -363,6 +367,49 @@ def _check_contract_rules(usable: dict[str, pl.DataFrame], problems: list[str], 
         )
         _report(problems, table, "family_id, person_id", flagged,
                 "the person is not a member of that family in family_member", observations)
+
+
+def _data_as_of(info: pl.DataFrame | None, problems: list[str]) -> date | None:
+    """The extract date from dataset_info (None, with the problem added, when missing or implausible)."""
+    if info is None or not {"key", "value"} <= set(info.columns):
+        return None
+    data_as_of = None
+    values = info.filter(pl.col("key") == "data_as_of").get_column("value").to_list()
+    if not values:
+        problems.append("dataset_info: no row with key 'data_as_of' (the data extract date, YYYY-MM-DD).")
+    else:
+        try:
+            data_as_of = date.fromisoformat(values[0])
+        except (TypeError, ValueError):
+            problems.append(f"dataset_info: data_as_of {values[0]!r} is not a date in the form YYYY-MM-DD.")
+        if data_as_of is not None and data_as_of < EARLIEST_DATE:
+            problems.append(f"dataset_info: data_as_of {data_as_of} is before {EARLIEST_DATE} (not a plausible "
+                            "extract date).")
+            data_as_of = None
+    synthetic = info.filter(pl.col("key") == "is_synthetic").get_column("value").to_list()
+    if synthetic and synthetic[0] not in ("true", "false"):
+        problems.append(f"dataset_info: is_synthetic must be 'true' or 'false', not {synthetic[0]!r}.")
+    return data_as_of
+
+
+def _check_dates(usable: dict[str, pl.DataFrame], data_as_of: date | None, problems: list[str]) -> None:
+    """Every date in every table: not before 1900, not after the extract date (a date of birth included).
+
+    The dates themselves are never quoted: a date of birth is personal, and an event date can identify a family.
+    """
+    latest = data_as_of or LATEST_STORABLE_DATE
+    after = (f"after the data extract date {data_as_of} (dataset_info.data_as_of)" if data_as_of is not None
+             else f"after {LATEST_STORABLE_DATE} (not a plausible date)")
+    for table in LINKED_TABLES_IN_LOAD_ORDER:
+        frame = usable.get(table.name)
+        if frame is None:
+            continue
+        for name, dtype in frame.schema.items():
+            if dtype != pl.Date:
+                continue
+            _report(problems, table, name, frame.select(pl.col(name) < EARLIEST_DATE).to_series(),
+                    f"before {EARLIEST_DATE} (not a plausible date)", frame)
+            _report(problems, table, name, frame.select(pl.col(name) > latest).to_series(), after, frame)
 
 
 # --- reporting --------------------------------------------------------------------------------

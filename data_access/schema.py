@@ -116,6 +116,7 @@ family_member = Table(
     Column("start_date", Date, primary_key=True),
     Column("end_date", Date),
     _one_of("role", FAMILY_ROLES),
+    CheckConstraint("end_date IS NULL OR end_date >= start_date", name="ck_member_end_after_start"),
 )
 
 programme_episode = Table(

@@ -17,14 +17,22 @@ from pathlib import Path
 
 import polars as pl
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
 
-from data_access.access import published_read_grants, restore_read_grants
+from data_access.access import published_read_grants, publisher_problems, restore_read_grants
 from data_access.bulk import write_frame
 from data_access.config import benchmark_name, load_disclosure_policy, load_measures
-from data_access.engine import PUBLISHED_SCHEMA, linked_db_url, make_engine, published_db_url
+from data_access.db_errors import plain_message
+from data_access.engine import PUBLISHED_SCHEMA, linked_db_url, make_engine, publishing_db_url
 from data_access.linked_reads import LinkedData, read_linked_data
 from data_access.published_reads import read_previous_publication
-from data_access.published_schema import PUBLISHED_COLUMNS, publication_info, published_metadata, published_statistic
+from data_access.published_schema import (
+    PUBLISHED_COLUMNS,
+    check_publication,
+    publication_info,
+    published_metadata,
+    published_statistic,
+)
 from metrics import disclosure
 from metrics.audit import previous_ranges
 from metrics.disclosure.refresh import carried_decisions
@@ -63,13 +71,17 @@ def protected_publication(linked: LinkedData, previous: tuple[pl.DataFrame, date
     """
     impact = run_impact(impact_inputs(linked.as_tables()))
     cells = pl.concat([true_cells(linked), impact_count_cells(impact)])
+    percent_specs = (*PERCENT_SPECS, *IMPACT_PERCENT_SPECS)
+    # Before the long protection step: every cell and percentage must be declared in the published catalogue.
+    check_publication(pl.concat([cells.select("table", "statistic", "kind"), pl.DataFrame(
+        [(spec.table, spec.statistic, "percent") for spec in percent_specs], schema=["table", "statistic", "kind"],
+        orient="row")]))
     policy = load_disclosure_policy()
     carried = None
     if previous is not None:
         rows, as_of = previous
         carried = carried_decisions(cells, rows, as_of, policy, previous_ranges(rows, policy))
-    report = disclosure.protect_publication_report(cells, (*PERCENT_SPECS, *IMPACT_PERCENT_SPECS), policy,
-                                                   carried=carried)
+    report = disclosure.protect_publication_report(cells, percent_specs, policy, carried=carried)
     measure_ids = [measure.id for measure in load_measures().measures]
     return pl.concat([
         report.published,
@@ -141,7 +153,9 @@ def publication_facts(linked: LinkedData) -> dict[str, str]:
 
 
 def write_publication(engine: Engine, published: pl.DataFrame, facts: dict[str, str]) -> None:
-    """Replace the published tables in one transaction."""
+    """Replace the published tables in one transaction, after checking every value is declared (nothing is written
+    if one is not: data_access/published_catalogue.py)."""
+    check_publication(published, facts)
     rows = published.select(PUBLISHED_COLUMNS).with_row_index("row_id").with_columns(pl.col("row_id").cast(pl.Int64))
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
@@ -165,8 +179,11 @@ def export_csv(published: pl.DataFrame, directory: Path) -> Path:
 def publish(linked_url: str, published_url: str, export_dir: Path | None = None) -> PublishTimings:
     timings = PublishTimings()
     started = time.perf_counter()
-    linked = read_linked_data(make_engine(linked_url))
     published_engine = make_engine(published_url, published=True)
+    problems = publisher_problems(published_engine)  # before minutes of computing, not after
+    if problems:
+        raise PermissionError(f"cannot write the published tables: {'; '.join(problems)}")
+    linked = read_linked_data(make_engine(linked_url))
     previous = read_previous_publication(published_engine)  # None on the first run
     started = timings.lap("read", started)
     published = protected_publication(linked, previous)
@@ -182,15 +199,18 @@ def publish(linked_url: str, published_url: str, export_dir: Path | None = None)
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m metrics.publish", description=__doc__.splitlines()[0])
     parser.add_argument("--db", default=None, help="linked data URL (default: FAMILIES_DB_URL or data/families.db)")
-    parser.add_argument("--published-db", default=None, help="published tables URL (default: derived from --db)")
+    parser.add_argument("--published-db", default=None,
+                        help="published tables URL, as a role that may write them (default: the database "
+                             "FAMILIES_PUBLISHED_DB_URL names, as the role in --db; unset, beside --db)")
     parser.add_argument("--export", type=Path, default=None, help="also write DIR/published.csv")
     args = parser.parse_args(argv)
     linked_url = args.db or linked_db_url()
-    published_url = args.published_db or published_db_url(linked_url)
+    published_url = args.published_db or publishing_db_url(linked_url)
     try:
         timings = publish(linked_url, published_url, args.export)
     except Exception as error:  # a clear one-line message for analysts; the traceback adds nothing for them
-        print(f"publish failed: {error}", file=sys.stderr)
+        message = plain_message(error) if isinstance(error, DBAPIError) else error  # a driver's could quote data
+        print(f"publish failed: {message}", file=sys.stderr)
         return 1
     seconds = timings.seconds
     print(

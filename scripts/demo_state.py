@@ -1,18 +1,30 @@
-"""Report whether a database already holds the linked demo data and its published tables.
+"""Facts about the demo databases for the shell scripts (build-demo.sh, run.sh).
 
-Used by build-demo.sh so that `make run` builds only what is missing. Prints two words:
-`linked=yes|no published=yes|no`. A table counts as built when it exists and has at least one row.
+    demo_state.py URL            `linked=yes|no published=yes|no synthetic=yes|no`: what is built already (a table
+                                 counts as built when it exists and has rows; synthetic=yes when the linked data are
+                                 synthetic or there are none, so a forced rebuild may replace them)
+    demo_state.py --publish-to URL   where publish writes (data_access.engine.publishing_db_url)
+    demo_state.py --web-url URL  the one URL the web process gets (FAMILIES_PUBLISHED_DB_URL); exits 2 with the reason
+                                 when there is none (PostgreSQL without a reader's URL)
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 from sqlalchemy import Engine, func, inspect, select
 
-from data_access.engine import make_engine, published_db_url
+from data_access.engine import make_engine, normalise_url, published_db_url, publishing_db_url
 from data_access.published_schema import publication_info
 from data_access.schema import dataset_info
+
+NO_READER = """On PostgreSQL the dashboard needs FAMILIES_PUBLISHED_DB_URL: the URL of its read-only role (it never
+gets FAMILIES_DB_URL). Create the role once, as a role that may create roles, and use the URL it prints:
+  .venv/bin/python -m data_access.access create-reader --db postgresql+psycopg://postgres@HOST:PORT/DATABASE \\
+      --publisher OWNER --password-env DASHBOARD_READER_PASSWORD
+then: FAMILIES_PUBLISHED_DB_URL="postgresql+psycopg://dashboard_reader:...@HOST:PORT/DATABASE" make run
+(docs/postgresql.md)."""
 
 
 def has_rows(engine: Engine, table) -> bool:
@@ -27,15 +39,54 @@ def has_rows(engine: Engine, table) -> bool:
         engine.dispose()
 
 
+def is_synthetic_or_empty(engine: Engine) -> bool:
+    """True unless the linked database holds data that do not say they are synthetic (never replace real data)."""
+    try:
+        if not inspect(engine).has_table(dataset_info.name):
+            return True
+        with engine.connect() as connection:
+            rows = connection.execute(select(dataset_info.c.value).where(dataset_info.c.key == "is_synthetic")).all()
+            count = connection.execute(select(func.count()).select_from(dataset_info)).scalar_one()
+        return count == 0 or [row[0] for row in rows] == ["true"]
+    except Exception:  # unreachable: say no, so nothing is replaced
+        return False
+    finally:
+        engine.dispose()
+
+
 def _schema_of(engine: Engine) -> str | None:
     return engine.get_execution_options().get("schema_translate_map", {}).get(None)
 
 
-def main(linked_url: str) -> None:
+def web_url(linked_url: str) -> str | None:
+    """FAMILIES_PUBLISHED_DB_URL if given; on SQLite the published file beside the linked one; else None."""
+    given = os.environ.get("FAMILIES_PUBLISHED_DB_URL")
+    if given:
+        return given
+    if normalise_url(linked_url).startswith("sqlite"):
+        return published_db_url(linked_url)
+    return None
+
+
+def main(argv: list[str]) -> int:
+    if argv[0] == "--publish-to":
+        print(publishing_db_url(argv[1]))
+        return 0
+    if argv[0] == "--web-url":
+        url = web_url(argv[1])
+        if url is None:
+            print(NO_READER, file=sys.stderr)
+            return 2
+        print(url)
+        return 0
+    linked_url = argv[0]
     linked = has_rows(make_engine(linked_url), dataset_info)
-    published = has_rows(make_engine(published_db_url(linked_url), published=True), publication_info)
-    print(f"linked={'yes' if linked else 'no'} published={'yes' if published else 'no'}")
+    published = has_rows(make_engine(publishing_db_url(linked_url), published=True), publication_info)
+    synthetic = is_synthetic_or_empty(make_engine(linked_url))
+    print(f"linked={'yes' if linked else 'no'} published={'yes' if published else 'no'} "
+          f"synthetic={'yes' if synthetic else 'no'}")
+    return 0
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    raise SystemExit(main(sys.argv[1:]))

@@ -66,9 +66,8 @@ def _pg_server_problem(server_url: str) -> str | None:
     return None
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A URL for a fresh, uniquely named PostgreSQL database, dropped after the test."""
+def _pg_server_url() -> str:
+    """The test server's URL (psycopg 3 driver), or skip/fail when there is none."""
     server_url = os.environ.get("FAMILIES_TEST_PG_URL")
     if server_url:
         server_url = normalise_url(server_url)  # postgresql:// URLs get the psycopg 3 driver
@@ -81,19 +80,39 @@ def pg_url() -> Iterator[str]:
     problem = _pg_server_problem(server_url)
     if problem:
         _unavailable(problem, "FAMILIES_REQUIRE_PG")
-    name = f"families_test_{uuid.uuid4().hex[:12]}"
+    return server_url
+
+
+@pytest.fixture
+def make_pg_database() -> Iterator:
+    """`make_pg_database()` -> the URL of another fresh, uniquely named database (as the server's superuser);
+    every database made is dropped after the test. For deployments that need two (a separate published database)."""
+    server_url = _pg_server_url()
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
+    made: list[str] = []
+
+    def make() -> str:
+        name = f"families_test_{uuid.uuid4().hex[:12]}"
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        made.append(name)
+        return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+    try:
+        yield make
     finally:
         try:
             with admin.connect() as connection:
-                # FORCE ends connections a test's engine may still hold open.
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                for name in made:  # FORCE ends connections a test's engine may still hold open.
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         finally:
             admin.dispose()
+
+
+@pytest.fixture
+def pg_url(make_pg_database) -> str:
+    """A URL for a fresh, uniquely named PostgreSQL database, dropped after the test."""
+    return make_pg_database()
 
 
 @pytest.fixture(
@@ -140,11 +159,18 @@ def serve_streamlit(chromium_path: Path, tmp_path_factory: pytest.TempPathFactor
 
 
 @pytest.fixture(scope="session")
-def demo_database_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """A small seeded synthetic database with its published tables, built once per session (publishing is
-    the slow part: share this rather than building another). Returns {"FAMILIES_DB_URL": ...} for the app."""
+def demo_database(tmp_path_factory: pytest.TempPathFactory) -> harness.DemoDatabase:
+    """A small seeded synthetic database with its published tables, built once per session (publishing is the slow
+    part: share this rather than building another). Its linked_url is for tests that check against personal data;
+    the app gets web_env only."""
     folder = tmp_path_factory.mktemp("demo-db")
     return harness.build_demo_database(folder, folder / "build.log", families=BROWSER_DEMO_FAMILIES)
+
+
+@pytest.fixture(scope="session")
+def demo_database_env(demo_database: harness.DemoDatabase) -> dict[str, str]:
+    """The web process's environment for the session's demo: {"FAMILIES_PUBLISHED_DB_URL": ...} and nothing else."""
+    return demo_database.web_env
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -29,6 +30,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DEMO_SEED = 7
+WEB_PROCESS_BASICS = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR")
+"""What scripts/run.sh passes from its own environment to Streamlit (plus FAMILIES_PUBLISHED_DB_URL)."""
 
 
 class HarnessError(RuntimeError):
@@ -56,11 +59,21 @@ def run_step(command: list[str], env: dict[str, str], log: Path) -> None:
         raise HarnessError(f"{' '.join(command)} exited with {completed.returncode}:\n{_log_tail(log)}")
 
 
-def build_demo_database(folder: Path, log: Path, families: int, seed: int = DEMO_SEED) -> dict[str, str]:
-    """A seeded synthetic SQLite database in `folder`, plus its published tables once metrics/publish.py exists.
+@dataclass(frozen=True)
+class DemoDatabase:
+    """A built demo: the linked (personal) database, and the published tables the web process reads."""
 
-    Returns the environment variables that point the app at it.
-    """
+    linked_url: str
+    published_url: str
+
+    @property
+    def web_env(self) -> dict[str, str]:
+        """The one database variable the web process gets (as scripts/run.sh gives it)."""
+        return {"FAMILIES_PUBLISHED_DB_URL": self.published_url}
+
+
+def build_demo_database(folder: Path, log: Path, families: int, seed: int = DEMO_SEED) -> DemoDatabase:
+    """A seeded synthetic SQLite database in `folder`, plus its published tables once metrics/publish.py exists."""
     linked_url = f"sqlite:///{folder / 'families.db'}"
     env = {key: value for key, value in os.environ.items() if key != "FAMILIES_PUBLISHED_DB_URL"}
     env["FAMILIES_DB_URL"] = linked_url
@@ -69,7 +82,14 @@ def build_demo_database(folder: Path, log: Path, families: int, seed: int = DEMO
     run_step(synthetic, env, log)
     if (PROJECT_ROOT / "metrics" / "publish.py").is_file():
         run_step([python, "-m", "metrics.publish", "--db", linked_url], env, log)
-    return {"FAMILIES_DB_URL": linked_url}
+    return DemoDatabase(linked_url, f"sqlite:///{folder / 'families-published.db'}")
+
+
+def web_process_env(overrides: dict[str, str]) -> dict[str, str]:
+    """A clean environment like the one scripts/run.sh gives Streamlit: the basics, then `overrides`."""
+    env = {name: os.environ[name] for name in WEB_PROCESS_BASICS if name in os.environ}
+    env.setdefault("LANG", "C.UTF-8")
+    return {**env, **overrides}
 
 
 def wait_for_health(base_url: str, process: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
@@ -97,9 +117,13 @@ def streamlit_command(app: Path, port: int) -> list[str]:
 
 
 def start_streamlit(app: Path, env_overrides: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
-    """Start `streamlit run app` on a free loopback port in its own process group; return it once healthy."""
+    """Start `streamlit run app` on a free loopback port in its own process group; return it once healthy.
+
+    Its environment is clean, as scripts/run.sh makes it (web_process_env): the test runner's database URLs never
+    reach it.
+    """
     port = free_port()
-    env = {**os.environ, **env_overrides}
+    env = web_process_env(env_overrides)
     with log.open("a") as output:
         process = subprocess.Popen(
             streamlit_command(app, port),
@@ -128,6 +152,25 @@ def stop_process_group(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+
+def process_environment(pid: int) -> dict[str, str]:
+    """A running process's environment as anything running as its user can read it (Linux /proc)."""
+    raw = Path(f"/proc/{pid}/environ").read_bytes()
+    return dict(entry.split("=", 1) for entry in raw.decode(errors="replace").split("\0") if "=" in entry)
+
+
+def descendants(pid: int) -> list[int]:
+    """The ids of every process below `pid` (Linux /proc)."""
+    found, pending = [], [pid]
+    while pending:
+        parent = pending.pop()
+        children = Path(f"/proc/{parent}/task/{parent}/children")
+        if children.exists():
+            kids = [int(child) for child in children.read_text().split()]
+            found += kids
+            pending += kids
+    return found
 
 
 def launch_chromium(playwright, executable: Path = CHROMIUM):

@@ -5,9 +5,10 @@ Runs on SQLite and PostgreSQL through the shared `db_url` fixture (tests/conftes
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import polars as pl
 import pytest
@@ -188,6 +189,46 @@ BAD_INPUTS = {
         "need_observation.family_id, person_id: 1 row(s) the person is not a member of that family"),
     "no extract date": (_with("dataset_info", lambda f: f.filter(pl.col("key") != "data_as_of")),
                         "dataset_info: no row with key 'data_as_of'"),
+    # --- implausible data (issue 16): refused, counted, and no date quoted
+    "no families": (_with("family", lambda f: f.clear()), "family: no rows."),
+    "no people": (_with("person_identifier", lambda f: f.clear()), "person_identifier: no rows."),
+    "no episodes": (_with("programme_episode", lambda f: f.clear()), "programme_episode: no rows."),
+    "date of birth after the extract date": (
+        _set("person_identifier", "date_of_birth", date(2031, 4, 5), rows=(0, 3)),
+        "person_identifier.date_of_birth: 2 row(s) after the data extract date 2026-09-30 (dataset_info.data_as_of) "
+        "(e.g. rows 1, 4)."),
+    "date of birth before 1900": (_set("person_identifier", "date_of_birth", date(1850, 2, 3)),
+                                  "person_identifier.date_of_birth: 1 row(s) before 1900-01-01 (not a plausible date) "
+                                  "(e.g. row 1)."),
+    "date of birth in year 10183": (
+        _with("person_identifier", lambda f: f.with_columns(
+            pl.when(pl.int_range(pl.len()) == 1).then(pl.date(10183, 5, 4)).otherwise("date_of_birth")
+            .alias("date_of_birth"))),
+        "person_identifier.date_of_birth: 1 row(s) after the data extract date"),
+    "observation in year 1": (_set("need_observation", "observed_on", date(1, 1, 1)),
+                              "need_observation.observed_on: 1 row(s) before 1900-01-01"),
+    "member ends before starting": (
+        _with("family_member", lambda f: f.with_columns(
+            pl.when(pl.int_range(pl.len()) < 3).then(pl.col("start_date") - pl.duration(days=1))
+            .otherwise("end_date").alias("end_date"))),
+        "family_member.end_date, start_date: 3 row(s) end_date before start_date (e.g. rows 1, 2, 3)."),
+    "membership starting after the extract date": (_set("family_member", "start_date", date(2027, 1, 1)),
+                                                   "family_member.start_date: 1 row(s) after the data extract date"),
+    "eligibility after the extract date": (_set("programme_episode", "eligibility_date", date(2026, 10, 1)),
+                                           "programme_episode.eligibility_date: 1 row(s) after the data extract date"),
+    "attachment after the extract date": (
+        _first_row_where("programme_episode", pl.col("cohort") == "supported", "attachment_date", date(2026, 10, 1)),
+        "programme_episode.attachment_date: 1 row(s) after the data extract date"),
+    "assessment, plan and closure after the extract date": (
+        lambda frames: _first_row_where("programme_episode", pl.col("closure_date").is_not_null(), "closure_date",
+                                        date(2027, 5, 1))(
+            _set("programme_episode", "plan_date", date(2027, 5, 1), rows=(0, 1))(
+                _set("programme_episode", "assessment_date", date(2027, 5, 1))(frames))),
+        "programme_episode.plan_date: 2 row(s) after the data extract date"),
+    "extract date before 1900": (
+        _with("dataset_info", lambda f: f.with_columns(
+            pl.when(pl.col("key") == "data_as_of").then(pl.lit("1899-12-31")).otherwise("value").alias("value"))),
+        "dataset_info: data_as_of 1899-12-31 is before 1900-01-01"),
 }
 
 
@@ -221,6 +262,19 @@ def test_personal_values_are_never_quoted_in_messages(incoming):
     problems = validate_linked_frames(frames)
     assert len(problems) == 2
     assert not any("Secret value" in problem or "XX999999Z" in problem for problem in problems)
+
+
+def test_dates_are_never_quoted(incoming):
+    """Dates of birth are personal and event dates can identify a family: messages give counts and rows only."""
+    frames = _set("person_identifier", "date_of_birth", date(1850, 2, 3), rows=(0,))(dict(incoming))
+    frames = _set("person_identifier", "date_of_birth", date(2031, 4, 5), rows=(1,))(frames)
+    frames = _set("need_observation", "observed_on", date(1, 7, 8), rows=(2,))(frames)
+    frames = _set("family_member", "end_date", date(1899, 6, 7), rows=(0,))(frames)
+    problems = validate_linked_frames(frames)
+    assert len(problems) == 5, problems  # two for dates of birth, one observation, the end date twice
+    text = "\n".join(problems)
+    for planted in ("1850", "2031", "0001", "1899-06-07", "07-08", "02-03", "04-05"):
+        assert planted not in text
 
 
 def test_every_problem_is_reported_at_once(incoming):
@@ -284,3 +338,70 @@ def test_loading_leaves_the_shared_schema_objects_unchanged(engine, incoming):
     load_linked_data(engine, incoming)
     assert create_statements() == before
     assert "FOREIGN KEY" in before["need_observation"]
+
+
+# --- what the database itself refuses: never quoted, in the error, its chain or any log --------------------------
+
+SECRET = "Zebedee-Quaxworth"  # planted where the database will refuse it; must appear nowhere afterwards
+SHORT_SECRET = "Qxz-7w"  # fits person_identifier.sex (8 characters), so the CHECK constraint is what refuses it
+
+
+def _refused_by_the_database(backend: str) -> dict[str, Callable[[Frames], Frames]]:
+    """Bad rows the validator is switched off for (standing in for a gap in it), which the database itself refuses."""
+    cases = {
+        "check constraint": _set("person_identifier", "sex", SHORT_SECRET),  # PostgreSQL: "Failing row contains (...)"
+        "not null": _set("programme_episode", "eligibility_date", None),
+    }
+    if backend == "postgresql":  # SQLite stores these as given; PostgreSQL quotes them in its messages
+        cases["text too long"] = _set("person_identifier", "given_name", SECRET * 6)
+        cases["year 10183"] = _with("person_identifier", lambda f: f.with_columns(
+            pl.when(pl.int_range(pl.len()) == 0).then(pl.date(10183, 5, 4)).otherwise("date_of_birth")
+            .alias("date_of_birth")))
+    return cases
+
+
+def _chain(error: BaseException | None) -> list[BaseException]:
+    found = []
+    while error is not None and error not in found:
+        found.append(error)
+        error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+    return found
+
+
+def test_database_refusals_are_redacted_and_leave_the_database_unchanged(engine, previous, incoming, monkeypatch,
+                                                                        caplog):
+    load_linked_data(engine, previous)
+    monkeypatch.setattr(loader, "validate_linked_frames", lambda frames, config_dir=None: [])
+    caplog.set_level(logging.DEBUG)
+    cases = _refused_by_the_database(engine.dialect.name)
+    for case, mutate in cases.items():
+        with pytest.raises(LoadError) as raised:
+            load_linked_data(engine, mutate(dict(incoming)))
+        message = str(raised.value)
+        assert message.startswith("The linked data were not loaded") and "The database refused the data" in message
+        assert "person_identifier" in message or "programme_episode" in message, (case, message)
+        for error in _chain(raised.value):
+            for planted in (SECRET, SHORT_SECRET, "10183"):
+                assert planted not in str(error) and planted not in repr(error), case
+        assert len(_chain(raised.value)) == 1, "the driver's error is not chained (its message quotes values)"
+        _assert_database_holds(engine, previous)
+    logged = "\n".join(record.getMessage() + str(record.exc_info or "") for record in caplog.records)
+    assert SECRET not in logged and SHORT_SECRET not in logged and "10183" not in logged
+
+
+def test_refusals_name_the_table_column_and_row_on_postgresql(pg_url, previous, incoming, monkeypatch):
+    engine = make_engine(pg_url)
+    try:
+        monkeypatch.setattr(loader, "validate_linked_frames", lambda frames, config_dir=None: [])
+        frames = _set("person_identifier", "given_name", SECRET * 6, rows=(4,))(dict(incoming))
+        with pytest.raises(LoadError) as raised:
+            load_linked_data(engine, frames)
+        assert raised.value.problems == [
+            "The database refused the data: a text value is longer than its column allows (table person_identifier, "
+            "column given_name, row 5, code 22001). Its own message is not shown because it can quote the data."]
+        frames = _set("person_identifier", "sex", SHORT_SECRET, rows=(2,))(dict(incoming))
+        with pytest.raises(LoadError, match=r"a row breaks a check constraint \(table person_identifier, "
+                                            r"constraint ck_sex_allowed, row 3, code 23514\)"):
+            load_linked_data(engine, frames)
+    finally:
+        engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from data_access.config import load_roles
+from data_access.web_environment import LIBPQ_CREDENTIALS, looks_like_database_url
 from tests.browser import harness
+from tests.browser.harness import WEB_PROCESS_BASICS
 
 APP = harness.PROJECT_ROOT / "app.py"
 PAGE_FILES = {
@@ -31,6 +34,11 @@ def demo_env(demo_database_env: dict[str, str]) -> dict[str, str]:
 
 @pytest.fixture
 def app_env(demo_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """AppTest runs the app in this process: its environment must be a web process's (the app refuses to serve with
+    a database URL other than the published one, e.g. the test server's FAMILIES_TEST_PG_URL)."""
+    for key in list(os.environ):
+        if key not in WEB_PROCESS_BASICS and (looks_like_database_url(os.environ[key]) or key in LIBPQ_CREDENTIALS):
+            monkeypatch.delenv(key)
     for key, value in demo_env.items():
         monkeypatch.setenv(key, value)
     return demo_env

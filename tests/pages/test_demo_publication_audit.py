@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import polars as pl
 
-from data_access.engine import published_db_url
 from metrics.audit import assert_safe, read_published_db
 
 
-def test_the_published_demo_survives_the_attack(demo_env):
-    published = read_published_db(published_db_url(demo_env["FAMILIES_DB_URL"]))
+def test_the_published_demo_survives_the_attack(demo_database):
+    published = read_published_db(demo_database.published_url)
     assert published.filter(pl.col("symbol") == "[c]").height > 100, "a demo this size has many hidden cells"
     report = assert_safe(published)  # raises AuditFailure naming the cells if any hidden value can be narrowed
     assert report.ok

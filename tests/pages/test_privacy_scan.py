@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from data_access.bulk import read_frame
-from data_access.engine import make_engine, published_db_url
+from data_access.engine import make_engine
 from data_access.published_reads import read_publication_info
 from data_access.published_schema import published_statistic
 from data_access.schema import person_identifier
@@ -25,10 +25,10 @@ FULL_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2}\b")
 
 
 @pytest.fixture(scope="module")
-def identifiers(demo_env) -> dict[str, set[str]]:
-    with make_engine(demo_env["FAMILIES_DB_URL"]).connect() as connection:
+def identifiers(demo_database) -> dict[str, set[str]]:
+    with make_engine(demo_database.linked_url).connect() as connection:
         people = read_frame(connection, select(person_identifier))
-    info = read_publication_info(make_engine(published_db_url(demo_env["FAMILIES_DB_URL"]), published=True))
+    info = read_publication_info(make_engine(demo_database.published_url, published=True))
     publication_dates = {info.get("data_as_of", ""), info.get("published_at", "")[:10]}
     full_names = people.select(pl.concat_str("given_name", "family_name", separator=" ")).to_series()
     births = people["date_of_birth"].drop_nulls()
@@ -61,8 +61,8 @@ def test_no_identifier_on_any_page(open_page, identifiers, role: str, page_id: s
     assert not FULL_POSTCODE.search(text), FULL_POSTCODE.search(text).group(0)
 
 
-def test_no_published_count_is_between_1_and_9(demo_env):
-    engine = make_engine(published_db_url(demo_env["FAMILIES_DB_URL"]), published=True)
+def test_no_published_count_is_between_1_and_9(demo_database):
+    engine = make_engine(demo_database.published_url, published=True)
     with engine.connect() as connection:
         published = read_frame(connection, select(published_statistic))
     counts = published.filter(pl.col("kind") == "count")
