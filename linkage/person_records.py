@@ -84,7 +84,7 @@ def normalised_values(records: pl.DataFrame) -> pl.DataFrame:
     """The data contract's stored form of each identifier (null where a value cannot be one)."""
     def name(column: str) -> pl.Expr:
         cleaned = pl.col(column).str.strip_chars().str.replace_all(r"\s+", " ")
-        return pl.when(cleaned == "").then(None).otherwise(cleaned.str.to_titlecase()).str.slice(0, 80)
+        return pl.when(cleaned == "").then(None).otherwise(cleaned).str.slice(0, 80)
 
     nhs = pl.col("nhs_number").str.replace_all(r"\s+", "")
     ni = pl.col("ni_number").str.replace_all(r"\s+", "").str.to_uppercase()
@@ -108,6 +108,30 @@ CONSOLIDATED = ("given_name", "family_name", "date_of_birth", "sex", "ethnic_gro
                 "ni_number", "upn")
 
 
+NAME_COLUMNS = ("given_name", "family_name")
+
+
+def _consolidated_name(values: pl.DataFrame, column: str) -> pl.DataFrame:
+    """The name most records agree on ignoring case, spelled as the records do in mixed case (McCarthy), else
+    title case when every record shouts or whispers it."""
+    named = values.filter(pl.col(column).is_not_null()).with_columns(
+        pl.col(column).str.to_lowercase().alias("_key"),
+        ((pl.col(column) == pl.col(column).str.to_uppercase())
+         | (pl.col(column) == pl.col(column).str.to_lowercase())).alias("_flat"))
+    best_key = (named.group_by("person_id", "_key")
+                .agg(pl.len().alias("votes"), pl.col("priority").min().alias("best_priority"),
+                     pl.col("record_day").max().alias("latest"))
+                .sort(["person_id", "votes", "best_priority", "latest", "_key"],
+                      descending=[False, True, False, True, False], nulls_last=True)
+                .group_by("person_id", maintain_order=True).first().select("person_id", "_key"))
+    spelling = (named.join(best_key, on=["person_id", "_key"], how="semi")
+                .group_by("person_id", column).agg(pl.len().alias("votes"), pl.col("_flat").first())
+                .sort(["person_id", "_flat", "votes", column], descending=[False, False, True, False])
+                .group_by("person_id", maintain_order=True).first())
+    return spelling.select("person_id", pl.when(pl.col("_flat")).then(pl.col(column).str.to_titlecase())
+                           .otherwise(pl.col(column)).alias(column))
+
+
 def consolidate_people(records: pl.DataFrame, facts: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
     """One person_identifier row per person_id (links: record_id, person_id) from their records."""
     values = (normalised_values(records)
@@ -117,6 +141,9 @@ def consolidate_people(records: pl.DataFrame, facts: pl.DataFrame, links: pl.Dat
               .join(links, on="record_id", how="inner"))
     people = links.select("person_id").unique()
     for column in CONSOLIDATED:
+        if column in NAME_COLUMNS:
+            people = people.join(_consolidated_name(values, column), on="person_id", how="left")
+            continue
         chosen = (
             values.filter(pl.col(column).is_not_null())
             .group_by("person_id", column)
