@@ -11,6 +11,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, inspect, select
 
 from data_access.engine import make_engine
@@ -18,6 +20,8 @@ from data_access.partner_schema import ingest_file, ingest_quarantine
 from data_access.staging import read_staged
 from linkage.contract import load_partner_contract
 from linkage.ingest import ingest_inbox, staged_tables
+from linkage.readers import read_rows
+from linkage.validation import validate_rows
 
 HEADER = "incident_ref,incident_date,incident_type,forename,surname,dob,gender,address,postcode"
 GOOD = "DP1,14/03/2025,domestic_abuse,William,Hardy,02/06/1987,M,\"12 Hardy Road, Weymouth\",DT4 7QE"
@@ -151,3 +155,30 @@ def test_the_same_file_twice_and_a_rerun_add_nothing(engine, tmp_path):
     assert [report.status for report in second.values()] == ["already_loaded", "already_loaded"]
     staged = read_staged(engine, staged_tables(load_partner_contract())["police_incidents"])
     assert staged.height == 2
+
+
+ROW_KINDS = {
+    "good": lambda n: _good(f"G{n}"),
+    "ragged": lambda n: f"R{n},14/03/2025,call_out",
+    "empty": lambda n: ",,,,,,,,",
+    "bad_date": lambda n: f"D{n},2025-02-30,call_out,Ann,Hardy,,F,x,DT4 7QE",
+    "bad_code": lambda n: f"C{n},14/03/2025,burglary,Ann,Hardy,,F,x,DT4 7QE",
+    "missing_required": lambda n: f"M{n},,call_out,Ann,Hardy,,F,x,DT4 7QE",
+}
+EXPECTED_REASON = {"ragged": "ragged_row", "empty": "empty_row", "bad_date": "bad_date", "bad_code": "bad_code",
+                   "missing_required": "missing_required"}
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.sampled_from(sorted(ROW_KINDS)), min_size=1, max_size=40))
+def test_every_row_is_counted_once_accepted_or_quarantined_for_its_planted_reason(kinds):
+    source = load_partner_contract().by_id("police_incidents")
+    text = "\n".join([HEADER, *(ROW_KINDS[kind](number) for number, kind in enumerate(kinds))]) + "\n"
+    rows = read_rows(Path("police_incidents_x.csv"), text.encode())
+    validated = validate_rows(source, rows)
+    assert validated.rows_read == len(kinds)
+    assert validated.accepted.get_column("row_number").to_list() == [
+        number + 1 for number, kind in enumerate(kinds) if kind == "good"]
+    assert dict(zip(validated.quarantined.get_column("row_number").to_list(),
+                    validated.quarantined.get_column("reason").to_list(), strict=True)) == {
+        number + 1: EXPECTED_REASON[kind] for number, kind in enumerate(kinds) if kind != "good"}
