@@ -23,7 +23,10 @@ OTHER_PRIORITY = 1
 
 
 def record_date_column(source: Source) -> str | None:
-    """The column that dates a record: its first rule's date column, else its first required date column."""
+    """The column that dates a record: its first rule's date column, else its first required date column.
+    Case member rows describe the family as at the extract (their dates are membership dates): None."""
+    if "family_ref" in source.fields:
+        return None
     if source.rules:
         return source.rules[0].date_column
     return next((column.name for column in source.columns if column.type == "date" and column.required), None)

@@ -27,7 +27,8 @@ from data_access.config import load_localities, load_measures
 from linkage.contract import PartnerContract, Source, load_partner_contract
 from synthetic import partner_errors as errors
 from synthetic.partner_errors import ExtractSettings
-from synthetic.partner_people import identity_on, outsiders, world_people
+from synthetic.calendar import day_number
+from synthetic.partner_people import identity_on, outsiders, with_surname_change_dates, world_people
 from synthetic.partner_records import (
     Drafts,
     noise_records,
@@ -91,6 +92,10 @@ def write_partner_extracts(world, directory: Path, *, settings: ExtractSettings 
     outsider_records(rng, world, contract, strangers.frame.get_column("person_key").to_list(), drafts)
     frames = drafts.frames()
     frames.update(_case_records(world, contract))
+    first_days = pl.concat([frame.select("person_key", "day") for source_id, frame in frames.items()
+                            if contract.by_id(source_id).kind == "person"]).filter(pl.col("person_key").is_not_null())
+    everyone = with_surname_change_dates(everyone, first_days.group_by("person_key").agg(
+        pl.col("day").min().alias("first_day")), day_number(world.data_as_of))
 
     files: dict[str, Path] = {}
     counts: dict[str, int] = {}

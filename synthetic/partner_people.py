@@ -109,14 +109,15 @@ def world_people(rng: np.random.Generator, world, localities: tuple[Locality, ..
             pl.col("postcode").is_null().alias("no_postcode"),
         )
         .with_columns(
-            pl.when(pl.col("changed") & (pl.col("former_surname") != pl.col("family_name"))).then(
-                (pl.col("eligible_day") - 730 + (pl.col("change_draw") * (as_of - pl.col("eligible_day") + 731))
-                 .floor().cast(pl.Int64))).alias("surname_changed_on"),
+            # The change date is set once the records are drafted (with_surname_change_dates), so that every
+            # person whose name changed has records from before the change.
+            pl.lit(None, dtype=pl.Int64).alias("surname_changed_on"),
+            (pl.col("changed") & (pl.col("former_surname") != pl.col("family_name"))).alias("changed"),
         )
     )
     return People(frame.select(
         "person_key", "family_key", "person_id", "family_id", "given_name", "middle_name", "family_name",
-        "former_surname", "surname_changed_on", "dob_day", "sex_code", "nhs_number", "ni_number", "upn",
+        "former_surname", "changed", "change_draw", "surname_changed_on", "dob_day", "sex_code", "nhs_number", "ni_number", "upn",
         "ethnic_group", "family_address", "family_postcode", "new_address", "new_postcode", "moved_on",
         "no_postcode",
     ))
@@ -146,6 +147,8 @@ def outsiders(rng: np.random.Generator, n: int, world, localities: tuple[Localit
         "middle_name": pl.Series([None] * n, dtype=pl.String),
         "family_name": draw_names(rng, "surname", n).astype(str),
         "former_surname": draw_names(rng, "surname", n).astype(str),
+        "changed": pl.Series([False] * n),
+        "change_draw": pl.Series([0.0] * n),
         "surname_changed_on": pl.Series([None] * n, dtype=pl.Int64),
         "dob_day": dob.astype(np.int64),
         "sex_code": sex,
@@ -162,6 +165,16 @@ def outsiders(rng: np.random.Generator, n: int, world, localities: tuple[Localit
         "no_postcode": pl.Series([False] * n),
     })
     return People(frame)
+
+
+def with_surname_change_dates(people: pl.DataFrame, first_record_day: pl.DataFrame, as_of: int) -> pl.DataFrame:
+    """Change dates for the people whose surname changed: after their first record, on or before the extract date
+    (first_record_day: person_key, first_day). Someone whose only records are from the extract date keeps one name.
+    """
+    return people.drop("surname_changed_on").join(first_record_day, on="person_key", how="left").with_columns(
+        pl.when(pl.col("changed") & (pl.col("first_day") < as_of)).then(
+            pl.col("first_day") + 1 + (pl.col("change_draw") * (as_of - pl.col("first_day"))).floor().cast(pl.Int64))
+        .alias("surname_changed_on")).drop("first_day")
 
 
 def identity_on(records: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
