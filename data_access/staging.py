@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
 import polars as pl
-from sqlalchemy import Engine, Table, delete, func, inspect, insert, select
+from sqlalchemy import Engine, Table, delete, func, insert, inspect, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from data_access.bulk import read_frame, write_frame

@@ -26,8 +26,8 @@ import polars as pl
 from data_access.config import load_localities, load_measures
 from linkage.contract import PartnerContract, Source, load_partner_contract
 from synthetic import partner_errors as errors
-from synthetic.partner_errors import ExtractSettings
 from synthetic.calendar import day_number
+from synthetic.partner_errors import ExtractSettings
 from synthetic.partner_people import identity_on, outsiders, with_surname_change_dates, world_people
 from synthetic.partner_records import (
     Drafts,

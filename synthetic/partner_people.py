@@ -79,8 +79,8 @@ def world_people(rng: np.random.Generator, world, localities: tuple[Locality, ..
             pl.coalesce("postcode", "fallback_postcode").alias("family_postcode"),
             # Moves happen from a year before eligibility up to the extract date.
             pl.when(pl.col("moved")).then(
-                (pl.col("eligible_day") - 365 + (pl.col("move_draw") * (as_of - pl.col("eligible_day") + 366))
-                 .floor().cast(pl.Int64))).alias("moved_on"),
+                pl.col("eligible_day") - 365 + (pl.col("move_draw") * (as_of - pl.col("eligible_day") + 366))
+                 .floor().cast(pl.Int64)).alias("moved_on"),
         )
         .select("family_id", "family_address", "family_postcode", "new_address", "new_postcode", "moved_on")
     )
@@ -117,7 +117,8 @@ def world_people(rng: np.random.Generator, world, localities: tuple[Locality, ..
     )
     return People(frame.select(
         "person_key", "family_key", "person_id", "family_id", "given_name", "middle_name", "family_name",
-        "former_surname", "changed", "change_draw", "surname_changed_on", "dob_day", "sex_code", "nhs_number", "ni_number", "upn",
+        "former_surname", "changed", "change_draw", "surname_changed_on", "dob_day", "sex_code", "nhs_number",
+        "ni_number", "upn",
         "ethnic_group", "family_address", "family_postcode", "new_address", "new_postcode", "moved_on",
         "no_postcode",
     ))

@@ -139,10 +139,7 @@ def _noise_values(rng, source: Source, column: Column, n: int) -> np.ndarray:
 
 def can_make_noise(source: Source) -> bool:
     """Whether some record of this source qualifies for none of its rules."""
-    for rule in source.rules:
-        if not rule.when:
-            return False
-    return True
+    return all(rule.when for rule in source.rules)
 
 
 # --- records that reproduce the world's observations ---------------------------------------------
@@ -194,7 +191,8 @@ def rule_records(rng: np.random.Generator, world, contract: PartnerContract, cat
         which = rng.integers(0, len(choices), rows.height)
         for number, (source, rule) in enumerate(choices):
             picked = which == number
-            absent_kept = (~present) & (rule.kind == "assessment") & (rng.random(rows.height) < settings.negative_assessment)
+            absent_kept = ((~present) & (rule.kind == "assessment")
+                           & (rng.random(rows.height) < settings.negative_assessment))
             chosen = rows.filter(pl.Series(picked & (present | absent_kept)))
             if chosen.height == 0:
                 continue

@@ -22,6 +22,7 @@ import pytest
 
 from data_access.engine import make_engine
 from linkage.contract import load_partner_contract
+from linkage.linked_tables import fingerprint
 from tests.linkage.conftest import read_linked
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +45,8 @@ def _count(database: Path, sql: str) -> int:
 def _check_consistent(database: Path) -> None:
     contract = load_partner_contract()
     with sqlite3.connect(database) as connection:
-        files = connection.execute("SELECT file_id, source, rows_accepted, rows_quarantined FROM ingest_file").fetchall()
+        files = connection.execute(
+            "SELECT file_id, source, rows_accepted, rows_quarantined FROM ingest_file").fetchall()
         for file_id, source, accepted, quarantined in files:
             staged = connection.execute(f"SELECT count(*) FROM staged_{contract.by_id(source).id} WHERE file_id = ?",
                                         (file_id,)).fetchone()[0]
@@ -59,7 +61,6 @@ def _check_consistent(database: Path) -> None:
                                 for source in person_sources
                                 if f"staged_{source}" in tables)
             built_from = connection.execute("SELECT value FROM dataset_info WHERE key = 'built_from'").fetchone()
-            from linkage.linked_tables import fingerprint
             hashes = [row[0] for row in connection.execute("SELECT content_sha256 FROM ingest_file")]
             if built_from and built_from[0] == fingerprint(hashes):
                 assert linked == staged_people

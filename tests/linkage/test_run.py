@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from data_access.engine import make_engine
 from data_access.staging import latest_model_json, save_decisions
-from linkage.run import RunReport
 from linkage.ingest import FileReport
+from linkage.run import RunReport
 from linkage.run_cli import main
 from tests.linkage.conftest import read_linked
 from tests.linkage.standin_linkers import read_truth, truth_linker
