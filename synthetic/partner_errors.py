@@ -31,9 +31,9 @@ class ExtractSettings:
     stray_space: float = 0.05  # per text identifier: a space added before, after, or doubled inside
     mixed_case: float = 0.05  # per name, postcode or address: all upper case or all lower case
     # The shape of the extracts (not errors)
-    negative_assessment: float = 0.3  # per key date with the need absent: an assessment record finding no need
-    earlier_opposite: float = 0.1  # per assessment record: an earlier one in the same window with the opposite finding
-    noise: float = 0.2  # records that change no observation (non-qualifying, or dated outside every window),
+    negative_assessment: float = 0.1  # per key date with the need absent: an assessment record finding no need
+    earlier_opposite: float = 0.05  # per assessment record: an earlier one in the same window with the opposite finding
+    noise: float = 0.1  # records that change no observation (non-qualifying, or dated outside every window),
     #                     as a share of the records that do
     outsiders: float = 0.05  # people outside the eligible families (1-3 records each), as a share of the world's people
 

@@ -25,7 +25,7 @@ from linkage.contract import Column, PartnerContract, Rule, Source
 from synthetic.calendar import day_number, year_month_day
 
 PRESENT, ABSENT, NOISE = 1, 0, -1
-EXTRA_EVENT_SHARE = 0.15  # events: a second qualifying record in the same window, sometimes
+EXTRA_EVENT_SHARE = 0.05  # events: a second qualifying record in the same window, sometimes
 OPTIONAL_DATE_BLANK = 0.15
 
 
@@ -279,7 +279,8 @@ def noise_records(rng: np.random.Generator, world, contract: PartnerContract, ca
 
 
 def school_records(rng: np.random.Generator, world, source: Source, drafts: Drafts) -> None:
-    """A census record for each pupil with a UPN: the October census before eligibility and the latest one."""
+    """A census record for each pupil with a UPN: the October census before eligibility (the latest one too, for
+    pupils who were not yet of school age then)."""
     as_of = day_number(world.data_as_of)
     pupils = (world["person_identifier"].filter(pl.col("upn").is_not_null())
               .join(world["family_member"].select("person_id", "family_id"), on="person_id")
@@ -297,8 +298,9 @@ def school_records(rng: np.random.Generator, world, source: Source, drafts: Draf
     for number, census in enumerate(days):
         age_days = census - born
         keep = (age_days >= 4 * 365) & (age_days < 19 * 365)
-        if number == 1:
-            keep &= census != days[0]
+        if number == 1:  # only pupils the first census missed
+            first_age = days[0] - born
+            keep &= (census != days[0]) & ~((first_age >= 4 * 365) & (first_age < 19 * 365))
         chosen = pupils.filter(pl.Series(keep))
         day = census[keep]
         frame = chosen.select(pl.format("P{}", pl.col("person_id")).alias("person_key"),
