@@ -15,7 +15,7 @@ import polars as pl
 from sqlalchemy import Engine, Table, delete, func, insert, inspect, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from data_access.bulk import read_frame, write_frame
+from data_access.bulk import read_frame, read_table_bulk, write_frame
 from data_access.partner_schema import (
     FIXED_TABLES,
     ingest_file,
@@ -114,11 +114,10 @@ def loaded_files(engine: Engine) -> pl.DataFrame:
 
 
 def read_staged(engine: Engine, table: Table) -> pl.DataFrame:
-    """Every accepted row of one source, with the extract date of the file it came from."""
+    """Every accepted row of one source, with the extract date of the file it came from (bulk read)."""
     statement = select(table, ingest_file.c.extract_date).join(
         ingest_file, ingest_file.c.file_id == table.c.file_id).order_by(table.c.record_id)
-    with engine.connect() as connection:
-        return read_frame(connection, statement)
+    return read_table_bulk(engine, statement)
 
 
 def quarantine_counts(engine: Engine) -> pl.DataFrame:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from data_access import identifiers
 from linkage.contract import IDENTIFYING_FIELDS, Column, Source
 from linkage.readers import FileRejected, RawRows
 
@@ -29,6 +30,8 @@ QUARANTINE_REASONS = {
     "control_characters": "text with control characters",
     "formula_like_text": "text starting with =, + or @ (a spreadsheet formula)",
     "no_identifiers": "a person row with no surname, NHS number, NI number or UPN: it cannot be linked",
+    "bad_format": "a postcode district that is not one in form (e.g. DT4, BH21)",
+    "inconsistent_row": "an episode whose attachment date does not match its cohort, or that closes before it began",
 }
 """Every reason a row can be quarantined for, in the order they are checked (the first one found is kept)."""
 
@@ -188,4 +191,23 @@ def _checks(source: Source, blank_free: pl.DataFrame, typed: pl.DataFrame) -> li
         for name in identifying:
             none = none & ~present[name]
         found.append(("no_identifiers", None, none))
+    # Rules of the linked-data contract a single row can break: caught here, so one bad case record is
+    # quarantined instead of stopping the whole load of the linked tables.
+    district = source.fields.get("postcode_district")
+    if district:
+        cleaned = blank_free.get_column(district).str.strip_chars().str.to_uppercase()
+        found.append(("bad_format", district, ~postcode_district_is_valid_series(cleaned).fill_null(True)))
+    if source.kind == "episode" and {"cohort", "attachment_date", "eligibility_date", "closure_date"} <= set(
+            source.fields):
+        field = source.fields
+        cohort, attached = typed.get_column(field["cohort"]), typed.get_column(field["attachment_date"])
+        closed, eligible = typed.get_column(field["closure_date"]), typed.get_column(field["eligibility_date"])
+        inconsistent = (((cohort == "supported") & attached.is_null()) | ((cohort == "comparison")
+                                                                           & attached.is_not_null())
+                        | (closed < eligible).fill_null(False))
+        found.append(("inconsistent_row", None, inconsistent.fill_null(False)))
     return found
+
+
+def postcode_district_is_valid_series(values: pl.Series) -> pl.Series:
+    return pl.DataFrame({"value": values}).select(identifiers.postcode_district_is_valid(pl.col("value"))).to_series()

@@ -182,3 +182,25 @@ def test_every_row_is_counted_once_accepted_or_quarantined_for_its_planted_reaso
     assert dict(zip(validated.quarantined.get_column("row_number").to_list(),
                     validated.quarantined.get_column("reason").to_list(), strict=True)) == {
         number + 1: EXPECTED_REASON[kind] for number, kind in enumerate(kinds) if kind != "good"}
+
+
+def test_case_rows_that_would_break_the_linked_contract_are_quarantined(engine, tmp_path):
+    episodes = ("episode_ref,family_ref,cohort,eligibility_date,attachment_date,route_into_support,team_code,"
+                "lead_practitioner_key,assessment_date,plan_date,closure_date,closure_reason,comparison_status,"
+                "prior_contacts\n"
+                "EP1,DFM1,supported,2024-01-01,2024-01-20,school,,,,,2024-10-01,outcomes_achieved,,3\n"
+                "EP2,DFM2,supported,2024-01-01,,school,,,,,,,,3\n"  # supported without attachment
+                "EP3,DFM3,comparison,2024-01-01,2024-01-20,school,,,,,,,,3\n"  # comparison with attachment
+                "EP4,DFM4,supported,2024-01-01,2024-01-20,school,,,,,2023-12-01,other,,3\n")  # closed before
+    families = ("family_ref,locality_code,postcode_district,family_type,deprivation_decile\n"
+                "DFM1,CHE,dt4,lone_parent,2\nDFM2,CHE,4DT,lone_parent,2\nDFM3,che,,two_parent,11\n")
+    _write(tmp_path / "inbox", "case_episodes_2026-09-30.csv", episodes)
+    _write(tmp_path / "inbox", "case_families_2026-09-30.csv", families)
+    reports = _ingest(engine, tmp_path / "inbox")
+    assert (reports["case_episodes_2026-09-30.csv"].rows_accepted,
+            reports["case_episodes_2026-09-30.csv"].rows_quarantined) == (1, 3)
+    assert (reports["case_families_2026-09-30.csv"].rows_accepted,
+            reports["case_families_2026-09-30.csv"].rows_quarantined) == (1, 2)
+    with engine.connect() as connection:
+        reasons = sorted(connection.execute(select(ingest_quarantine.c.reason)).scalars())
+    assert reasons == ["bad_format", "bad_number", "inconsistent_row", "inconsistent_row", "inconsistent_row"]
