@@ -57,6 +57,8 @@ REQUIRED_FIELDS_BY_KIND: dict[str, tuple[str, ...]] = {
 """Fields each kind must declare a column for (person sources: at least names and date of birth)."""
 
 _ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
+RESERVED_COLUMN_NAMES = ("record_id", "file_id", "row_number", "extract_date")
+"""Names the staging tables use for their own columns."""
 
 
 @dataclass(frozen=True)
@@ -277,6 +279,8 @@ def _column(record: dict, where: str, kind: str, code_lists: dict) -> Column:
     where = f"{where} ({record['name']})"
     if not _ID_PATTERN.match(str(record["name"])):
         raise ConfigError(f"{where}: column names are lower case letters, digits and _.")
+    if record["name"] in RESERVED_COLUMN_NAMES:
+        raise ConfigError(f"{where}: {', '.join(RESERVED_COLUMN_NAMES)} are reserved for the staging tables.")
     if record["type"] not in TYPES:
         raise ConfigError(f"{where}: type must be one of {', '.join(TYPES)}.")
     if record.get("field") is not None and record["field"] not in FIELDS_BY_KIND[kind]:

@@ -52,6 +52,7 @@ def _broken(tmp_path: Path, change) -> Path:
     (lambda text: text.replace("lookback_days = 183", "lookback_days = 0"), "lookback_days"),
     (lambda text: text.replace('id = "police_missing"', 'id = "police_incidents"'), "unique"),
     (lambda text: text + '\n[[source]]\nid = "x"\n', "missing"),
+    (lambda text: text.replace('name = "incident_ref"', 'name = "record_id"'), "reserved"),
 ])
 def test_a_broken_contract_is_refused_naming_the_problem(tmp_path, change, message):
     config = _broken(tmp_path, change)
