@@ -1,7 +1,8 @@
 """`python -m linkage run`: ingest the inbox, link people, group families, derive observations, load the linked tables.
 
 Steps, each safe to interrupt: (1) every inbox file loads into staging in its own transaction (linkage/ingest.py);
-(2) when the set of loaded files differs from the one the linked tables were built from, every staged person
+(2) when the set of loaded files (or the analyst's review decisions) differs from what the linked tables were
+built from, every staged person
 record goes to link_people (with the stored model and the analyst's decisions), and the linked tables are
 rebuilt from all staged records (linkage/linked_tables.py) and replaced in ONE transaction by
 data_access.loader.load_linked_data. A run killed anywhere leaves files wholly staged or not at all and the
@@ -94,7 +95,11 @@ def run(engine: Engine, inbox: Path, contract: PartnerContract, link_people: Lin
     if files.height == 0:
         report.linked = {"status": "nothing_loaded"}
         return report
-    built_from = fingerprint(files.get_column("content_sha256").to_list())
+    decisions = _decisions_or_none(engine)
+    # The linked tables depend on the files and on the analyst's decisions: new decisions mean a new linkage.
+    decided = [] if decisions is None else [f"decision:{left}:{right}:{match}" for left, right, match in
+                                            decisions.select("record_id_l", "record_id_r", "is_match").iter_rows()]
+    built_from = fingerprint(files.get_column("content_sha256").to_list() + decided)
     if _linked_fact(engine, "built_from") == built_from and data_as_of is None:
         report.linked = {"status": "up_to_date"}
         return report
@@ -102,7 +107,7 @@ def run(engine: Engine, inbox: Path, contract: PartnerContract, link_people: Lin
     tables = staged_tables(contract)
     staged = {source_id: read_staged(engine, table) for source_id, table in tables.items()}
     records = person_records(contract, staged)
-    links = link_people(records, model_json=latest_model_json(engine), decisions=_decisions_or_none(engine))
+    links = link_people(records, model_json=latest_model_json(engine), decisions=decisions)
     clusters = links.clusters.select(pl.col("record_id").cast(pl.String), pl.col("person_key").cast(pl.String))
     _check_clusters(records, clusters)
     save_model_json(engine, links.model_json)

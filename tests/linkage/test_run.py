@@ -102,6 +102,13 @@ def test_new_files_keep_everyones_person_family_and_episode_ids(sqlite_url, mess
     finally:
         engine.dispose()
     assert calls[1]["model_json"] == '{"model": "truth stand-in"}'  # the stored model goes back to the linker
+    engine = make_engine(sqlite_url)
+    try:
+        save_decisions(engine, pl.DataFrame({"record_id_l": ["a"], "record_id_r": ["c"], "is_match": [True]}))
+    finally:
+        engine.dispose()
+    assert _run(["--inbox", inbox, "--db", sqlite_url], messy_extracts.truth_csv, calls) == 0
+    assert len(calls) == 3 and calls[2]["decisions"].height == 2  # new decisions: linked again, with them
     assert calls[1]["decisions"].select("record_id_l", "record_id_r", "is_match").equals(stored_decisions)
     kept = first["record_link"].join(second["record_link"], on="record_id", suffix="_second")
     assert kept.height == first["record_link"].height
