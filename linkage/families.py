@@ -155,8 +155,12 @@ def sightings(contract: PartnerContract, staged: dict[str, pl.DataFrame], links:
         fields = source.fields
         if frame is None or frame.height == 0 or "postcode" not in fields or "address" not in fields:
             continue
-        frames.append(frame.select("record_id", address_key(pl.col(fields["postcode"]), pl.col(fields["address"]))
-                                   .alias("address_key")))
+        pairs = frame.select(pl.col(fields["postcode"]).alias("postcode"), pl.col(fields["address"]).alias("address"))
+        keys = pairs.unique().with_columns(address_key(pl.col("postcode"), pl.col("address")).alias("address_key"))
+        frames.append(frame.select("record_id", pl.col(fields["postcode"]).alias("postcode"),
+                                   pl.col(fields["address"]).alias("address"))
+                      .join(keys, on=["postcode", "address"], how="left", nulls_equal=True)
+                      .select("record_id", "address_key"))
     if not frames:
         return pl.DataFrame(schema={"person_id": pl.Int64, "address_key": pl.String, "day": pl.Date})
     return (pl.concat(frames).join(links, on="record_id").join(record_day, on="record_id")

@@ -83,6 +83,12 @@ def record_facts(contract: PartnerContract, staged: dict[str, pl.DataFrame]) -> 
     return pl.concat(frames).cast(schema) if frames else pl.DataFrame(schema=schema)
 
 
+def _on_distinct(records: pl.DataFrame, column: str, normalise: pl.Expr, name: str) -> pl.DataFrame:
+    """`normalise` (an expression over `column`) computed once per distinct value: people's records repeat them."""
+    distinct = records.select(pl.col(column).unique()).filter(pl.col(column).is_not_null())
+    return distinct.select(pl.col(column).alias(f"_raw_{name}"), normalise.alias(name))
+
+
 def normalised_values(records: pl.DataFrame) -> pl.DataFrame:
     """The data contract's stored form of each identifier (null where a value cannot be one)."""
     def name(column: str) -> pl.Expr:
@@ -94,17 +100,23 @@ def normalised_values(records: pl.DataFrame) -> pl.DataFrame:
     upn = pl.col("upn").str.strip_chars().str.to_uppercase()
     compact = pl.col("postcode").str.replace_all(r"\s+", "").str.to_uppercase()
     postcode = pl.concat_str(compact.str.slice(0, compact.str.len_chars() - 3), pl.lit(" "), compact.str.slice(-3))
-    return records.select(
-        "record_id",
-        name("first_name").alias("given_name"),
-        name("surname").alias("family_name"),
-        pl.col("date_of_birth").str.to_date("%Y-%m-%d", strict=False).alias("date_of_birth"),
-        pl.col("sex").replace_strict({"M": "male", "F": "female"}, default=None, return_dtype=pl.String).alias("sex"),
-        pl.when(identifiers.postcode_is_valid(postcode)).then(postcode).alias("postcode"),
-        pl.when(identifiers.nhs_number_is_valid(nhs)).then(nhs).alias("nhs_number"),
-        pl.when(identifiers.ni_number_is_valid(ni)).then(ni).alias("ni_number"),
-        pl.when(identifiers.upn_is_valid(upn)).then(upn).alias("upn"),
-    )
+    stored = {
+        "given_name": ("first_name", name("first_name")),
+        "family_name": ("surname", name("surname")),
+        "date_of_birth": ("date_of_birth", pl.col("date_of_birth").str.to_date("%Y-%m-%d", strict=False)),
+        "sex": ("sex", pl.col("sex").replace_strict({"M": "male", "F": "female"}, default=None,
+                                                   return_dtype=pl.String)),
+        "postcode": ("postcode", pl.when(identifiers.postcode_is_valid(postcode)).then(postcode)),
+        "nhs_number": ("nhs_number", pl.when(identifiers.nhs_number_is_valid(nhs)).then(nhs)),
+        "ni_number": ("ni_number", pl.when(identifiers.ni_number_is_valid(ni)).then(ni)),
+        "upn": ("upn", pl.when(identifiers.upn_is_valid(upn)).then(upn)),
+    }
+    result = records.select("record_id", *(pl.col(column).alias(f"_raw_{target}")
+                                           for target, (column, _) in stored.items()))
+    for target, (column, expression) in stored.items():
+        lookup = _on_distinct(records, column, expression, target)
+        result = result.join(lookup, on=f"_raw_{target}", how="left", maintain_order="left")
+    return result.select("record_id", *stored)
 
 
 CONSOLIDATED = ("given_name", "family_name", "date_of_birth", "sex", "ethnic_group", "postcode", "nhs_number",
