@@ -75,6 +75,10 @@ LINKED_COLUMNS_READ: dict[str, tuple[str, ...]] = {
 }
 
 
+LINKED_TABLES_NOT_READ = ("record_link",)
+"""Linked tables the metrics never read (record_link is lineage for the partner-data stage)."""
+
+
 def _columns_read(table: Table):
     return [table.c[name] for name in LINKED_COLUMNS_READ[table.name]]
 

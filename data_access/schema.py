@@ -169,6 +169,17 @@ need_observation = Table(
     Index("ix_observation_unit", "measure_id", "family_id", "person_id"),
 )
 
+record_link = Table(
+    "record_link",
+    linked_metadata,
+    Column("source", String(64), primary_key=True, comment="Partner source id (config/partners.toml)"),
+    Column("record_id", String(64), primary_key=True, comment="The staged partner record (source:file:row)"),
+    Column("person_id", Integer, ForeignKey("person_identifier.person_id"), nullable=False),
+    Index("ix_record_link_person", "person_id"),
+    comment="Lineage: every accepted partner person record and the person it was linked to (python -m linkage run). "
+            "Empty when the linked tables were loaded directly.",
+)
+
 LINKED_TABLES_IN_LOAD_ORDER = (
     dataset_info,
     locality,
@@ -178,4 +189,5 @@ LINKED_TABLES_IN_LOAD_ORDER = (
     programme_episode,
     eligibility_need,
     need_observation,
+    record_link,
 )

@@ -1,6 +1,8 @@
 """Build a complete synthetic linked database: python -m synthetic --families N --seed S --db URL.
 
 Replaces any linked tables already in the database (in one transaction, through data_access.loader).
+With --partner-extracts DIR it writes the same world as the files partners would send (and DIR/truth/) instead;
+add --db as well to load the database too.
 """
 
 from __future__ import annotations
@@ -9,9 +11,11 @@ import argparse
 import sys
 import time
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from data_access.engine import linked_db_url, make_engine
 from data_access.loader import LoadError, load_linked_data
+from synthetic.partner_extracts import write_partner_extracts
 from synthetic.world import DEFAULT_DATA_AS_OF, generate_world
 
 
@@ -24,6 +28,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                         help="multiplies the planted programme effects; 0 = the programme changes nothing")
     parser.add_argument("--as-of", type=date.fromisoformat, default=DEFAULT_DATA_AS_OF,
                         help=f"data extract date YYYY-MM-DD (default {DEFAULT_DATA_AS_OF})")
+    parser.add_argument("--partner-extracts", type=Path, default=None, metavar="DIR",
+                        help="write partner extract files and DIR/truth/records.csv (docs/partner-data.md)")
     return parser.parse_args(argv)
 
 
@@ -37,6 +43,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Cannot generate: {error}", file=sys.stderr)
         return 2
     generated = time.perf_counter()
+    if args.partner_extracts is not None:
+        summary = write_partner_extracts(world, args.partner_extracts)
+        print(f"Partner extracts: {len(summary.files)} files, {summary.total_records:,} records -> "
+              f"{args.partner_extracts} (truth in {summary.truth_path}); world generated in "
+              f"{generated - started:.2f} s, extracts written in {summary.seconds:.2f} s.")
+        if args.db is None:
+            return 0
+        generated = time.perf_counter()
     engine = make_engine(url)
     try:
         counts = load_linked_data(engine, world, loaded_at=datetime.now(UTC))

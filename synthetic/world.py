@@ -109,6 +109,7 @@ def generate_world(n_families: int, seed: int, effect_scale: float = 1.0, data_a
         "eligibility_need": eligibility_need_frame(has_need, source, sources,
                                                    EPISODE_ID_OFFSET + families.family_id, catalogue),
         "need_observation": outcomes.need_observation,
+        "record_link": pl.DataFrame(schema={"source": pl.String, "record_id": pl.String, "person_id": pl.Int64}),
     }
     tables = {table.name: _conform(tables[table.name], table) for table in LINKED_TABLES_IN_LOAD_ORDER}
 

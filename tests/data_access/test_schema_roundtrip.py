@@ -103,6 +103,14 @@ LINKED_FRAMES: dict[str, pl.DataFrame] = {
             "source": ["school census", None, "police, Dorset", ""],
         }
     ),
+    "record_link": pl.DataFrame(
+        {
+            "source": ["police_incidents", "police_incidents", "case_members"],
+            "record_id": ["police_incidents:0123456789ab:0000001", "police_incidents:0123456789ab:0000002",
+                          "case_members:ba9876543210:0000001"],
+            "person_id": [10, 11, 10],
+        }
+    ),
 }
 
 PUBLISHED_FRAMES: dict[str, pl.DataFrame] = {

@@ -1,0 +1,61 @@
+"""Linkage quality against a known truth (synthetic extracts): pairwise person precision/recall, B-cubed F1.
+
+For evaluation only (tests, benchmarks); the pipeline never reads a truth. B-cubed scores each record by how much
+of its predicted cluster is truly its own (precision) and how much of its true cluster was found (recall), so
+one wrong giant cluster cannot hide behind many right small ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+
+@dataclass(frozen=True)
+class Scores:
+    precision: float
+    recall: float
+
+    @property
+    def f1(self) -> float:
+        total = self.precision + self.recall
+        return 0.0 if total == 0 else 2 * self.precision * self.recall / total
+
+
+def b_cubed(assignments: pl.DataFrame, predicted: str, truth: str) -> Scores:
+    """B-cubed precision and recall of column `predicted` against column `truth` (one row per item)."""
+    n = assignments.height
+    if n == 0:
+        return Scores(1.0, 1.0)
+    pairs = assignments.group_by(predicted, truth).agg(pl.len().alias("both"))
+    pairs = pairs.with_columns(pl.col("both").sum().over(predicted).alias("in_predicted"),
+                               pl.col("both").sum().over(truth).alias("in_truth"))
+    precision = pairs.select((pl.col("both") ** 2 / pl.col("in_predicted")).sum()).item() / n
+    recall = pairs.select((pl.col("both") ** 2 / pl.col("in_truth")).sum()).item() / n
+    return Scores(float(precision), float(recall))
+
+
+def pairwise(assignments: pl.DataFrame, predicted: str, truth: str) -> Scores:
+    """Precision and recall over pairs of items put together (predicted) or belonging together (truth)."""
+    def pair_count(column: pl.Expr) -> pl.Expr:
+        return (column * (column - 1) / 2).sum()
+
+    both = assignments.group_by(predicted, truth).agg(pl.len().alias("n")).select(pair_count(pl.col("n"))).item()
+    found = assignments.group_by(predicted).agg(pl.len().alias("n")).select(pair_count(pl.col("n"))).item()
+    real = assignments.group_by(truth).agg(pl.len().alias("n")).select(pair_count(pl.col("n"))).item()
+    return Scores(1.0 if found == 0 else both / found, 1.0 if real == 0 else both / real)
+
+
+def family_assignments(truth: pl.DataFrame, record_link: pl.DataFrame, family_member: pl.DataFrame) -> pl.DataFrame:
+    """record_id, predicted (the record's person's family, else the person alone), true (family, else person)."""
+    family_of = family_member.group_by("person_id").agg(pl.col("family_id").min())
+    return (
+        truth.filter(pl.col("person_key") != "").join(record_link.select("record_id", "person_id"), on="record_id")
+        .join(family_of, on="person_id", how="left")
+        .select("record_id",
+                pl.coalesce(pl.format("F{}", pl.col("family_id")), pl.format("person:{}", pl.col("person_id")))
+                .alias("predicted"),
+                pl.when(pl.col("family_key") != "").then(pl.col("family_key"))
+                .otherwise(pl.format("person:{}", pl.col("person_key"))).alias("true"))
+    )
