@@ -24,6 +24,7 @@ import sys
 from sqlalchemy import Connection, Engine, exc, func, select, text
 from sqlalchemy.engine import URL, make_url
 
+from data_access.access_log import grant_access_log_insert
 from data_access.engine import (
     PUBLISHED_SCHEMA,
     linked_db_url,
@@ -177,7 +178,8 @@ def create_reader(engine: Engine, role: str = DEFAULT_READER_ROLE, *, password: 
     """Create or update the dashboard's LOGIN role; returns the separation problems left (empty when right).
 
     Grants: CONNECT on the database, USAGE on schema "published", SELECT on its tables now and on the tables
-    `publisher` (default: the connecting role, who runs `python -m metrics.publish`) creates there later.
+    `publisher` (default: the connecting role, who runs `python -m metrics.publish`) creates there later; INSERT
+    (only) on the access log, access_log.access_event (data_access/access_log.py), which it creates if missing.
     Revokes: every privilege of the role, and of PUBLIC, on the tables in the schemas holding linked tables.
     A password, if given, is hashed here (libpq) and only its SCRAM verifier is sent to the server.
     """
@@ -204,6 +206,8 @@ def create_reader(engine: Engine, role: str = DEFAULT_READER_ROLE, *, password: 
         connection.exec_driver_sql(
             f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA {schema} GRANT SELECT ON TABLES TO {reader}"
         )
+        # The access log: INSERT only, so the dashboard records who looked at what but cannot read it back.
+        grant_access_log_insert(connection, reader, owner)
         for linked_schema in _linked_schemas(connection):
             connection.exec_driver_sql(f"REVOKE ALL ON ALL TABLES IN SCHEMA {linked_schema} FROM PUBLIC, {reader}")
             connection.exec_driver_sql(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {linked_schema} FROM PUBLIC, {reader}")

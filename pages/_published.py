@@ -1,46 +1,72 @@
 """The web tier's only door to data: cached reads of the published tables, and role checks.
 
-Caching lives here, next to the pages, not in the domain code. Caches are bounded.
+Caching lives here, next to the pages, not in the domain code. The caches are plain, bounded, time-limited
+module-level caches (cachetools), deliberately not st.cache_data / st.cache_resource: Streamlit clears those for
+every user when any browser sends a `clear_cache` message over its websocket, and no setting turns that off, so
+one visitor could otherwise make the dashboard slow for everyone (docs/sign-in.md; proved by
+tests/browser/test_visitors_cannot_act.py).
 """
 
 from __future__ import annotations
 
+import threading
+
 import polars as pl
-import streamlit as st
+from cachetools import TTLCache, cached
+from sqlalchemy import Engine
 
 from data_access.access import web_tier_engine
-from data_access.config import Role, load_roles
+from data_access.config import Role
 from data_access.published_reads import read_publication_info, read_published
 
 CACHE_ENTRIES = 64
 CACHE_SECONDS = 600
 
+_engine_lock = threading.Lock()
+_engine: Engine | None = None
+# One cache per kind of read, each bounded in entries and age; a Condition lets one session compute a missing entry
+# while the others wait for it, instead of all reading the same table at once.
+_tables: TTLCache = TTLCache(maxsize=CACHE_ENTRIES, ttl=CACHE_SECONDS)
+_info: TTLCache = TTLCache(maxsize=1, ttl=CACHE_SECONDS)
 
-@st.cache_resource(max_entries=1)
-def _published_engine():
+
+def _published_engine() -> Engine:
     # Read-only, published tables only; refuses a connection that could reach personal data (data_access.access).
-    return web_tier_engine()
+    global _engine
+    with _engine_lock:
+        if _engine is None:
+            _engine = web_tier_engine()
+        return _engine
 
 
-@st.cache_data(max_entries=CACHE_ENTRIES, ttl=CACHE_SECONDS, show_spinner=False)
+@cached(_tables, condition=threading.Condition())
 def published_table(table: str, measure: str | None = None) -> pl.DataFrame:
     return read_published(_published_engine(), table, measure)
 
 
-@st.cache_data(max_entries=4, ttl=CACHE_SECONDS, show_spinner=False)
-def publication_info() -> dict[str, str]:
+@cached(_info, condition=threading.Condition())
+def _publication_info() -> dict[str, str]:
     return read_publication_info(_published_engine())
 
 
-def current_role() -> Role:
-    """The role chosen in the sidebar (kept in the URL as ?role=...)."""
-    return load_roles().resolve(st.query_params.get("role"))
+def publication_info() -> dict[str, str]:
+    return dict(_publication_info())  # a copy: the cached dict is shared by every session
+
+
+def cache_sizes() -> dict[str, int]:
+    """How many entries each shared cache holds (for tests and benchmarks)."""
+    return {"tables": len(_tables), "publication_info": len(_info)}
+
+
+def current_role() -> Role | None:
+    """The role of whoever this session belongs to (signed in, or the demo's picker); None: no access."""
+    from pages._access import current_visitor
+
+    return current_visitor().role
 
 
 def require_page(page_id: str) -> Role:
-    """Stop the page unless the current role may see it (the menu hiding it is not enough)."""
-    role = current_role()
-    if page_id not in role.pages:
-        st.error(f"The {role.label} role cannot open this page. Choose another role in the sidebar.")
-        st.stop()
-    return role
+    """Stop the page unless the current visitor may see it (the menu hiding it is not enough)."""
+    from pages._access import require_page as check
+
+    return check(page_id)
