@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from data_access.config import load_roles
-from pages._access import current_visitor, gate, record_once
+from pages._access import current_visitor, gate, record_sign_in
 from pages._navigation import PRODUCT, browser_title, declared_pages, draw_page_links, page_id_of, place
 
 pages = declared_pages()
@@ -34,7 +34,7 @@ if visitor.mode == "demo":
 elif visitor.mode == "sign_in" and visitor.signed_in:
     if "role" in st.query_params:
         del st.query_params["role"]  # the role comes from the identity: a ?role= in the URL means nothing
-    record_once(visitor, "sign_in")
+    record_sign_in(visitor)
     st.sidebar.markdown(f"**{PRODUCT}**")
     st.sidebar.caption(f"Signed in as {visitor.who}" + (f" · {visitor.role.label}" if visitor.role else ""))
     st.sidebar.button("Sign out", on_click=st.logout, key="sign-out")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import streamlit as st
+from cachetools import TTLCache
 
 from data_access.access import web_tier_url
 from data_access.access_log import AccessEvent, AccessLog, AccessLogError, web_tier_access_log
@@ -30,18 +31,9 @@ _LOGGER = logging.getLogger(__name__)
 LOGGED_KEYS = ("locality", "year", "measure", "outcome", "breakdown")
 _log_lock = threading.Lock()
 _log: AccessLog | None = None
-
-
-@dataclass(frozen=True)
-class Visitor:
-    mode: Literal["sign_in", "demo", "closed"]  # closed: real data and no sign-in configured
-    signed_in: bool  # in the demo: True (the picker stands in for sign-in)
-    who: str  # the identity for the log: e-mail or sub:<subject>; demo:<role>; "anonymous"
-    role: Role | None
-
-    @property
-    def demo_role(self) -> Role | None:
-        return self.role if self.mode == "demo" else None
+# Sign-ins already recorded, by (identity, ID token issued-at): every new tab is a new Streamlit session on the same
+# cookie, and one sign-in should be one line. Bounded; a line too many after a restart is harmless.
+_sign_ins: TTLCache = TTLCache(maxsize=4096, ttl=2 * 24 * 3600)
 
 
 def auth_configured() -> bool:
@@ -63,12 +55,26 @@ def is_synthetic() -> bool:
     return publication_info().get("is_synthetic") == "true"
 
 
+@dataclass(frozen=True)
+class Visitor:
+    mode: Literal["sign_in", "demo", "closed"]  # closed: real data and no sign-in configured
+    signed_in: bool  # in the demo: True (the picker stands in for sign-in)
+    who: str  # the identity for the log: e-mail or sub:<subject>; demo:<role>; "anonymous"
+    role: Role | None
+    signed_in_at: str = ""  # the ID token's issued-at time (sign-in mode)
+
+    @property
+    def demo_role(self) -> Role | None:
+        return self.role if self.mode == "demo" else None
+
+
 def current_visitor() -> Visitor:
     if auth_configured():
         user = st.user.to_dict()
         if user.get("is_logged_in") is not True:
             return Visitor("sign_in", False, "anonymous", None)
-        return Visitor("sign_in", True, identity_label(user), role_for_identity(user))
+        issued = str(user.get("auth_time") or user.get("iat") or "")
+        return Visitor("sign_in", True, identity_label(user), role_for_identity(user), issued)
     if not is_synthetic():
         return Visitor("closed", False, "anonymous", None)
     role = load_roles().resolve(st.query_params.get("role"))
@@ -105,6 +111,16 @@ def record_once(visitor: Visitor, event: str, page: str | None = None,
     if st.session_state.get(f"_logged_{event}") != key:
         record(visitor, event, page, detail)
         st.session_state[f"_logged_{event}"] = key
+
+
+def record_sign_in(visitor: Visitor) -> None:
+    """One line per sign-in (per ID token), however many tabs or sessions use it."""
+    key = (visitor.who, visitor.signed_in_at)
+    with _log_lock:
+        seen = key in _sign_ins
+        _sign_ins[key] = True
+    if not seen:
+        record(visitor, "sign_in", None, {"issued_at": visitor.signed_in_at} if visitor.signed_in_at else {})
 
 
 def selections() -> dict[str, str]:

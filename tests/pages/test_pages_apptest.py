@@ -38,7 +38,7 @@ def test_page_checks_the_role_itself(app_env, role: str, page_id: str):
     app = AppTest.from_file(str(PROJECT_ROOT / PAGE_FILES[page_id]), default_timeout=60)
     app.query_params["role"] = role
     app.run()
-    assert any("cannot open this page" in str(error.value) for error in app.error)
+    assert any("role cannot open this page" in str(warning.value) for warning in app.warning)
     assert not app.get("plotly_chart") and not app.dataframe
 
 
