@@ -169,7 +169,7 @@ def show_closed() -> None:
 def show_not_for_role(role: Role, page_id: str) -> None:
     """Said plainly, with the pages the role may open."""
     title = SPECS[page_id].title if page_id in SPECS else page_id
-    st.title(title)
+    st.title("Not available for your role")
     allowed = ", ".join(SPECS[p].title for p in role.pages if p in SPECS)
     st.warning(f"The {role.label} role cannot open this page ({title}). Pages you can open: {allowed}.",
                icon=":material/block:")
