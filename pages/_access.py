@@ -20,17 +20,14 @@ from typing import Literal
 import streamlit as st
 from cachetools import TTLCache
 
-from data_access.access import web_tier_url
-from data_access.access_log import AccessEvent, AccessLog, AccessLogError, web_tier_access_log
 from data_access.config import Role, load_roles
 from data_access.roles import identity_label, role_for_identity
 from pages._navigation import PRODUCT, SPECS, ensure_routed_through_app
-from pages._published import publication_info
+from pages._published import AccessLogError, append_access_event, publication_info
 
 _LOGGER = logging.getLogger(__name__)
 LOGGED_KEYS = ("locality", "year", "measure", "outcome", "breakdown")
-_log_lock = threading.Lock()
-_log: AccessLog | None = None
+_sign_in_lock = threading.Lock()
 # Sign-ins already recorded, by (identity, ID token issued-at): every new tab is a new Streamlit session on the same
 # cookie, and one sign-in should be one line. Bounded; a line too many after a restart is harmless.
 _sign_ins: TTLCache = TTLCache(maxsize=4096, ttl=2 * 24 * 3600)
@@ -84,19 +81,10 @@ def current_visitor() -> Visitor:
 # --- the access log -----------------------------------------------------------------------------------------------
 
 
-def _access_log() -> AccessLog:
-    global _log
-    with _log_lock:
-        if _log is None:
-            _log = web_tier_access_log(web_tier_url())
-        return _log
-
-
 def record(visitor: Visitor, event: str, page: str | None = None, detail: Mapping[str, str] | None = None) -> None:
     """Append to the access log; if it cannot be written, say so and show nothing more."""
     try:
-        _access_log().append(AccessEvent(visitor.who, visitor.role.id if visitor.role else None, event, page,
-                                         dict(detail or {})))
+        append_access_event(visitor.who, visitor.role.id if visitor.role else None, event, page, dict(detail or {}))
     except AccessLogError as error:
         _LOGGER.error("access log: %s", error)
         st.error("Access to this dashboard is recorded, and the record cannot be written just now, so nothing is "
@@ -116,7 +104,7 @@ def record_once(visitor: Visitor, event: str, page: str | None = None,
 def record_sign_in(visitor: Visitor) -> None:
     """One line per sign-in (per ID token), however many tabs or sessions use it."""
     key = (visitor.who, visitor.signed_in_at)
-    with _log_lock:
+    with _sign_in_lock:
         seen = key in _sign_ins
         _sign_ins[key] = True
     if not seen:

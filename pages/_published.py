@@ -1,4 +1,5 @@
-"""The web tier's only door to data: cached reads of the published tables, and role checks.
+"""The web tier's only door to data: cached reads of the published tables, the access log (append only), and
+role checks.
 
 Caching lives here, next to the pages, not in the domain code. The caches are plain, bounded, time-limited
 module-level caches (cachetools), deliberately not st.cache_data / st.cache_resource: Streamlit clears those for
@@ -15,7 +16,8 @@ import polars as pl
 from cachetools import TTLCache, cached
 from sqlalchemy import Engine
 
-from data_access.access import web_tier_engine
+from data_access.access import web_tier_engine, web_tier_url
+from data_access.access_log import AccessEvent, AccessLogError, web_tier_access_log  # noqa: F401 - re-exported
 from data_access.config import Role
 from data_access.published_reads import read_publication_info, read_published
 
@@ -51,6 +53,20 @@ def _publication_info() -> dict[str, str]:
 
 def publication_info() -> dict[str, str]:
     return dict(_publication_info())  # a copy: the cached dict is shared by every session
+
+
+_log_lock = threading.Lock()
+_log = None
+
+
+def append_access_event(who: str, role: str | None, event: str, page: str | None = None,
+                        detail: dict[str, str] | None = None) -> None:
+    """Append one line to the access log (insert-only on PostgreSQL); raises AccessLogError if it cannot."""
+    global _log
+    with _log_lock:
+        if _log is None:
+            _log = web_tier_access_log(web_tier_url())
+    _log.append(AccessEvent(who, role, event, page, dict(detail or {})))
 
 
 def cache_sizes() -> dict[str, int]:
