@@ -34,11 +34,16 @@ _sign_ins: TTLCache = TTLCache(maxsize=4096, ttl=2 * 24 * 3600)
 
 
 def auth_configured() -> bool:
-    """True when Streamlit secrets hold an [auth] section (sign-in with OpenID Connect)."""
+    """True when Streamlit secrets hold an [auth] section (sign-in with OpenID Connect).
+
+    No secrets file at all means the demo; a secrets file that cannot be read is an error (never the demo).
+    """
     try:
         return "auth" in st.secrets
-    except Exception:  # noqa: BLE001 - no secrets file at all: StreamlitSecretNotFoundError / FileNotFoundError
-        return False
+    except FileNotFoundError as error:  # StreamlitSecretNotFoundError is one too
+        if getattr(error, "error_id", "no-secrets-found") == "no-secrets-found":
+            return False
+        raise
 
 
 def auth_providers() -> list[str | None]:
