@@ -71,8 +71,9 @@ def own_publication(demo_database_env: dict[str, str], tmp_path: Path) -> dict[s
 
 
 def test_clear_cache_from_a_visitor_leaves_the_shared_data(page, own_publication, tmp_path: Path):
-    env = {**own_publication, "FAMILIES_DB_URL": ""}
-    process, base_url = harness.start_streamlit(harness.PROJECT_ROOT / "app.py", env, tmp_path / "server.log")
+    # Only the published file's URL: the autouse fixture in tests/conftest.py keeps FAMILIES_DB_URL out of os.environ.
+    process, base_url = harness.start_streamlit(harness.PROJECT_ROOT / "app.py", own_publication,
+                                                tmp_path / "server.log")
     try:
         for path, heading in PAGES.items():
             draw(page, f"{base_url}/{path}?role=analyst", heading)
