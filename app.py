@@ -39,8 +39,8 @@ elif visitor.mode == "sign_in" and visitor.signed_in:
     st.sidebar.caption(f"Signed in as {visitor.who}" + (f" · {visitor.role.label}" if visitor.role else ""))
     st.sidebar.button("Sign out", on_click=st.logout, key="sign-out")
 
-menu = st.sidebar.empty()
-carried = draw_page_links(menu, visitor.role, visitor.demo_role) if visitor.role is not None else None
+menu = st.sidebar.empty() if visitor.role is not None else None  # no sidebar at all on the sign-in page
+carried = draw_page_links(menu, visitor.role, visitor.demo_role) if menu is not None else None
 if gate(page_id) is None:
     st.stop()
 navigation.run()
