@@ -208,7 +208,15 @@ def prune_jsonl(folder: Path, older_than: datetime) -> int:
     descriptor = os.open(replacement, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         handle.writelines(kept)
-    os.chmod(replacement, path.stat().st_mode & 0o777)
+    before = path.stat()
+    os.chmod(replacement, before.st_mode & 0o777)
+    try:
+        if (before.st_uid, before.st_gid) != (os.getuid(), os.getgid()):
+            # keep owner and group (the web tier's group may write it: docs/sign-in.md); fail rather than lock it out
+            os.chown(replacement, before.st_uid, before.st_gid)
+    except OSError:
+        replacement.unlink()
+        raise
     os.replace(replacement, path)
     return dropped
 

@@ -142,6 +142,9 @@ def test_the_documented_recipe_lets_the_web_account_append_but_not_read():
         _, status = os.waitpid(pid, 0)
         assert os.waitstatus_to_exitcode(status) == 0, "0: appended and refused reading; 3: could read; 2: failed"
         assert [line.get("who") for line in lines(folder)] == [None, "demo:analyst"]
+        assert prune_jsonl(folder, datetime.now(UTC) - timedelta(days=1)) == 0  # the owner's daily prune ...
+        kept = log_file.stat()
+        assert (kept.st_uid, kept.st_gid, stat.S_IMODE(kept.st_mode)) == (0, 65534, 0o620)  # ... keeps the recipe
     finally:
         for path in sorted(base.rglob("*"), reverse=True):
             path.unlink() if path.is_file() else path.rmdir()
