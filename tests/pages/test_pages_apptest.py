@@ -44,7 +44,7 @@ def test_page_checks_the_role_itself(app_env, role: str, page_id: str):
 
 @pytest.mark.parametrize(("role", "page_id"), list(role_page_pairs(allowed=False)))
 def test_menu_does_not_offer_pages_outside_the_role(open_page, role: str, page_id: str):
-    """Through the app, a page outside the role is not in the navigation: switching to it runs the default page."""
+    """Through the app, a page outside the role is not in the menu, and opening it shows none of its content."""
     if not page_exists(page_id):
         pytest.skip(f"{PAGE_FILES[page_id]} not written yet")
     app = open_page(role, page_id)
