@@ -1,38 +1,50 @@
-"""Dorset Families Matter: outcomes and impact dashboard. A thin router; pages live in pages/."""
+"""Dorset Families Matter: outcomes and impact dashboard. A thin router; pages live in pages/.
+
+Every declared URL (/, /overview, /measures, ...) is known to st.navigation whatever the role, so each opens its
+page or says plainly why it cannot; the menu is drawn by pages/_navigation.py so that links keep the role and the
+selections. Who the visitor is and what they may see: pages/_access.py (docs/sign-in.md).
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from data_access.config import load_roles
+from pages._access import current_visitor, gate, record_sign_in
+from pages._navigation import PRODUCT, browser_title, declared_pages, draw_page_links, page_id_of, place
 from pages._published import require_safe_process
 
-st.set_page_config(page_title="Dorset Families Matter: outcomes", page_icon="🏡", layout="wide")
+pages = declared_pages()
+navigation = st.navigation(list(pages.values()), position="hidden")
+page_id = page_id_of(navigation)
+st.set_page_config(page_title=browser_title(page_id), page_icon="🏡", layout="wide")
 require_safe_process()  # no page is served by a process that holds credentials for personal data
 
-PAGES = {
-    "overview": st.Page("pages/overview.py", title="Overview", icon=":material/home:", url_path="overview",
-                        default=True),
-    "measures": st.Page("pages/measures.py", title="Measures", icon=":material/monitoring:", url_path="measures"),
-    "localities": st.Page("pages/localities.py", title="Localities", icon=":material/map:", url_path="localities"),
-    "impact": st.Page("pages/impact.py", title="Impact", icon=":material/compare_arrows:", url_path="impact"),
-    "methodology": st.Page("pages/methodology.py", title="Methodology & privacy", icon=":material/info:",
-                           url_path="methodology"),
-    "disclosure": st.Page("pages/disclosure.py", title="Disclosure control", icon=":material/shield:",
-                          url_path="disclosure"),
-}
+visitor = current_visitor()
+if visitor.mode == "demo":
+    roles = load_roles()
+    role_ids = [role.id for role in roles.roles]
+    chosen = st.sidebar.selectbox(
+        "Viewing as (demo)", role_ids, index=role_ids.index(visitor.role.id),
+        format_func=lambda role_id: roles.by_id(role_id).label,
+        help="Demo only, on synthetic data: with sign-in configured the role comes from your account.",
+    )
+    if chosen != st.query_params.get("role"):
+        st.query_params["role"] = chosen
+        visitor = current_visitor()
+    st.sidebar.caption(visitor.role.description)
+elif visitor.mode == "sign_in" and visitor.signed_in:
+    if "role" in st.query_params:
+        del st.query_params["role"]  # the role comes from the identity: a ?role= in the URL means nothing
+    record_sign_in(visitor)
+    st.sidebar.markdown(f"**{PRODUCT}**")
+    st.sidebar.caption(f"Signed in as {visitor.who}" + (f" · {visitor.role.label}" if visitor.role else ""))
+    st.sidebar.button("Sign out", on_click=st.logout, key="sign-out")
 
-roles = load_roles()
-role_ids = [role.id for role in roles.roles]
-current = roles.resolve(st.query_params.get("role"))
-chosen = st.sidebar.selectbox(
-    "Viewing as", role_ids, index=role_ids.index(current.id), format_func=lambda role_id: roles.by_id(role_id).label,
-    help="Demo only: sign-in will set the role. The role decides which pages and breakdowns you see.",
-)
-if chosen != st.query_params.get("role"):
-    st.query_params["role"] = chosen
-role = roles.by_id(chosen)
-st.sidebar.caption(role.description)
-
-navigation = st.navigation([page for page_id, page in PAGES.items() if page_id in role.pages])
+menu = st.sidebar.empty() if visitor.role is not None else None  # no sidebar at all on the sign-in page
+carried = draw_page_links(menu, visitor.role, visitor.demo_role) if menu is not None else None
+if gate(page_id) is None:
+    st.stop()
 navigation.run()
+if carried is not None and place(visitor.demo_role) != carried:
+    draw_page_links(menu, visitor.role, visitor.demo_role)  # the page chose selections: the links carry them

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, Engine, exc, func, select, text
 from sqlalchemy.engine import URL, make_url
 
+from data_access.access_log import grant_access_log_insert
 from data_access.db_errors import plain_message
 from data_access.engine import (
     PUBLISHED_SCHEMA,
@@ -230,7 +231,8 @@ def create_reader(engine: Engine, role: str = DEFAULT_READER_ROLE, *, password: 
 
     Grants: CONNECT on this database (the one holding schema "published"), USAGE on the schema, SELECT on its tables
     now and on the tables `publisher` (default: the connecting role, who runs `python -m metrics.publish`) creates
-    there later. Sets: READER_SESSION_SETTINGS as the role's defaults, after removing any other default it has.
+    there later; INSERT (only) on the access log, access_log.access_event (data_access/access_log.py), which it
+    creates if missing. Sets: READER_SESSION_SETTINGS as the role's defaults, after removing any other default it has.
     Revokes: every privilege of the role, and of PUBLIC, on the tables in the schemas holding linked tables; the
     role's CONNECT on any other database; with `linked_database` (a separate published database), PUBLIC's CONNECT
     on the linked database, which the publisher is then granted explicitly.
@@ -276,6 +278,8 @@ def create_reader(engine: Engine, role: str = DEFAULT_READER_ROLE, *, password: 
         connection.exec_driver_sql(
             f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA {schema} GRANT SELECT ON TABLES TO {reader}"
         )
+        # The access log: INSERT only, so the dashboard records who looked at what but cannot read it back.
+        grant_access_log_insert(connection, reader, owner)
         for linked_schema in _linked_schemas(connection):
             connection.exec_driver_sql(f"REVOKE ALL ON ALL TABLES IN SCHEMA {linked_schema} FROM PUBLIC, {reader}")
             connection.exec_driver_sql(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA {linked_schema} FROM PUBLIC, {reader}")

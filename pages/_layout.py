@@ -7,6 +7,8 @@ import polars as pl
 import streamlit as st
 
 from metrics.views import symbols_used
+from pages._access import current_page_id, log_download
+from pages._navigation import recall, remember
 from pages._published import publication_info
 
 SYMBOL_MEANINGS = {
@@ -47,23 +49,27 @@ def chart_with_table(figure: go.Figure, table: pl.DataFrame, *, key: str, file_n
         st.dataframe(table, hide_index=True, key=f"{key}-table")
     st.caption(caption)
     st.download_button("Download this table (CSV)", table.write_csv(), file_name=file_name, mime="text/csv",
-                       key=f"{key}-download")
+                       key=f"{key}-download", on_click=log_download, args=(current_page_id(), file_name))
 
 
 def url_choice(label: str, options: list[str], key: str, *, format_func=str, default: str | None = None,
                horizontal_radio: bool = False, container=st) -> str:
-    """A selectbox (or radio) whose choice lives in the URL (?key=...), so a view can be shared."""
+    """A selectbox (or radio) whose choice lives in the URL (?key=...), so a view can be shared.
+
+    A value in the URL that this page cannot use gives way to the last one chosen here (pages/_navigation.py).
+    """
     if not options:
         st.info(f"No {label.lower()} to choose from yet.")
         st.stop()
     current = st.query_params.get(key)
     if current not in options:
-        current = default if default in options else options[0]
+        current = recall(key, options) or (default if default in options else options[0])
     widget = container.radio if horizontal_radio else container.selectbox
     extra = {"horizontal": True} if horizontal_radio else {}
     choice = widget(label, options, index=options.index(current), format_func=format_func, key=f"url-{key}", **extra)
     if st.query_params.get(key) != choice:
         st.query_params[key] = choice
+    remember(key, choice)
     return choice
 
 

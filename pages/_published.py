@@ -1,31 +1,60 @@
-"""The web tier's only door to data: cached reads of the published tables, and role checks.
+"""The web tier's only door to data: cached reads of the published tables, the access log (append only), and
+role checks.
 
-Caching lives here, next to the pages, not in the domain code. Caches are bounded. Before any page draws,
-`require_safe_process` refuses to serve, with a plain message and no traceback, when this process holds credentials
-that could read personal data (data_access.web_environment) or its connection could reach more than the published
-tables (data_access.access).
+Caching lives here, next to the pages, not in the domain code. The caches are plain, bounded, time-limited
+module-level caches (cachetools), deliberately not st.cache_data / st.cache_resource: Streamlit clears those for
+every user when any browser sends a `clear_cache` message over its websocket, and no setting turns that off, so
+one visitor could otherwise make the dashboard slow for everyone (docs/sign-in.md; proved by
+tests/browser/test_visitors_cannot_act.py).
+
+Before any page draws, `require_safe_process` refuses to serve, with a plain message and no traceback, when
+this process holds credentials that could read personal data (data_access.web_environment) or its connection
+could reach more than the published tables (data_access.access).
 """
 
 from __future__ import annotations
 
 import os
+import threading
 
 import polars as pl
 import streamlit as st
+from cachetools import TTLCache, cached
+from cachetools.keys import hashkey
+from sqlalchemy import Engine
 
-from data_access.access import SeparationError, web_tier_engine
-from data_access.config import Role, load_roles
+from data_access.access import SeparationError, web_tier_engine, web_tier_url
+from data_access.access_log import AccessEvent, AccessLogError, web_tier_access_log  # noqa: F401 - re-exported
+from data_access.config import Role
 from data_access.published_reads import read_publication_info, read_published
 from data_access.web_environment import web_process_problems
 
 CACHE_ENTRIES = 64
 CACHE_SECONDS = 600
 
+_lock = threading.Lock()
+_engines: dict[str, Engine] = {}  # by web-tier URL: one in production; tests may point one process at several
+_logs: dict[str, object] = {}
+# One cache per kind of read, each bounded in entries and age, keyed by the URL as well; a Condition lets one session
+# compute a missing entry while the others wait for it, instead of all reading the same table at once.
+_tables: TTLCache = TTLCache(maxsize=CACHE_ENTRIES, ttl=CACHE_SECONDS)
+_info: TTLCache = TTLCache(maxsize=2, ttl=CACHE_SECONDS)
 
-@st.cache_resource(max_entries=1)
-def _published_engine():
+
+def _published_engine(url: str) -> Engine:
     # Read-only, published tables only; refuses a connection that could reach personal data (data_access.access).
-    return web_tier_engine()
+    with _lock:
+        if url not in _engines:
+            for stale in _engines.values():
+                stale.dispose()
+            _engines.clear()
+            _engines[url] = web_tier_engine(url)
+        return _engines[url]
+
+
+@cached(_tables, key=lambda url, table, measure: hashkey(url, table, measure), condition=threading.Condition())
+def _published_table(url: str, table: str, measure: str | None) -> pl.DataFrame:
+    return read_published(_published_engine(url), table, measure)
 
 
 def require_safe_process() -> None:
@@ -39,7 +68,7 @@ def require_safe_process() -> None:
                  "only (docs/privacy-architecture.md).")
         st.stop()
     try:
-        _published_engine()
+        _published_engine(web_tier_url())
     except (SeparationError, FileNotFoundError) as error:
         st.error(f"The dashboard cannot open the published tables.\n\n{error}")
         st.stop()
@@ -49,27 +78,47 @@ def require_safe_process() -> None:
         st.stop()
 
 
-@st.cache_data(max_entries=CACHE_ENTRIES, ttl=CACHE_SECONDS, show_spinner=False)
 def published_table(table: str, measure: str | None = None) -> pl.DataFrame:
-    return read_published(_published_engine(), table, measure)
+    return _published_table(web_tier_url(), table, measure)
 
 
-@st.cache_data(max_entries=4, ttl=CACHE_SECONDS, show_spinner=False)
+@cached(_info, condition=threading.Condition())
+def _publication_info(url: str) -> dict[str, str]:
+    return read_publication_info(_published_engine(url))
+
+
 def publication_info() -> dict[str, str]:
-    return read_publication_info(_published_engine())
+    return dict(_publication_info(web_tier_url()))  # a copy: the cached dict is shared by every session
 
 
-def current_role() -> Role:
-    """The role chosen in the sidebar (kept in the URL as ?role=...)."""
-    return load_roles().resolve(st.query_params.get("role"))
+def append_access_event(who: str, role: str | None, event: str, page: str | None = None,
+                        detail: dict[str, str] | None = None) -> None:
+    """Append one line to the access log (insert-only on PostgreSQL); raises AccessLogError if it cannot."""
+    url = web_tier_url()
+    with _lock:
+        if url not in _logs:
+            _logs.clear()
+            _logs[url] = web_tier_access_log(url)
+        log = _logs[url]
+    log.append(AccessEvent(who, role, event, page, dict(detail or {})))
+
+
+def cache_sizes() -> dict[str, int]:
+    """How many entries each shared cache holds (tests/pages/test_published_cache.py)."""
+    return {"tables": len(_tables), "publication_info": len(_info)}
+
+
+def current_role() -> Role | None:
+    """The role of whoever this session belongs to (signed in, or the demo's picker); None: no access."""
+    from pages._access import current_visitor
+
+    return current_visitor().role
 
 
 def require_page(page_id: str) -> Role:
-    """Stop the page unless this process may serve and the current role may see it (the menu hiding it is not
-    enough)."""
+    """Stop the page unless the current visitor may see it (the menu hiding it is not enough)."""
+    from pages._access import require_page as check
+
     require_safe_process()
-    role = current_role()
-    if page_id not in role.pages:
-        st.error(f"The {role.label} role cannot open this page. Choose another role in the sidebar.")
-        st.stop()
-    return role
+
+    return check(page_id)

@@ -6,6 +6,7 @@ import polars as pl
 import streamlit as st
 
 from data_access.config import load_disclosure_policy, load_measures, load_privacy_notice
+from pages._access import log_download
 from pages._layout import SYMBOL_MEANINGS, page_header
 from pages._published import publication_info, require_page
 
@@ -33,7 +34,8 @@ table = pl.DataFrame(
 )
 st.dataframe(table, hide_index=True, key="catalogue")
 st.download_button("Download the measures catalogue (CSV)", table.write_csv(), file_name="measures-catalogue.csv",
-                   mime="text/csv", key="catalogue-download")
+                   mime="text/csv", key="catalogue-download", on_click=log_download,
+                   args=("methodology", "measures-catalogue.csv"))
 st.markdown(
     f"""
 **Improved**: of the people or families who had the need when support began and have had a follow-up review or

@@ -108,25 +108,26 @@ def wait_for_health(base_url: str, process: subprocess.Popen, log: Path, timeout
     raise HarnessError(f"streamlit was not healthy within {timeout:.0f} s:\n{_log_tail(log)}")
 
 
-def streamlit_command(app: Path, port: int) -> list[str]:
+def streamlit_command(app: Path, port: int, extra_args: tuple[str, ...] = ()) -> list[str]:
     return [
         sys.executable, "-m", "streamlit", "run", str(app),
         "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
-        "--browser.gatherUsageStats", "false",
+        "--browser.gatherUsageStats", "false", *extra_args,
     ]  # fmt: skip
 
 
-def start_streamlit(app: Path, env_overrides: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
+def start_streamlit(app: Path, env_overrides: dict[str, str], log: Path,
+                    extra_args: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str]:
     """Start `streamlit run app` on a free loopback port in its own process group; return it once healthy.
 
     Its environment is clean, as scripts/run.sh makes it (web_process_env): the test runner's database URLs never
-    reach it.
+    reach it. `extra_args` go to `streamlit run` (e.g. ("--secrets.files", PATH) for sign-in).
     """
     port = free_port()
     env = web_process_env(env_overrides)
     with log.open("a") as output:
         process = subprocess.Popen(
-            streamlit_command(app, port),
+            streamlit_command(app, port, extra_args),
             cwd=PROJECT_ROOT,
             env=env,
             stdout=output,

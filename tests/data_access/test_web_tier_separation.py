@@ -415,8 +415,10 @@ def test_create_reader_on_sqlite_explains_the_file_separation(sqlite_url: str, c
 DOOR = "pages._published"
 DB_MODULES = ("sqlalchemy", "sqlite3", "psycopg", "psycopg2", "data_access.engine", "data_access.schema",
               "data_access.linked_reads", "data_access.loader", "data_access.bulk", "data_access.access",
-              "data_access.published_reads", "metrics.publish", "metrics.impact", "synthetic")
-PAGE_DATA_ACCESS = ("data_access.config",)  # configuration only (and `from data_access import config`)
+              "data_access.published_reads", "data_access.access_log", "metrics.publish", "metrics.impact",
+              "synthetic")
+# configuration only (and `from data_access import config`); roles maps an identity's claims to a role
+PAGE_DATA_ACCESS = ("data_access.config", "data_access.roles")
 FORBIDDEN_NAMES = {"make_engine", "create_engine", "linked_db_url", "published_db_url", "web_tier_engine",
                    "import_module", "__import__", "FAMILIES_DB_URL", "FAMILIES_PUBLISHED_DB_URL"}
 
@@ -529,8 +531,12 @@ def test_the_door_opens_only_the_web_tier_engine():
                             "data_access.web_environment.web_process_problems", "data_access.config",
                             "data_access.config.Role", "data_access.config.load_roles", "data_access.published_reads",
                             "data_access.published_reads.read_publication_info",
-                            "data_access.published_reads.read_published"}, data_modules
-    assert "web_tier_engine()" in source
+                            "data_access.published_reads.read_published",
+                            # the access log: append-only (data_access/access_log.py)
+                            "data_access.access.web_tier_url", "data_access.access_log",
+                            "data_access.access_log.AccessEvent", "data_access.access_log.AccessLogError",
+                            "data_access.access_log.web_tier_access_log"}, data_modules
+    assert "web_tier_engine(url)" in source and "web_tier_url()" in source  # the URL the environment gives
     words = {node.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Name)}
     assert not words & {"make_engine", "create_engine", "linked_db_url", "published_db_url", "sqlalchemy"}
 

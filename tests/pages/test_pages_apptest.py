@@ -38,13 +38,13 @@ def test_page_checks_the_role_itself(app_env, role: str, page_id: str):
     app = AppTest.from_file(str(PROJECT_ROOT / PAGE_FILES[page_id]), default_timeout=60)
     app.query_params["role"] = role
     app.run()
-    assert any("cannot open this page" in str(error.value) for error in app.error)
+    assert any("role cannot open this page" in str(warning.value) for warning in app.warning)
     assert not app.get("plotly_chart") and not app.dataframe
 
 
 @pytest.mark.parametrize(("role", "page_id"), list(role_page_pairs(allowed=False)))
 def test_menu_does_not_offer_pages_outside_the_role(open_page, role: str, page_id: str):
-    """Through the app, a page outside the role is not in the navigation: switching to it runs the default page."""
+    """Through the app, a page outside the role is not in the menu, and opening it shows none of its content."""
     if not page_exists(page_id):
         pytest.skip(f"{PAGE_FILES[page_id]} not written yet")
     app = open_page(role, page_id)
