@@ -1,0 +1,40 @@
+"""Loading config/linkage.toml: the thresholds and training sizes of the person linkage.
+
+Why a file: where an automatic link ends and clerical review starts is a council's decision (it trades analysts'
+time against wrong links), so it lives in config a council can edit, validated here with the file and field named.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from data_access.config import ConfigError, _build, _read
+
+
+@dataclass(frozen=True)
+class LinkageConfig:
+    auto_link_probability: float
+    review_floor: float
+    training_sample_size: int
+    u_sample_pairs: int
+    deterministic_rules_recall: float
+    em_max_pairs: int
+    seed: int
+
+    def __post_init__(self) -> None:
+        if not 0 < self.review_floor <= self.auto_link_probability < 1:
+            raise ConfigError(
+                "linkage.toml: need 0 < review_floor <= auto_link_probability < 1 "
+                f"(got {self.review_floor} and {self.auto_link_probability})."
+            )
+        if not 0 < self.deterministic_rules_recall <= 1:
+            raise ConfigError("linkage.toml: deterministic_rules_recall must be in (0, 1].")
+        if min(self.training_sample_size, self.u_sample_pairs, self.em_max_pairs) <= 0:
+            raise ConfigError("linkage.toml: training_sample_size, u_sample_pairs and em_max_pairs must be positive.")
+
+
+@cache
+def load_linkage_config(config_dir: Path | None = None) -> LinkageConfig:
+    return _build(LinkageConfig, _read("linkage.toml", config_dir), "linkage.toml")

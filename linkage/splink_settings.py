@@ -1,0 +1,208 @@
+"""The Splink model of a person: comparisons, blocking rules and the training recipe, for every backend.
+
+Why one module: DuckDB (embedded, the default), Spark (beyond one machine) and the two-file `pairs` linker must
+score pairs with the same model, so the settings are built here once, from Splink's dialect-neutral comparison
+library and plain SQL that both DuckDB and Spark accept. The columns are those of linkage.normalise.
+
+Training recipe (Fellegi-Sunter, Splink's method). EM alone collapses on this data (the prior runs to 1), so the
+prior and u are fixed first and EM estimates only m:
+1. the prior (probability two random records match) from deterministic rules and an assumed recall;
+2. u by random sampling of record pairs (almost all random pairs are non-matches);
+3. m by EM, in two sessions with different blocking, so every comparison is estimated in one of them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import Linker, SettingsCreator, block_on
+
+from linkage.config import LinkageConfig
+
+SPLINK_LOGGERS = ("splink",)
+
+
+def quiet_splink_logging() -> None:
+    """Splink logs progress at INFO, and some of its messages could quote SQL or values: keep it to WARNING."""
+    for name in SPLINK_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _first_name_comparison() -> cl.CustomComparison:
+    return cl.CustomComparison(
+        output_column_name="first_name",
+        comparison_description="First name: exact (term-frequency adjusted), close spelling, nickname, similar",
+        comparison_levels=[
+            cll.NullLevel("first_name"),
+            cll.ExactMatchLevel("first_name").configure(tf_adjustment_column="first_name", tf_adjustment_weight=1.0),
+            cll.JaroWinklerLevel("first_name", 0.92),
+            cll.ArrayIntersectLevel("first_name_forms", min_intersection=1).configure(
+                label_for_charts="Nickname of the same name"
+            ),
+            cll.JaroWinklerLevel("first_name", 0.8),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _surname_comparison() -> cl.CustomComparison:
+    return cl.CustomComparison(
+        output_column_name="surname",
+        comparison_description="Surname: exact (term-frequency adjusted), close spelling, similar",
+        comparison_levels=[
+            cll.NullLevel("surname"),
+            cll.ExactMatchLevel("surname").configure(tf_adjustment_column="surname", tf_adjustment_weight=1.0),
+            cll.JaroWinklerLevel("surname", 0.92),
+            cll.JaroWinklerLevel("surname", 0.8),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _middle_name_comparison() -> cl.CustomComparison:
+    initial_only = cll.CustomLevel(
+        "substr(middle_name_l, 1, 1) = substr(middle_name_r, 1, 1) "
+        "AND (length(middle_name_l) = 1 OR length(middle_name_r) = 1)",
+        label_for_charts="One is the initial of the other",
+    )
+    return cl.CustomComparison(
+        output_column_name="middle_name",
+        comparison_description="Middle name: exact, close spelling, initial",
+        comparison_levels=[
+            cll.NullLevel("middle_name"),
+            cll.ExactMatchLevel("middle_name"),
+            cll.JaroWinklerLevel("middle_name", 0.88),
+            initial_only,
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _date_of_birth_comparison() -> cl.CustomComparison:
+    return cl.CustomComparison(
+        output_column_name="date_of_birth",
+        comparison_description="Date of birth: exact, day and month swapped, one character, same year",
+        comparison_levels=[
+            cll.NullLevel("date_of_birth"),
+            cll.ExactMatchLevel("date_of_birth"),
+            cll.CustomLevel(
+                "date_of_birth_l = dob_day_month_swapped_r", label_for_charts="Day and month swapped"
+            ),
+            cll.DamerauLevenshteinLevel("date_of_birth", 1),
+            cll.ExactMatchLevel("birth_year").configure(label_for_charts="Same year of birth"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _residence_comparison() -> cl.CustomComparison:
+    """Postcode and address together: members of one household share both, so scoring them as two independent
+    comparisons would count the same evidence twice and link siblings and parents to each other."""
+    postcode_same = cll.ExactMatchLevel("postcode")
+    address_same = cll.ExactMatchLevel("address")
+    address_close = cll.JaroWinklerLevel("address", 0.9)
+    return cl.CustomComparison(
+        output_column_name="residence",
+        comparison_description="Postcode and address: both, either, close, same area",
+        comparison_levels=[
+            cll.And(cll.NullLevel("postcode"), cll.NullLevel("address")).configure(is_null_level=True),
+            cll.And(postcode_same, address_same).configure(label_for_charts="Same postcode and address"),
+            cll.And(postcode_same, address_close).configure(label_for_charts="Same postcode, close address"),
+            cll.ExactMatchLevel("address").configure(label_for_charts="Same address, postcode differs or missing"),
+            cll.ExactMatchLevel("postcode").configure(label_for_charts="Same postcode, address differs or missing"),
+            cll.JaroWinklerLevel("address", 0.9).configure(label_for_charts="Close address"),
+            cll.ExactMatchLevel("postcode_sector").configure(label_for_charts="Same postcode sector"),
+            cll.ArrayIntersectLevel("address_tokens", min_intersection=3).configure(
+                label_for_charts="Three address words in common"
+            ),
+            cll.ExactMatchLevel("postcode_district").configure(label_for_charts="Same postcode district"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def comparisons(*, with_uk_identifiers: bool = True) -> list:
+    """One comparison per identifier; the UK-only ones (NI number, UPN) are left out for the two-file linker."""
+    shared = [
+        _first_name_comparison(),
+        _middle_name_comparison(),
+        _surname_comparison(),
+        _date_of_birth_comparison(),
+        cl.ExactMatch("sex"),
+        _residence_comparison(),
+        cl.ExactMatch("nhs_number"),
+    ]
+    if with_uk_identifiers:
+        shared += [cl.ExactMatch("ni_number"), cl.ExactMatch("upn")]
+    return shared
+
+
+def prediction_blocking_rules(*, with_uk_identifiers: bool = True) -> list:
+    """Which pairs are scored at all: any one rule admits a pair, so together they bound recall.
+
+    Each rule leaves out at least one identifier that a real error can change (a move changes the postcode,
+    marriage the surname, a typo the date of birth), so a person with one error is still compared.
+    """
+    rules = [
+        block_on("nhs_number"),
+        block_on("date_of_birth", "surname"),
+        block_on("date_of_birth", "first_name"),
+        block_on("date_of_birth", "postcode"),
+        block_on("first_name", "surname", "birth_year"),
+        block_on("surname", "postcode"),
+        block_on("first_name", "postcode"),
+        block_on("first_name", "surname", "sex"),
+    ]
+    if with_uk_identifiers:
+        rules[1:1] = [block_on("ni_number"), block_on("upn")]
+    return rules
+
+
+def deterministic_rules(*, with_uk_identifiers: bool = True) -> list:
+    """Rules that admit almost no false links, used only to estimate the prior."""
+    rules = [block_on("nhs_number"), block_on("first_name", "surname", "date_of_birth")]
+    if with_uk_identifiers:
+        rules.append(block_on("ni_number"))
+    return rules
+
+
+def em_blocking_rules(*, with_uk_identifiers: bool = True) -> list:
+    """EM sessions: the first estimates m for everything but date of birth, the second for the rest.
+
+    With NHS numbers the second session blocks on them: pairs sharing an NHS number are nearly all true matches,
+    whereas pairs sharing first name and surname include fathers and sons with the same name at one address,
+    whose different dates of birth would teach EM that true matches often disagree on date of birth.
+    """
+    second = block_on("nhs_number") if with_uk_identifiers else block_on("first_name", "surname")
+    return [block_on("date_of_birth"), second]
+
+
+def settings(link_type: str, *, with_uk_identifiers: bool = True) -> SettingsCreator:
+    return SettingsCreator(
+        link_type=link_type,
+        unique_id_column_name="record_id",
+        comparisons=comparisons(with_uk_identifiers=with_uk_identifiers),
+        blocking_rules_to_generate_predictions=prediction_blocking_rules(with_uk_identifiers=with_uk_identifiers),
+        retain_matching_columns=False,
+        retain_intermediate_calculation_columns=False,
+        max_iterations=20,
+        em_convergence=0.001,
+    )
+
+
+def train(linker: Linker, config: LinkageConfig, *, with_uk_identifiers: bool = True) -> dict[str, Any]:
+    """Train the linker's model as the module docstring says; returns the trained settings (Splink JSON)."""
+    quiet_splink_logging()
+    training = linker.training
+    training.estimate_probability_two_random_records_match(
+        deterministic_rules(with_uk_identifiers=with_uk_identifiers), recall=config.deterministic_rules_recall
+    )
+    training.estimate_u_using_random_sampling(max_pairs=config.u_sample_pairs, seed=config.seed)
+    for blocking_rule in em_blocking_rules(with_uk_identifiers=with_uk_identifiers):
+        training.estimate_parameters_using_expectation_maximisation(
+            blocking_rule, max_pairs=config.em_max_pairs
+        )
+    return linker.misc.save_model_to_json()
