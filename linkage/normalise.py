@@ -6,22 +6,26 @@ Everything here is a polars expression over whole columns (fast on a million row
 value: a value that cannot be cleaned becomes null, which the linkage model treats as "unknown", never as a
 disagreement.
 
-What each column becomes (the `normalise_people` output adds these next to record_id and source):
+What each column becomes (`normalise_people` returns these beside record_id and source):
 
-| column | rule |
-|---|---|
-| first_name, middle_name, surname | accents stripped (NFKD), lower case, everything but a-z removed ("O'Brien-Smith " -> "obriensmith") |
-| first_name_forms | the first name with every name the `nicknames` table (PyPI nicknames 1.0.1) lists it as a nickname of, sorted: "bill" -> [bill, robert, will, william, willis]. The table is many-to-many ("al" is short for alan, albert, alexander...), so the canonical form of a first name is this set, and two first names agree as nicknames when their sets intersect |
-| date_of_birth | "YYYY-MM-DD" when it is a real calendar date written YYYY-MM-DD, YYYYMMDD or DD/MM/YYYY, else null |
-| dob_day_month_swapped | the same date with day and month swapped when that is also a real date, else null |
-| birth_year | the first four characters of date_of_birth (for blocking) |
-| sex | "M" or "F" (also from male/female/m/f in any case), else null |
-| postcode | UK postcodes in the stored form "DT4 7QE"; any other country's postcode upper case without spaces ("4223") |
-| postcode_sector, postcode_district | "DT4 7", "DT4" for a valid UK postcode, null otherwise (so foreign postcodes never agree on a "sector") |
-| address | lower case, punctuation to spaces, single spaces, common street-type abbreviations spelt out ("rd" -> "road"); address_tokens: its distinct words, sorted |
-| nhs_number | 10 digits (spaces and dashes removed) passing the mod-11 check, else null |
-| ni_number | 9 characters (spaces removed, upper case) in HMRC's format, else null |
-| upn | 13 characters (upper case) with the right check letter, else null |
+- first_name, middle_name, surname: accents stripped (NFKD), lower case, everything but a-z removed
+  ("O'Brien-Smith " -> "obriensmith").
+- first_name_forms: the first name with every name the `nicknames` table (PyPI nicknames 1.0.1) lists it as a
+  nickname of, sorted: "bill" -> [bill, robert, will, william, willis]. The table is many-to-many ("al" is short
+  for alan, albert, alexander...), so the canonical form of a first name is this set, and two first names agree
+  as nicknames when their sets intersect.
+- date_of_birth: "YYYY-MM-DD" when it is a real calendar date written YYYY-MM-DD, YYYYMMDD or DD/MM/YYYY, else
+  null; dob_day_month_swapped: the same date with day and month swapped when that is another real date;
+  birth_year: its first four characters (for blocking).
+- sex: "M" or "F" (also from male/female/m/f in any case), else null.
+- postcode: a UK postcode in the stored form "DT4 7QE"; any other country's upper case without spaces ("4223").
+  postcode_sector ("DT4 7") and postcode_district ("DT4") only for valid UK postcodes, so foreign postcodes
+  never agree on a "sector".
+- address: lower case, punctuation to spaces, single spaces, common street-type abbreviations spelt out
+  ("rd" -> "road"); address_tokens: its distinct words, sorted.
+- nhs_number: 10 digits (spaces and dashes removed) passing the mod-11 check, else null.
+- ni_number: 9 characters (spaces removed, upper case) in HMRC's format, else null.
+- upn: 13 characters (upper case) with the right check letter, else null.
 """
 
 from __future__ import annotations

@@ -146,7 +146,8 @@ def _cluster_with_forbidden_pairs(component: pl.DataFrame, forbidden: set[tuple[
     """
     groups = _UnionFind()
     members: dict[str, set[str]] = {}
-    for left, right, _ in component.sort(["priority", "record_id_l", "record_id_r"], descending=[True, False, False]).iter_rows():
+    strongest_first = component.sort(["priority", "record_id_l", "record_id_r"], descending=[True, False, False])
+    for left, right, _ in strongest_first.iter_rows():
         root_left, root_right = groups.find(left), groups.find(right)
         if root_left == root_right:
             continue
