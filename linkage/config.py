@@ -22,6 +22,7 @@ class LinkageConfig:
     deterministic_rules_recall: float
     em_max_pairs: int
     seed: int
+    pairs_one_to_one_floor: float
 
     def __post_init__(self) -> None:
         if not 0 < self.review_floor <= self.auto_link_probability < 1:
@@ -29,6 +30,8 @@ class LinkageConfig:
                 "linkage.toml: need 0 < review_floor <= auto_link_probability < 1 "
                 f"(got {self.review_floor} and {self.auto_link_probability})."
             )
+        if not 0 < self.pairs_one_to_one_floor < 1:
+            raise ConfigError("linkage.toml: pairs_one_to_one_floor must be in (0, 1).")
         if not 0 < self.deterministic_rules_recall <= 1:
             raise ConfigError("linkage.toml: deterministic_rules_recall must be in (0, 1].")
         if min(self.training_sample_size, self.u_sample_pairs, self.em_max_pairs) <= 0:

@@ -235,6 +235,17 @@ def link_people(
     model_json None: train on (a sample of) these records; otherwise reuse the stored parameters without training.
     decisions (record_id_l, record_id_r, is_match): analysts' review decisions, applied before clustering.
     """
+    return link_people_with_scores(records, model_json=model_json, decisions=decisions, config=config)[0]
+
+
+def link_people_with_scores(
+    records: pl.DataFrame,
+    *,
+    model_json: str | None = None,
+    decisions: pl.DataFrame | None = None,
+    config: LinkageConfig | None = None,
+) -> tuple[PersonLinks, pl.DataFrame]:
+    """`link_people`, also returning every scored pair at or above the review floor (for quality estimates)."""
     quiet_splink_logging()
     config = config or load_linkage_config()
     _check_records(records)
@@ -244,8 +255,9 @@ def link_people(
     scored = score_pairs(normalised, model, config.review_floor)
     links = scored.filter(pl.col("match_probability") >= config.auto_link_probability)
     clusters = cluster_records(normalised.get_column("record_id"), links, decided)
-    return PersonLinks(
+    links = PersonLinks(
         clusters=clusters.cast(CLUSTER_SCHEMA),
         review_pairs=review_band(scored, decided, config),
         model_json=json.dumps(model, sort_keys=True),
     )
+    return links, scored

@@ -19,6 +19,7 @@ from typing import Any
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import Linker, SettingsCreator, block_on
+from splink.blocking_rule_library import CustomRule
 
 from linkage.config import LinkageConfig
 
@@ -29,6 +30,16 @@ def quiet_splink_logging() -> None:
     """Splink logs progress at INFO, and some of its messages could quote SQL or values: keep it to WARNING."""
     for name in SPLINK_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _names_swapped(this_side: str, other_side: str) -> cll.CustomLevel:
+    """First name written as surname (or the reverse), a common clerical error: symmetric in the two records."""
+    mirror = {"first_name_l": "first_name_r", "surname_r": "surname_l", "surname_l": "surname_r",
+              "first_name_r": "first_name_l"}
+    return cll.CustomLevel(
+        f"({this_side} = {other_side} OR {mirror[this_side]} = {mirror[other_side]})",
+        label_for_charts="First name and surname swapped",
+    )
 
 
 def _first_name_comparison() -> cl.CustomComparison:
@@ -42,6 +53,7 @@ def _first_name_comparison() -> cl.CustomComparison:
             cll.ArrayIntersectLevel("first_name_forms", min_intersection=1).configure(
                 label_for_charts="Nickname of the same name"
             ),
+            _names_swapped("first_name_l", "surname_r"),
             cll.JaroWinklerLevel("first_name", 0.8),
             cll.ElseLevel(),
         ],
@@ -56,6 +68,7 @@ def _surname_comparison() -> cl.CustomComparison:
             cll.NullLevel("surname"),
             cll.ExactMatchLevel("surname").configure(tf_adjustment_column="surname", tf_adjustment_weight=1.0),
             cll.JaroWinklerLevel("surname", 0.92),
+            _names_swapped("surname_l", "first_name_r"),
             cll.JaroWinklerLevel("surname", 0.8),
             cll.ElseLevel(),
         ],
@@ -114,6 +127,7 @@ def _residence_comparison() -> cl.CustomComparison:
             cll.ExactMatchLevel("address").configure(label_for_charts="Same address, postcode differs or missing"),
             cll.ExactMatchLevel("postcode").configure(label_for_charts="Same postcode, address differs or missing"),
             cll.JaroWinklerLevel("address", 0.9).configure(label_for_charts="Close address"),
+            cll.DamerauLevenshteinLevel("postcode", 1).configure(label_for_charts="Postcode one character off"),
             cll.ExactMatchLevel("postcode_sector").configure(label_for_charts="Same postcode sector"),
             cll.ArrayIntersectLevel("address_tokens", min_intersection=3).configure(
                 label_for_charts="Three address words in common"
@@ -161,6 +175,27 @@ def prediction_blocking_rules(*, with_uk_identifiers: bool = True) -> list:
     return rules
 
 
+BROAD_BLOCKING_KEYS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("first_name", "surname"), ("surname", "first_name")),
+    (("date_of_birth",), ("date_of_birth",)),
+    (("postcode",), ("postcode",)),
+    (("surname",), ("surname",)),
+    (("first_name",), ("first_name",)),
+    (("first_name", "surname"), ("first_name", "surname")),
+    (("address",), ("address",)),
+)
+"""Single-key rules (left columns equal to right columns) that reach records with several identifiers wrong at
+once; the first pairs names written the wrong way round. The two-file linker adds each one only while it
+generates few enough pairs (linkage.pairs.affordable_broad_rules): on a million records "same surname" alone
+would score billions of pairs."""
+
+
+def broad_blocking_rule(left: tuple[str, ...], right: tuple[str, ...]):
+    if left == right:
+        return block_on(*left)
+    return CustomRule(" AND ".join(f"l.{a} = r.{b}" for a, b in zip(left, right, strict=True)))
+
+
 def deterministic_rules(*, with_uk_identifiers: bool = True) -> list:
     """Rules that admit almost no false links, used only to estimate the prior."""
     rules = [block_on("nhs_number"), block_on("first_name", "surname", "date_of_birth")]
@@ -180,12 +215,14 @@ def em_blocking_rules(*, with_uk_identifiers: bool = True) -> list:
     return [block_on("date_of_birth"), second]
 
 
-def settings(link_type: str, *, with_uk_identifiers: bool = True) -> SettingsCreator:
+def settings(link_type: str, *, with_uk_identifiers: bool = True, extra_blocking_rules: list | None = None
+             ) -> SettingsCreator:
+    rules = prediction_blocking_rules(with_uk_identifiers=with_uk_identifiers) + list(extra_blocking_rules or [])
     return SettingsCreator(
         link_type=link_type,
         unique_id_column_name="record_id",
         comparisons=comparisons(with_uk_identifiers=with_uk_identifiers),
-        blocking_rules_to_generate_predictions=prediction_blocking_rules(with_uk_identifiers=with_uk_identifiers),
+        blocking_rules_to_generate_predictions=rules,
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,
         max_iterations=20,
@@ -205,4 +242,25 @@ def train(linker: Linker, config: LinkageConfig, *, with_uk_identifiers: bool = 
         training.estimate_parameters_using_expectation_maximisation(
             blocking_rule, max_pairs=config.em_max_pairs
         )
-    return linker.misc.save_model_to_json()
+    return with_probability_floor(linker.misc.save_model_to_json())
+
+
+PROBABILITY_FLOOR = 0.001
+"""Smallest m or u a level may have. EM drives the m of a level it never sees among matches to zero (e.g. two
+different NHS numbers), and log2(0) would make one disagreement veto every other identifier: a floor keeps the
+model's weights finite, so a true match with one wrong identifier can still link on the rest."""
+
+
+def with_probability_floor(model: dict[str, Any], floor: float = PROBABILITY_FLOOR) -> dict[str, Any]:
+    """The model with every trained m and u raised to at least `floor` (each comparison's m and u renormalised)."""
+    for comparison in model["comparisons"]:
+        levels = [level for level in comparison["comparison_levels"] if not level.get("is_null_level")]
+        for parameter in ("m_probability", "u_probability"):
+            values = [level.get(parameter) for level in levels]
+            if any(value is None for value in values):
+                continue
+            raised = [max(value, floor) for value in values]
+            total = sum(raised)
+            for level, value in zip(levels, raised, strict=True):
+                level[parameter] = value / total
+    return model
