@@ -168,6 +168,7 @@ def cluster_records(record_ids: pl.Series, links: pl.DataFrame, decisions: pl.Da
     holding a forbidden pair are re-clustered greedily, strongest links first, skipping any link that would put
     a forbidden pair together.
     """
+    decisions, links = ordered_pairs(decisions), ordered_pairs(links)
     forced = decisions.filter(pl.col("is_match")).select("record_id_l", "record_id_r")
     forbidden_pairs = decisions.filter(~pl.col("is_match")).select("record_id_l", "record_id_r")
     edges = pl.concat(
@@ -190,9 +191,8 @@ def cluster_records(record_ids: pl.Series, links: pl.DataFrame, decisions: pl.Da
         if broken.len():
             edge_components = edges.join(labels.rename({"record_id": "record_id_l"}), on="record_id_l")
             split_labels: dict[str, str] = {}
-            for (label,), component_edges in edge_components.filter(pl.col("component").is_in(broken)).group_by(
-                "component"
-            ):
+            to_split = edge_components.filter(pl.col("component").is_in(broken.to_list()))
+            for (label,), component_edges in to_split.group_by("component"):
                 representatives = _cluster_with_forbidden_pairs(component_edges.drop("component"), forbidden)
                 split_labels.update({record: f"{label}:{root}" for record, root in representatives.items()})
             relabelled = pl.DataFrame(
