@@ -34,9 +34,11 @@ def read_person_file(path: Path, side: str) -> pl.DataFrame:
         raise PairsInputError(f"The {side} file {path} is not UTF-8 text; save it as UTF-8 CSV.") from None
     if not text.strip():
         raise PairsInputError(f"The {side} file {path} is empty.")
+    if len([line for line in text.splitlines() if line.strip()]) < 2:
+        raise PairsInputError(f"The {side} file {path} has a header but no records.")
     try:
-        frame = pl.read_csv(text.encode("utf-8"), infer_schema=False, missing_utf8_is_empty_string=False)
-    except Exception:  # noqa: BLE001 - polars' messages quote the offending row
+        frame = pl.read_csv(text.encode("utf-8"), infer_schema=False)
+    except (pl.exceptions.PolarsError, ValueError):  # polars quotes the offending row: never pass it on
         raise PairsInputError(
             f"The {side} file {path} is not a well-formed CSV (a row with the wrong number of fields, "
             "or an unclosed quote)."

@@ -74,7 +74,9 @@ def _check_decisions(decisions: pl.DataFrame | None, record_ids: pl.Series) -> p
     if contradictory:
         raise LinkageInputError(f"{contradictory} reviewed pair(s) are marked both a match and not a match.")
     # Decisions about records not in this run (e.g. deleted under retention) simply do not apply.
-    known = decided.get_column("record_id_l").is_in(record_ids) & decided.get_column("record_id_r").is_in(record_ids)
+    known = decided.get_column("record_id_l").is_in(record_ids.implode()) & decided.get_column("record_id_r").is_in(
+        record_ids.implode()
+    )
     return decided.filter(known)
 
 
