@@ -4,8 +4,9 @@ Why: a million existing records take a minute or more to re-link, but a month's 
 against them. Splink's predict_between scores new records against existing ones and predict_within scores the
 new records among themselves, with the stored model; existing-to-existing pairs are never scored again.
 Clustering then treats each existing person as one node, so the result is what a full run with the same model
-would give: an existing person keeps their person_key unless a new record shows two existing people are one
-(then they merge, keeping the smaller key, as connected components over all records would).
+would give: existing people stay together, merge when a new record shows two of them are one, and person_key
+is the smallest record_id of the person's records, as in link_people (a new record with a smaller record_id
+becomes the key). Term frequencies are counted over existing + new records, as a full run would count them.
 """
 
 from __future__ import annotations
@@ -72,8 +73,7 @@ def link_new_records(
     """People for existing + new records, scoring only the pairs that involve a new record.
 
     existing_clusters (record_id, person_key) is the previous run's PersonLinks.clusters for existing_records.
-    Returns clusters for every record (existing ones keep their person_key unless merged) and the review band
-    among the newly scored pairs.
+    Returns clusters for every record and the review band among the newly scored pairs.
     """
     quiet_splink_logging()
     config = config or load_linkage_config()

@@ -101,7 +101,9 @@ def test_quality_aggregates_hold_counts_only(linked, messy_people):
 
 def test_contradictory_decisions_are_refused_without_quoting_ids(small_messy_people):
     ids = small_messy_people.records.get_column("record_id").head(2).to_list()
-    decisions = pl.DataFrame({"record_id_l": ids * 2, "record_id_r": ids[::-1] * 2, "is_match": [True, True, False, False]})
+    decisions = pl.DataFrame(
+        {"record_id_l": ids * 2, "record_id_r": ids[::-1] * 2, "is_match": [True, True, False, False]}
+    )
     with pytest.raises(LinkageInputError) as raised:
         link_people(small_messy_people.records, decisions=decisions)
     assert ids[0] not in str(raised.value)
