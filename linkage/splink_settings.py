@@ -322,3 +322,24 @@ def with_probability_floor(model: dict[str, Any], floor: float = PROBABILITY_FLO
             for level, value in zip(levels, raised, strict=True):
                 level[parameter] = value / total
     return model
+
+
+def model_in_dialect(model: dict[str, Any], sql_dialect: str, *, with_uk_identifiers: bool = True) -> dict[str, Any]:
+    """A trained model rewritten for another SQL backend (e.g. "spark"): the same comparisons and blocking rules,
+    written in that dialect, carrying the trained prior and every level's m and u.
+
+    Why: Splink stores a model as SQL text in the dialect it was trained in (DuckDB quotes identifiers with
+    double quotes, which Spark reads as string literals), so the parameters move, not the SQL.
+    """
+    fresh = settings(model["link_type"], with_uk_identifiers=with_uk_identifiers).create_settings_dict(sql_dialect)
+    trained = {comparison["output_column_name"]: comparison for comparison in model["comparisons"]}
+    for comparison in fresh["comparisons"]:
+        source_levels = trained[comparison["output_column_name"]]["comparison_levels"]
+        if len(source_levels) != len(comparison["comparison_levels"]):
+            raise ValueError(f"The stored model's {comparison['output_column_name']} comparison has other levels.")
+        for level, source in zip(comparison["comparison_levels"], source_levels, strict=True):
+            for key in ("m_probability", "u_probability"):
+                if key in source:
+                    level[key] = source[key]
+    fresh["probability_two_random_records_match"] = model["probability_two_random_records_match"]
+    return fresh
