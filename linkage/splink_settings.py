@@ -303,17 +303,21 @@ def train(linker: Linker, config: LinkageConfig, *, with_uk_identifiers: bool = 
     return with_probability_floor(linker.misc.save_model_to_json())
 
 
-PROBABILITY_FLOOR = 0.001
-"""Smallest m or u a level may have. EM drives the m of a level it never sees among matches to zero (e.g. two
-different NHS numbers), and log2(0) would make one disagreement veto every other identifier: a floor keeps the
-model's weights finite, so a true match with one wrong identifier can still link on the rest."""
+M_PROBABILITY_FLOOR = 0.001
+"""Smallest m a level may have. EM drives the m of a level it never sees among matches (e.g. two different NHS
+numbers) to zero, and log2(0) would make one disagreement veto every other identifier: a floor keeps the weights
+finite, so a true match with one wrong identifier can still link on the rest."""
+U_PROBABILITY_FLOOR = 1e-9
+"""u comes from random pairs and is legitimately tiny for strong evidence (two records sharing an NHS number by
+chance: about one in the number of people); it is only kept off zero, for a level random sampling never saw."""
 
 
-def with_probability_floor(model: dict[str, Any], floor: float = PROBABILITY_FLOOR) -> dict[str, Any]:
-    """The model with every trained m and u raised to at least `floor` (each comparison's m and u renormalised)."""
+def with_probability_floor(model: dict[str, Any]) -> dict[str, Any]:
+    """The model with every trained m raised to at least M_PROBABILITY_FLOOR and u to U_PROBABILITY_FLOOR (each
+    comparison's m and u renormalised)."""
     for comparison in model["comparisons"]:
         levels = [level for level in comparison["comparison_levels"] if not level.get("is_null_level")]
-        for parameter in ("m_probability", "u_probability"):
+        for parameter, floor in (("m_probability", M_PROBABILITY_FLOOR), ("u_probability", U_PROBABILITY_FLOOR)):
             values = [level.get(parameter) for level in levels]
             if any(value is None for value in values):
                 continue

@@ -99,8 +99,10 @@ def messy_person_records(families: int, seed: int, rates: ErrorRates = ErrorRate
     """Partner records for the people of a synthetic Dorset of `families` families, with planted errors."""
     world = generate_world(families, seed)
     rng = np.random.default_rng(seed + 1)
-    people = world["person_identifier"].join(
-        world["family_member"].group_by("person_id").agg(pl.col("family_id").min()), on="person_id"
+    people = (
+        world["person_identifier"]
+        .join(world["family_member"].group_by("person_id").agg(pl.col("family_id").min()), on="person_id")
+        .sort("person_id")  # joins and group-bys do not keep order: sort, or the same seed gives other records
     )
     n_people = people.height
     nicknamer = NickNamer()
