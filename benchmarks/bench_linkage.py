@@ -14,10 +14,13 @@ pairwise precision/recall against the planted truth. Figures go into docs/benchm
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import resource
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -40,11 +43,25 @@ def timed(label: str, function, *args, **kwargs):
     wall, cpu = time.perf_counter(), time.process_time()
     result = function(*args, **kwargs)
     print(
-        f"{label:<44} wall {time.perf_counter() - wall:7.1f} s   cpu {time.process_time() - cpu:7.1f} s   "
+        f"{label:<52} wall {time.perf_counter() - wall:7.1f} s   cpu {time.process_time() - cpu:7.1f} s   "
         f"peak rss {peak_memory_gb():4.1f} GB",
         flush=True,
     )
     return result
+
+
+def link_in_fresh_process(records: pl.DataFrame, model_json: str) -> None:
+    """Link again in a new process that holds only the records and the model: its peak memory is the linkage's."""
+    with tempfile.TemporaryDirectory() as folder:
+        records.write_parquet(Path(folder) / "records.parquet")
+        (Path(folder) / "model.json").write_text(model_json)
+        subprocess.run([sys.executable, __file__, "--link-only", folder], check=True)
+
+
+def link_only(folder: Path) -> None:
+    records = pl.read_parquet(folder / "records.parquet")
+    model_json = (folder / "model.json").read_text()
+    timed("fresh process: read records, link with the model", link_people, records, model_json=model_json)
 
 
 def main() -> None:
@@ -52,7 +69,11 @@ def main() -> None:
     parser.add_argument("--families", type=int, default=100_000)
     parser.add_argument("--new", type=int, default=10_000, help="records held back and linked incrementally")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--link-only", type=Path, help=argparse.SUPPRESS)  # child process: see link_in_fresh_process
     arguments = parser.parse_args()
+    if arguments.link_only:
+        link_only(arguments.link_only)
+        return
     config = load_linkage_config()
     load = os.getloadavg()[0]
     print(f"{platform.node()}: {os.cpu_count()} cores, load {load:.1f}, python {platform.python_version()}")
@@ -64,10 +85,9 @@ def main() -> None:
     normalised = timed("normalise", normalise_people, records)
     model = timed(f"train on a sample of {min(config.training_sample_size, records.height):,}", train_model,
                   normalised, config)
-    import json
-
     model_json = json.dumps(model)
     links = timed("link all records with the stored model", link_people, records, model_json=model_json)
+    link_in_fresh_process(records, model_json)
     print("quality against the planted truth:", pairwise_quality(links.clusters, people.truth),
           f"review queue {links.review_pairs.height:,} pairs")
 
@@ -76,6 +96,9 @@ def main() -> None:
     before = timed(f"link {existing.height:,} existing records", link_people, existing, model_json=model_json)
     timed(f"incremental: {new.height:,} new against {existing.height:,}", link_new_records, new, existing,
           before.clusters, model_json=model_json)
+    existing_normalised = normalise_people(existing)
+    timed("incremental, existing records normalised before", link_new_records, new, existing, before.clusters,
+          model_json=model_json, existing_normalised=existing_normalised)
 
 
 if __name__ == "__main__":

@@ -69,10 +69,13 @@ def link_new_records(
     model_json: str,
     decisions: pl.DataFrame | None = None,
     config: LinkageConfig | None = None,
+    existing_normalised: pl.DataFrame | None = None,
 ) -> PersonLinks:
     """People for existing + new records, scoring only the pairs that involve a new record.
 
     existing_clusters (record_id, person_key) is the previous run's PersonLinks.clusters for existing_records.
+    existing_normalised: normalise_people(existing_records) kept from the previous run, to skip normalising a
+    million records again (about 4 CPU seconds).
     Returns clusters for every record and the review band among the newly scored pairs.
     """
     quiet_splink_logging()
@@ -82,7 +85,7 @@ def link_new_records(
     if known.height != existing_records.height or known.join(existing_records, on="record_id", how="anti").height:
         raise LinkageInputError("existing_clusters must hold exactly the existing records' record_ids.")
     new = normalise_people(new_records)
-    existing = normalise_people(existing_records)
+    existing = normalise_people(existing_records) if existing_normalised is None else existing_normalised
     all_ids = pl.concat([existing.get_column("record_id"), new.get_column("record_id")])
     decided = _check_decisions(decisions, all_ids)
     model = json.loads(model_json)

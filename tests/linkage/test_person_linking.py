@@ -121,3 +121,15 @@ def test_splink_logs_and_output_quote_no_personal_value(small_messy_people, capl
     quoted = {value for value in values if len(value) >= 4 and value in text.lower()}
     assert not quoted, f"{len(quoted)} personal value(s) appear in logs or output"
     assert json.loads(links.model_json)["link_type"] == "dedupe_only"
+
+
+def test_tiny_inputs(small_messy_people):
+    links = link_people(small_messy_people.records)
+    empty = link_people(small_messy_people.records.head(0), model_json=links.model_json)
+    assert empty.clusters.is_empty() and empty.review_pairs.is_empty()
+    single = link_people(small_messy_people.records.head(1), model_json=links.model_json)
+    assert single.clusters.rows() == [(small_messy_people.records.item(0, "record_id"),) * 2]
+    with pytest.raises(LinkageInputError, match="at least"):
+        link_people(small_messy_people.records.head(10))
+    with pytest.raises(LinkageInputError, match="unique"):
+        link_people(pl.concat([small_messy_people.records.head(60)] * 2), model_json=links.model_json)
