@@ -6,6 +6,7 @@ time against wrong links), so it lives in config a council can edit, validated h
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -23,6 +24,7 @@ class LinkageConfig:
     em_max_pairs: int
     seed: int
     pairs_one_to_one_floor: float
+    duckdb_memory_limit: str
 
     def __post_init__(self) -> None:
         if not 0 < self.review_floor <= self.auto_link_probability < 1:
@@ -30,6 +32,8 @@ class LinkageConfig:
                 "linkage.toml: need 0 < review_floor <= auto_link_probability < 1 "
                 f"(got {self.review_floor} and {self.auto_link_probability})."
             )
+        if not re.fullmatch(r"[0-9]+(\.[0-9]+)?\s*(MB|GB|MiB|GiB)", self.duckdb_memory_limit):
+            raise ConfigError("linkage.toml: duckdb_memory_limit must look like \"2GB\" or \"1500MB\".")
         if not 0 < self.pairs_one_to_one_floor < 1:
             raise ConfigError("linkage.toml: pairs_one_to_one_floor must be in (0, 1).")
         if not 0 < self.deterministic_rules_recall <= 1:

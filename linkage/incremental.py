@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 
 import polars as pl
-from splink import DuckDBAPI, Linker
+from splink import Linker
 
 from linkage.config import LinkageConfig, load_linkage_config
 from linkage.normalise import normalise_people
@@ -29,16 +29,15 @@ from linkage.person_linking import (
     ordered_pairs,
     review_band,
 )
-from linkage.splink_settings import quiet_splink_logging
+from linkage.splink_settings import duckdb_api, quiet_splink_logging
 
 TERM_FREQUENCY_COLUMNS = ("first_name", "surname")
 
 
-def score_new_records(
-    new: pl.DataFrame, existing: pl.DataFrame, model: dict, floor: float
-) -> pl.DataFrame:
-    """Scored pairs new-new and new-existing (normalised records), at least `floor`; term frequencies from both."""
-    db_api = DuckDBAPI()
+def score_new_records(new: pl.DataFrame, existing: pl.DataFrame, model: dict, config: LinkageConfig) -> pl.DataFrame:
+    """Scored pairs new-new and new-existing (normalised records) at or above the review floor; term frequencies
+    counted over both."""
+    db_api = duckdb_api(config)
     everyone = db_api.register(pl.concat([existing, new]).to_arrow(), table_name="all_records")
     new_table = db_api.register(new.to_arrow(), table_name="new_records")
     existing_table = db_api.register(existing.to_arrow(), table_name="existing_records")
@@ -47,12 +46,14 @@ def score_new_records(
         linker.table_management.compute_tf_table(column)
     frames = []
     predictions = [
-        linker.inference.predict_within(new_table, threshold_match_probability=floor, warning_mode="never"),
+        linker.inference.predict_within(
+            new_table, threshold_match_probability=config.review_floor, warning_mode="never"
+        ),
     ]
     if existing.height:
         predictions.append(
             linker.inference.predict_between(
-                new_table, existing_table, threshold_match_probability=floor, warning_mode="never"
+                new_table, existing_table, threshold_match_probability=config.review_floor, warning_mode="never"
             )
         )
     for prediction in predictions:
@@ -89,7 +90,7 @@ def link_new_records(
     all_ids = pl.concat([existing.get_column("record_id"), new.get_column("record_id")])
     decided = _check_decisions(decisions, all_ids)
     model = json.loads(model_json)
-    scored = score_new_records(new, existing, model, config.review_floor) if new.height else pl.DataFrame(
+    scored = score_new_records(new, existing, model, config) if new.height else pl.DataFrame(
         schema=PAIR_SCHEMA
     )
 

@@ -16,7 +16,7 @@ What each column becomes (`normalise_people` returns these beside record_id and 
   as nicknames when their sets intersect.
 - date_of_birth: "YYYY-MM-DD" when it is a real calendar date written YYYY-MM-DD, YYYYMMDD or DD/MM/YYYY, else
   null; dob_day_month_swapped: the same date with day and month swapped when that is another real date;
-  birth_year: its first four characters (for blocking).
+  birth_year ("2001") and birth_month_day ("03-05"): its parts, for blocking.
 - sex: "M" or "F" (also from male/female/m/f in any case), else null.
 - postcode: a UK postcode in the stored form "DT4 7QE"; any other country's upper case without spaces ("4223").
   postcode_sector ("DT4 7") and postcode_district ("DT4") only for valid UK postcodes, so foreign postcodes
@@ -68,6 +68,7 @@ NORMALISED_COLUMNS: tuple[str, ...] = (
     "date_of_birth",
     "dob_day_month_swapped",
     "birth_year",
+    "birth_month_day",
     "sex",
     "postcode",
     "postcode_sector",
@@ -227,6 +228,7 @@ def normalise_people(records: pl.DataFrame) -> pl.DataFrame:
     ).with_columns(
         day_month_swapped_expression(pl.col("date_of_birth")).alias("dob_day_month_swapped"),
         pl.col("date_of_birth").str.head(4).alias("birth_year"),
+        pl.col("date_of_birth").str.slice(5, 5).alias("birth_month_day"),
         pl.when(is_uk_postcode).then(pl.col("postcode").str.head(-2)).alias("postcode_sector"),
         pl.when(is_uk_postcode).then(pl.col("postcode").str.split(" ").list.first()).alias("postcode_district"),
         pl.col("address").str.split(" ").list.unique().list.sort().alias("address_tokens"),

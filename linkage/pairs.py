@@ -8,7 +8,7 @@ same normalisation and comparisons as the partner-data linkage, minus the UK-onl
 from __future__ import annotations
 
 import polars as pl
-from splink import DuckDBAPI, Linker
+from splink import Linker
 
 from linkage.config import LinkageConfig, load_linkage_config
 from linkage.normalise import normalise_people
@@ -16,6 +16,7 @@ from linkage.person_linking import LinkageInputError
 from linkage.splink_settings import (
     BROAD_BLOCKING_KEYS,
     broad_blocking_rule,
+    duckdb_api,
     quiet_splink_logging,
     settings,
     train,
@@ -87,7 +88,7 @@ def link_two_files(
     quiet_splink_logging()
     config = config or load_linkage_config()
     frames = [_prepared(left, "left"), _prepared(right, "right")]
-    db_api = DuckDBAPI()
+    db_api = duckdb_api(config)
     tables = [
         db_api.register(frame.rename({"source": "source_dataset"}).to_arrow(), table_name=f"{side}_records")
         for frame, side in zip(frames, ("left", "right"), strict=True)

@@ -21,11 +21,11 @@ import numpy as np
 import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from splink import DuckDBAPI, Linker
+from splink import Linker
 
 from linkage.config import LinkageConfig, load_linkage_config
 from linkage.normalise import normalise_people
-from linkage.splink_settings import quiet_splink_logging, settings, train
+from linkage.splink_settings import duckdb_api, quiet_splink_logging, settings, train
 
 PAIR_SCHEMA = {"record_id_l": pl.String, "record_id_r": pl.String, "match_probability": pl.Float64}
 CLUSTER_SCHEMA = {"record_id": pl.String, "person_key": pl.String}
@@ -87,7 +87,8 @@ def sample_for_training(normalised: pl.DataFrame, config: LinkageConfig) -> pl.D
     return normalised.sort("record_id").sample(config.training_sample_size, seed=config.seed)
 
 
-def train_model(normalised: pl.DataFrame, config: LinkageConfig, *, link_type: str = "dedupe_only") -> dict[str, Any]:
+def train_model(normalised: pl.DataFrame, config: LinkageConfig, *, link_type: str = "dedupe_only"
+                ) -> dict[str, Any]:
     """Train on (a sample of) normalised records; returns the Splink settings with the trained parameters."""
     sample = sample_for_training(normalised, config)
     if sample.height < MINIMUM_RECORDS_TO_TRAIN:
@@ -95,20 +96,20 @@ def train_model(normalised: pl.DataFrame, config: LinkageConfig, *, link_type: s
             f"Training a linkage model needs at least {MINIMUM_RECORDS_TO_TRAIN} records "
             f"(got {sample.height}); pass a stored model_json instead."
         )
-    db_api = DuckDBAPI()
+    db_api = duckdb_api(config)
     table = db_api.register(sample.to_arrow(), table_name="training_records")
     linker = Linker(table, settings(link_type), log_level=None)
     return train(linker, config)
 
 
-def score_pairs(normalised: pl.DataFrame, model: dict[str, Any], floor: float) -> pl.DataFrame:
-    """Every blocked pair scored by the model, kept when its match probability is at least `floor`."""
+def score_pairs(normalised: pl.DataFrame, model: dict[str, Any], config: LinkageConfig) -> pl.DataFrame:
+    """Every blocked pair scored by the model, kept when its match probability reaches the review floor."""
     if normalised.height < 2:
         return pl.DataFrame(schema=PAIR_SCHEMA)
-    db_api = DuckDBAPI()
+    db_api = duckdb_api(config)
     table = db_api.register(normalised.to_arrow(), table_name="person_records")
     linker = Linker(table, model, log_level=None)
-    predictions = linker.inference.predict(threshold_match_probability=floor, warning_mode="never")
+    predictions = linker.inference.predict(threshold_match_probability=config.review_floor, warning_mode="never")
     relation = predictions.as_duckdbpyrelation().select("record_id_l, record_id_r, match_probability")
     return ordered_pairs(pl.from_arrow(relation.to_arrow_table()).cast(PAIR_SCHEMA))
 
@@ -254,7 +255,7 @@ def link_people_with_scores(
     normalised = normalise_people(records)
     decided = _check_decisions(decisions, normalised.get_column("record_id"))
     model = json.loads(model_json) if model_json is not None else train_model(normalised, config)
-    scored = score_pairs(normalised, model, config.review_floor)
+    scored = score_pairs(normalised, model, config)
     links = scored.filter(pl.col("match_probability") >= config.auto_link_probability)
     clusters = cluster_records(normalised.get_column("record_id"), links, decided)
     links = PersonLinks(

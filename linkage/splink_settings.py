@@ -16,9 +16,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import duckdb
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
-from splink import Linker, SettingsCreator, block_on
+from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 from splink.blocking_rule_library import CustomRule
 
 from linkage.config import LinkageConfig
@@ -30,6 +31,18 @@ def quiet_splink_logging() -> None:
     """Splink logs progress at INFO, and some of its messages could quote SQL or values: keep it to WARNING."""
     for name in SPLINK_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def duckdb_api(config: LinkageConfig) -> DuckDBAPI:
+    """Splink's DuckDB backend on an in-memory database capped at config.duckdb_memory_limit.
+
+    DuckDB otherwise plans to use 80% of the machine's memory; capped, it spills to its temporary folder instead
+    (the linkage target is <= 4 GB for a million records, and the process holds the records too).
+    """
+    connection = duckdb.connect(":memory:")
+    connection.execute(f"SET memory_limit = '{config.duckdb_memory_limit}'")
+    connection.execute("SET preserve_insertion_order = false")
+    return DuckDBAPI(connection)
 
 
 def _names_swapped(this_side: str, other_side: str) -> cll.CustomLevel:
@@ -216,7 +229,9 @@ def prediction_blocking_rules(*, with_uk_identifiers: bool = True) -> list:
     """Which pairs are scored at all: any one rule admits a pair, so together they bound recall.
 
     Each rule leaves out at least one identifier that a real error can change (a move changes the postcode,
-    marriage the surname, a typo the date of birth), so a person with one error is still compared.
+    marriage the surname, a typo the date of birth), so a person with one error is still compared. The last
+    rule catches a mistyped year of birth after a move; "same first name, surname and sex" did too, but at a
+    million records it generated 5.4 million of the 9.1 million scored pairs, for 0.3% more recall.
     """
     rules = [
         block_on("nhs_number"),
@@ -226,7 +241,7 @@ def prediction_blocking_rules(*, with_uk_identifiers: bool = True) -> list:
         block_on("first_name", "surname", "birth_year"),
         block_on("surname", "postcode"),
         block_on("first_name", "postcode"),
-        block_on("first_name", "surname", "sex"),
+        block_on("first_name", "surname", "birth_month_day"),
     ]
     if with_uk_identifiers:
         rules[1:1] = [block_on("ni_number"), block_on("upn")]
