@@ -172,6 +172,9 @@ def grant_access_log_insert(connection: Connection, reader: str, owner: str) -> 
     connection.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {schema} AUTHORIZATION {owner}")
     access_log_metadata.create_all(connection, checkfirst=True)
     table = f"{schema}.{_quote(access_event.name)}"
+    # Created by whoever runs create-reader (often a superuser): the owner owns it, like the schema, so that dropping
+    # the owner's objects never leaves a table behind in a schema it cannot drop.
+    connection.exec_driver_sql(f"ALTER TABLE {table} OWNER TO {owner}")
     connection.exec_driver_sql(f"REVOKE ALL ON SCHEMA {schema} FROM PUBLIC, {reader}")
     connection.exec_driver_sql(f"REVOKE ALL ON {table} FROM PUBLIC, {reader}")
     connection.exec_driver_sql(f"GRANT USAGE ON SCHEMA {schema} TO {reader}")

@@ -20,7 +20,7 @@ from tests.data_access.test_web_tier_separation import FACTS, a_publication
 def publication(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("FAMILIES_DB_URL", f"sqlite:///{tmp_path / 'families.db'}")
     engine = make_engine(published_db_url(), published=True)
-    write_publication(engine, a_publication("first", 3), FACTS)
+    write_publication(engine, a_publication("families", 3), FACTS)
     engine.dispose()
     return sqlite_path(published_db_url())
 
@@ -32,11 +32,11 @@ def test_the_table_cache_holds_at_most_its_bound(publication: Path):
 
 
 def test_a_cached_table_is_served_without_the_database(publication: Path):
-    first = _published.published_table("first")
+    first = _published.published_table("families")
     assert first["value"].to_list() == [10.0, 20.0, 30.0]
     assert _published.publication_info()["is_synthetic"] == "true"
     publication.rename(publication.with_suffix(".moved"))  # from now on any read of the database fails
-    assert _published.published_table("first").equals(first)
+    assert _published.published_table("families").equals(first)
     assert _published.publication_info()["is_synthetic"] == "true"
     with pytest.raises(Exception, match="unable to open|no such"):
-        _published.published_table("not_cached_yet")
+        _published.published_table("family_outcomes")
