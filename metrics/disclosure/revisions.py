@@ -1,0 +1,98 @@
+"""What changed since the last edition: the revisions table, made from PUBLISHED figures only.
+
+Statistical releases say which figures were revised and why. Each row here is one figure published in both the
+previous edition and this one whose value or symbol differs, with the previous and the new value and symbol, and
+the reason: "change of method" when the policy or the figures' configuration changed between the editions (their
+method digests differ), otherwise "new data" when the figure's period was still open at the previous edition's
+data date (a later data date brings new events, reviews and checks into it; period "all" is always open), and
+"late records" when the period had already ended (records dated within it arrived late, or were corrected).
+
+Everything in a row is a figure or fact a reader of the two editions already has (their published rows, their
+data dates and method digests, in publication_info), so the table adds nothing to what the two editions disclose
+together: check_revisions proves a table is exactly that before it is published. It is not attacked further for the
+same reason. Figures that are new in this edition (a new quarter) are not revisions, and the disclosure summary
+(numbers of cells, about the publication itself) is left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from data_access.published_schema import REVISION_COLUMNS, REVISION_FIGURE_COLUMNS
+from metrics.disclosure.refresh import period_end
+
+FIGURE_KEY = REVISION_FIGURE_COLUMNS
+NOT_REVISED_TABLES = ("disclosure_summary",)
+NEW_DATA, LATE_RECORDS, CHANGE_OF_METHOD = "new data", "late records", "change of method"
+_SAME = 1e-9
+
+
+@dataclass(frozen=True)
+class PublicFacts:
+    """The public facts about an edition that the reasons use (publication_info: edition, data_as_of,
+    method_digest)."""
+
+    edition: int
+    data_as_of: date
+    method_digest: str
+
+
+def revisions_table(previous: pl.DataFrame, previous_facts: PublicFacts, current: pl.DataFrame,
+                    current_facts: PublicFacts) -> pl.DataFrame:
+    """One row per figure published in both editions whose value or symbol changed, in the current edition's row
+    order (columns REVISION_COLUMNS)."""
+    def figures(rows: pl.DataFrame) -> pl.DataFrame:
+        return rows.filter(~pl.col("table").is_in(list(NOT_REVISED_TABLES))).select(
+            *FIGURE_KEY, "value", "symbol").unique(list(FIGURE_KEY), keep="first", maintain_order=True)
+
+    joined = figures(current).join(figures(previous), on=list(FIGURE_KEY), how="inner", suffix="_previous",
+                                   maintain_order="left")
+    changed = ~_same_value(pl.col("value"), pl.col("value_previous")) | (
+        pl.col("symbol").fill_null("") != pl.col("symbol_previous").fill_null(""))
+    revised = joined.filter(changed)
+    method_changed = previous_facts.method_digest != current_facts.method_digest
+    periods = revised["period"].unique().to_list()
+    still_open = {period: (end is None or end >= previous_facts.data_as_of)
+                  for period in periods for end in [period_end(period)]}
+    reason = (pl.lit(CHANGE_OF_METHOD) if method_changed else
+              pl.when(pl.col("period").replace_strict(still_open, return_dtype=pl.Boolean))
+              .then(pl.lit(NEW_DATA)).otherwise(pl.lit(LATE_RECORDS)))
+    return revised.with_columns(
+        edition=pl.lit(current_facts.edition, dtype=pl.Int64),
+        previous_edition=pl.lit(previous_facts.edition, dtype=pl.Int64),
+        previous_value=pl.col("value_previous").cast(pl.Float64), previous_symbol=pl.col("symbol_previous"),
+        value=pl.col("value").cast(pl.Float64), reason=reason.cast(pl.String),
+    ).select(REVISION_COLUMNS)
+
+
+def _same_value(a: pl.Expr, b: pl.Expr) -> pl.Expr:
+    return pl.when(a.is_null() | b.is_null()).then(a.is_null() & b.is_null()).otherwise((a - b).abs() < _SAME)
+
+
+class RevisionsLeak(AssertionError):
+    """A revisions table holds something that is not a figure or fact of the two editions."""
+
+
+def check_revisions(revisions: pl.DataFrame, previous: pl.DataFrame, previous_facts: PublicFacts,
+                    current: pl.DataFrame, current_facts: PublicFacts) -> None:
+    """Raise RevisionsLeak unless `revisions` is exactly what the two editions' published rows and public facts
+    give: every value and symbol is the published one, every reason follows from the data dates and method
+    digests, and no changed figure is missing."""
+    expected = revisions_table(previous, previous_facts, current, current_facts)
+    if revisions.select(REVISION_COLUMNS).equals(expected.select(REVISION_COLUMNS)):
+        return
+    raise RevisionsLeak(f"the revisions table ({revisions.height} rows) is not what the two editions' published rows "
+                        f"give ({expected.height} rows)")
+
+
+def empty_revisions() -> pl.DataFrame:
+    schema = {name: pl.String for name in REVISION_COLUMNS} | {
+        "edition": pl.Int64, "previous_edition": pl.Int64, "previous_value": pl.Float64, "value": pl.Float64}
+    return pl.DataFrame(schema={name: schema[name] for name in REVISION_COLUMNS})
+
+
+__all__ = ["CHANGE_OF_METHOD", "LATE_RECORDS", "NEW_DATA", "REVISION_COLUMNS", "PublicFacts", "RevisionsLeak",
+           "check_revisions", "empty_revisions", "revisions_table"]
