@@ -382,8 +382,10 @@ def audit_editions(
 ) -> AuditReport:
     """Attack a new edition together with every earlier edition a reader may hold (the publish step's gate).
 
-    earlier: oldest first. Links follow the reader's rule (metrics.disclosure.refresh.frozen_links) between every
-    two editions, using their data dates. Only blocks holding a cell of the new edition are attacked: a block of
+    published and each earlier edition's rows may carry true_value (the true counts the pipeline keeps): the
+    links between every two editions (metrics.disclosure.refresh.frozen_links, with their data dates) are then the
+    frozen counts that truly did not change; without it, the reader's rule from the published figures.
+    earlier: oldest first. Only blocks holding a cell of the new edition are attacked: a block of
     earlier editions alone is what was attacked when the latest of them was published. Derived rows are checked
     for the new edition.
     """

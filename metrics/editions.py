@@ -24,9 +24,15 @@ from metrics.disclosure.refresh import EarlierEdition
 METHOD_CONFIG_FILES = ("measures.toml", "breakdowns.toml", "localities.toml", "disclosure.toml")
 
 
+def stored_value(value: pl.Expr) -> pl.Expr:
+    """A published value as the databases store it: NaN becomes empty and -0.0 becomes 0.0 (so a publication
+    read back has the same digest as when it was written)."""
+    return pl.when(value == 0.0).then(pl.lit(0.0)).otherwise(value.fill_nan(None))
+
+
 def published_digest(published: pl.DataFrame) -> str:
     """SHA-256 of the published rows in their order, as the CSV export writes them (the edition's identity)."""
-    rows = published.select(PUBLISHED_COLUMNS).with_columns(pl.col("value").fill_nan(None))  # as stored
+    rows = published.select(PUBLISHED_COLUMNS).with_columns(value=stored_value(pl.col("value")))
     return hashlib.sha256(rows.write_csv().encode()).hexdigest()
 
 
@@ -89,5 +95,5 @@ def same_edition(latest: EditionFacts | None, digest: str, data_as_of: date, met
             and latest.method_digest == method)
 
 
-__all__ = ["METHOD_CONFIG_FILES", "KeptEdition", "edition_label", "load_kept_editions", "method_digest",
+__all__ = ["METHOD_CONFIG_FILES", "stored_value", "KeptEdition", "edition_label", "load_kept_editions", "method_digest",
            "published_digest", "relevant_editions", "rows_with_truth", "same_edition"]

@@ -52,7 +52,14 @@ from metrics import disclosure
 from metrics.audit import AuditReport, audit_editions
 from metrics.disclosure.history import History
 from metrics.disclosure.revisions import PublicFacts, check_revisions, revisions_table
-from metrics.editions import load_kept_editions, method_digest, published_digest, rows_with_truth, same_edition
+from metrics.editions import (
+    load_kept_editions,
+    method_digest,
+    published_digest,
+    rows_with_truth,
+    same_edition,
+    stored_value,
+)
 from metrics.headline import needs_overview_rows
 from metrics.impact.analysis_frame import impact_inputs
 from metrics.impact.run import run_impact
@@ -123,7 +130,7 @@ def protected_edition(linked: LinkedData, history: History | None = None) -> Pro
         impact_estimate_rows(impact),
         balance_published_rows(balance_rows(impact)),
         suppression_summary_rows(report.summary),
-    ]).with_columns(pl.col("value").fill_nan(None))  # what the database stores for a value that is not a number
+    ]).with_columns(value=stored_value(pl.col("value")))
     return ProtectedEdition(published, cells)
 
 
@@ -251,7 +258,8 @@ def publish(linked_url: str, published_url: str, export_dir: Path | None = None)
         mark_published(linked_engine, latest.edition_id)
     else:
         if kept:
-            report = audit_editions(published, [edition.as_earlier() for edition in kept], policy, linked.data_as_of)
+            report = audit_editions(rows_with_truth(published, edition.cells), [held.as_earlier() for held in kept],
+                                    policy, linked.data_as_of)
             timings.seconds["joint_audit"] = report.seconds
             if not report.ok:
                 raise EditionRefused(report)

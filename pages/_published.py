@@ -10,7 +10,7 @@ import streamlit as st
 
 from data_access.access import web_tier_engine
 from data_access.config import Role, load_roles
-from data_access.published_reads import read_publication_info, read_published
+from data_access.published_reads import read_publication_info, read_published, read_revisions
 
 CACHE_ENTRIES = 64
 CACHE_SECONDS = 600
@@ -30,6 +30,12 @@ def published_table(table: str, measure: str | None = None) -> pl.DataFrame:
 @st.cache_data(max_entries=4, ttl=CACHE_SECONDS, show_spinner=False)
 def publication_info() -> dict[str, str]:
     return read_publication_info(_published_engine())
+
+
+@st.cache_data(max_entries=2, ttl=CACHE_SECONDS, show_spinner=False)
+def published_revisions() -> pl.DataFrame:
+    """The "What changed" table: figures revised since the previous edition (metrics.disclosure.revisions)."""
+    return read_revisions(_published_engine())
 
 
 def current_role() -> Role:

@@ -7,6 +7,9 @@ published figures bound them, their hidden cells are targets that must stay at l
 level wide, and only the new edition's cells can be hidden to keep them so. A new cell linked to an earlier edition
 is fixed too: hidden if that edition hid it, published (with the same figure) if it published it, so a frozen cell
 is never hidden now after being shown before (hiding it would protect nothing) and never shown after being hidden.
+Which cells are linked is metrics.disclosure.refresh.frozen_links: with the kept true counts, exactly the frozen
+candidates whose count did not change. A frozen candidate hidden before is hidden again even when late records
+changed it (a reader who wrongly took it to be unchanged would otherwise read the old count off the new figure).
 
 On unchanged data the protection is a fixed point: a new cell whose true value is the same as in the latest
 edition, and that was hidden there, starts hidden (warm start). Then the latest edition's pattern is the starting
@@ -127,26 +130,29 @@ def joint_decisions(joint: JointCounts, structure: Structure, truth: np.ndarray,
     missing = earlier & np.isnan(low)  # an earlier count with neither figure nor [c]: nothing known
     low[missing], high[missing], status[missing] = 0.0, np.inf, SECONDARY
 
-    new_keys = joint.counts.head(joint.n_new).select(KEY_COLUMNS).with_row_index("position")
+    new_keys = joint.counts.head(joint.n_new).select(*KEY_COLUMNS, "true_value").with_row_index("position")
+    for index, edition in enumerate(history.earlier):  # hidden before: hidden again (changed or not)
+        pairs = new_keys.join(states[index].filter(pl.col("suppressed")).select(KEY_COLUMNS), on=list(KEY_COLUMNS),
+                              how="inner", maintain_order="left")
+        pairs = pairs.filter(pl.Series(frozen_candidates(pairs, min(history.data_as_of, edition.data_as_of)),
+                                       dtype=pl.Boolean))
+        forced = cell_unit[pairs["position"].to_numpy()]
+        status[forced[status[forced] == PUBLISHED]] = SECONDARY
+    new_units_all = cell_unit[new_keys["position"].to_numpy()]
     figure = np.asarray(round_count(np.nan_to_num(truth).astype(np.int64), policy), dtype=np.float64)
-    candidates = []
-    for index, edition in enumerate(history.earlier):
-        as_of = min(history.data_as_of, edition.data_as_of)
-        pairs = new_keys.join(states[index].select(*KEY_COLUMNS, "suppressed", "value", old=pl.col("position")),
-                              on=list(KEY_COLUMNS), how="inner", maintain_order="left")
-        pairs = pairs.filter(pl.Series(frozen_candidates(pairs, as_of), dtype=pl.Boolean))
-        candidates.append(pairs)
-        forced = cell_unit[pairs.filter(pl.col("suppressed"))["position"].to_numpy()]
-        status[forced[status[forced] == PUBLISHED]] = SECONDARY  # hidden before: hidden again
+    shown = status[new_units_all] == PUBLISHED
+    new_states = new_keys.with_columns(
+        value=pl.Series(np.where(shown, figure[new_units_all], np.nan)).fill_nan(None),
+        suppressed=pl.Series(~shown), true_value=pl.col("true_value").fill_nan(None))
     links, fixed = [], earlier.copy()
-    for pairs in candidates:
-        new_units = cell_unit[pairs["position"].to_numpy()]
-        same_figure = (status[new_units] == PUBLISHED) & (figure[new_units] == pairs["value"].fill_null(np.nan)
-                                                          .to_numpy())
-        linked = pairs["suppressed"].to_numpy() | same_figure
-        old_units = cell_unit[pairs["old"].to_numpy()]
-        links.append(np.column_stack([new_units[linked], old_units[linked]]))
-        fixed[new_units[linked]] = True
+    for index, edition in enumerate(history.earlier):
+        keys = frozen_links(new_states.drop("position"), states[index].drop("position"),
+                            min(history.data_as_of, edition.data_as_of))
+        both = keys.join(new_keys.select(*KEY_COLUMNS, "position"), on=list(KEY_COLUMNS)).join(
+            states[index].select(*KEY_COLUMNS, old="position"), on=list(KEY_COLUMNS))
+        new_units = cell_unit[both["position"].to_numpy()]
+        links.append(np.column_stack([new_units, cell_unit[both["old"].to_numpy()]]))
+        fixed[new_units] = True
     links.extend(_earlier_links(joint, cell_unit, states, history))
     _warm_start(joint, cell_unit, truth, status, fixed, states, history)
     extra = []

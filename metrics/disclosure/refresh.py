@@ -7,12 +7,14 @@ units with a need at baseline (observed before the index date, so fixed once the
 progress count (reviewed, improved, due a sustainment check, sustained) keeps changing as reviews and sustainment
 checks mature; family outcomes and the impact table do too, and period "all" always grows.
 
-The reader's rule (frozen_links), shared by the protection (metrics.disclosure.history) and the audit
-(metrics.audit), so that what the publish step protects against is exactly what the audit attacks: a frozen
-candidate present in both editions is one value in both when the earlier edition showed [c] there, or both show the
-same figure. A figure that changed (late records, a change of method) is not linked, and neither is a cell published
-before and [c] now: the publish step never hides a frozen cell it published before (history.py), so such a [c]
-says the count changed. docs/disclosure.md, "Refreshes", explains why and what this leaves out.
+Which frozen candidates are one value in two editions (frozen_links) is shared by the protection
+(metrics.disclosure.history) and the audit (metrics.audit), so that what the publish step protects against is
+exactly what its audit attacks. Late records can change a count of a period that has ended, so the publish step,
+which keeps every edition's true counts, links exactly the candidates whose true count did not change: the
+strongest reader who is never wrong. From published rows alone (an audit of two CSV files) the reader's rule links a
+candidate that the earlier edition showed as [c], or that both editions show with the same figure; a cell published
+before and [c] now is not linked, because the publish step never hides an unchanged frozen cell it published before,
+so such a [c] says the count changed. docs/disclosure.md, "Refreshes", explains both and what they leave out.
 """
 
 from __future__ import annotations
@@ -93,25 +95,34 @@ class EarlierEdition:
 
 
 def count_states(rows: pl.DataFrame) -> pl.DataFrame:
-    """Count rows as a reader sees them: key columns, value (null when hidden), suppressed ([c])."""
+    """Count rows as a reader sees them: key columns, value (null when hidden), suppressed ([c]); and true_value,
+    the true count where the pipeline kept it (null otherwise: a reader never has it)."""
+    truth = pl.col("true_value").cast(pl.Float64) if "true_value" in rows.columns else pl.lit(None, pl.Float64)
     return rows.filter(pl.col("kind") == "count").select(
         *KEY_COLUMNS, value=pl.col("value"), suppressed=(pl.col("symbol") == CONFIDENTIAL).fill_null(False),
+        true_value=truth.fill_nan(None),
     ).filter(pl.col("value").is_not_null() | pl.col("suppressed")).unique(list(KEY_COLUMNS), keep="first",
                                                                           maintain_order=True)
 
 
 def frozen_links(later: pl.DataFrame, earlier: pl.DataFrame, earlier_as_of: date) -> pl.DataFrame:
-    """The reader's rule: count cells that are one value in two editions (key columns).
+    """Count cells that are one value in two editions (key columns).
 
     later, earlier: count_states of the two editions (earlier = the one with the earlier data date). A link needs a
-    frozen candidate (earlier_as_of) with the key in both, and either [c] in the earlier edition or the same figure
-    published in both.
+    frozen candidate (earlier_as_of) with the key in both. Where the pipeline kept both true counts, the link is
+    the truth: the same count in both (a reader who knew exactly which counts late records changed, the strongest
+    correct reader). Otherwise the reader's rule: [c] in the earlier edition, or the same figure published in both.
     """
+    unknown = pl.lit(None, pl.Float64).alias("true_value")
+    later, earlier = (frame if "true_value" in frame.columns else frame.with_columns(unknown)
+                      for frame in (later, earlier))
     joined = later.join(earlier, on=list(KEY_COLUMNS), how="inner", suffix="_earlier", maintain_order="left")
     if joined.height == 0:
         return joined.select(KEY_COLUMNS)
-    same = pl.col("suppressed_earlier") | (
+    truth_known = pl.col("true_value").is_not_null() & pl.col("true_value_earlier").is_not_null()
+    readers_rule = pl.col("suppressed_earlier") | (
         ~pl.col("suppressed") & ((pl.col("value") - pl.col("value_earlier")).abs() < 1e-9))
+    same = pl.when(truth_known).then(pl.col("true_value") == pl.col("true_value_earlier")).otherwise(readers_rule)
     keep = pl.Series(frozen_candidates(joined, earlier_as_of)) & joined.select(same.fill_null(False)).to_series()
     return joined.filter(keep).select(KEY_COLUMNS)
 

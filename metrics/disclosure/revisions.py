@@ -2,10 +2,15 @@
 
 Statistical releases say which figures were revised and why. Each row here is one figure published in both the
 previous edition and this one whose value or symbol differs, with the previous and the new value and symbol, and
-the reason: "change of method" when the policy or the figures' configuration changed between the editions (their
-method digests differ), otherwise "new data" when the figure's period was still open at the previous edition's
-data date (a later data date brings new events, reviews and checks into it; period "all" is always open), and
-"late records" when the period had already ended (records dated within it arrived late, or were corrected).
+the reason:
+  * "change of method" when the policy or the figures' configuration changed between the editions (their method
+    digests differ);
+  * otherwise "late records" for a count that is fixed once its period is over (families attached, closed, open
+    at the end, units with the need at baseline: metrics.disclosure.refresh.FROZEN_STATISTICS) of a period that
+    had ended by the previous edition's data date: records dated within it arrived late, or were corrected;
+  * otherwise "new data": the period was still open at the previous data date (period "all" always is), or the
+    figure keeps maturing after its period ends (reviews, sustainment checks, families due, and everything derived
+    from them), so a later data date brings new events into it.
 
 Everything in a row is a figure or fact a reader of the two editions already has (their published rows, their
 data dates and method digests, in publication_info), so the table adds nothing to what the two editions disclose
@@ -22,7 +27,7 @@ from datetime import date
 import polars as pl
 
 from data_access.published_schema import REVISION_COLUMNS, REVISION_FIGURE_COLUMNS
-from metrics.disclosure.refresh import period_end
+from metrics.disclosure.refresh import frozen_candidates
 
 FIGURE_KEY = REVISION_FIGURE_COLUMNS
 NOT_REVISED_TABLES = ("disclosure_summary",)
@@ -54,12 +59,10 @@ def revisions_table(previous: pl.DataFrame, previous_facts: PublicFacts, current
         pl.col("symbol").fill_null("") != pl.col("symbol_previous").fill_null(""))
     revised = joined.filter(changed)
     method_changed = previous_facts.method_digest != current_facts.method_digest
-    periods = revised["period"].unique().to_list()
-    still_open = {period: (end is None or end >= previous_facts.data_as_of)
-                  for period in periods for end in [period_end(period)]}
+    fixed_once_ended = pl.Series(frozen_candidates(revised, previous_facts.data_as_of), dtype=pl.Boolean)
     reason = (pl.lit(CHANGE_OF_METHOD) if method_changed else
-              pl.when(pl.col("period").replace_strict(still_open, return_dtype=pl.Boolean))
-              .then(pl.lit(NEW_DATA)).otherwise(pl.lit(LATE_RECORDS)))
+              pl.when(fixed_once_ended & (pl.col("kind") == "count"))
+              .then(pl.lit(LATE_RECORDS)).otherwise(pl.lit(NEW_DATA)))
     return revised.with_columns(
         edition=pl.lit(current_facts.edition, dtype=pl.Int64),
         previous_edition=pl.lit(previous_facts.edition, dtype=pl.Int64),
@@ -88,11 +91,25 @@ def check_revisions(revisions: pl.DataFrame, previous: pl.DataFrame, previous_fa
                         f"give ({expected.height} rows)")
 
 
+REASON_ORDER = (NEW_DATA, LATE_RECORDS, CHANGE_OF_METHOD)
+
+
+def revisions_summary(revisions: pl.DataFrame) -> pl.DataFrame:
+    """Numbers of revised figures (not of people) by published table and reason, for the "What changed" section."""
+    if revisions.is_empty():
+        return pl.DataFrame(schema={"table": pl.String, **dict.fromkeys(REASON_ORDER, pl.Int64), "all": pl.Int64})
+    counts = revisions.group_by("table", "reason").len().pivot(on="reason", index="table", values="len")
+    counts = counts.with_columns(*(pl.lit(0, dtype=pl.UInt32).alias(reason) for reason in REASON_ORDER
+                                   if reason not in counts.columns))
+    return counts.select("table", *(pl.col(reason).fill_null(0).cast(pl.Int64) for reason in REASON_ORDER)
+                         ).with_columns(all=pl.sum_horizontal(*REASON_ORDER)).sort("table")
+
+
 def empty_revisions() -> pl.DataFrame:
     schema = {name: pl.String for name in REVISION_COLUMNS} | {
         "edition": pl.Int64, "previous_edition": pl.Int64, "previous_value": pl.Float64, "value": pl.Float64}
     return pl.DataFrame(schema={name: schema[name] for name in REVISION_COLUMNS})
 
 
-__all__ = ["CHANGE_OF_METHOD", "LATE_RECORDS", "NEW_DATA", "REVISION_COLUMNS", "PublicFacts", "RevisionsLeak",
-           "check_revisions", "empty_revisions", "revisions_table"]
+__all__ = ["CHANGE_OF_METHOD", "LATE_RECORDS", "NEW_DATA", "REASON_ORDER", "REVISION_COLUMNS", "PublicFacts",
+           "RevisionsLeak", "check_revisions", "empty_revisions", "revisions_summary", "revisions_table"]

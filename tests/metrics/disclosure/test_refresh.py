@@ -231,7 +231,7 @@ def test_three_editions_are_protected_and_audited_together() -> None:
     cells_3 = attached_cells({"2023/24": frozen, "2024/25": second_year,
                               "2025/26": {k: int(v) for k, v in zip(frozen, rng.integers(0, 25, 4), strict=True)}})
     third = protect_publication(cells_3, (), POLICY, knowledge=KNOWLEDGE, history=History((one, two), third_as_of))
-    report = audit_editions(third, [one, two], POLICY, third_as_of, knowledge=KNOWLEDGE)
+    report = audit_editions(edition(cells_3, third, POLICY).rows, [one, two], POLICY, third_as_of, knowledge=KNOWLEDGE)
     assert report.ok, report.unsafe
     assert report.cells.filter(pl.col("table").str.starts_with("edition 1:")).height > 0  # the first is attacked
 
