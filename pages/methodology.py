@@ -10,8 +10,6 @@ from metrics.disclosure.revisions import revisions_summary
 from pages._layout import SYMBOL_MEANINGS, page_header
 from pages._published import publication_info, published_revisions, require_page
 
-REVISIONS_SHOWN = 2_000  # rows drawn per table; the download has every revised figure
-
 require_page("methodology")
 page_header("Methodology and privacy", "What each number means, how it is protected, and how personal data are used.")
 
@@ -106,11 +104,11 @@ else:
                  hide_index=True, key="revisions-summary")
     st.caption("Numbers of revised figures, not of people. Every value here is a published figure of one of the two "
                "editions (docs/disclosure.md, \"Refreshes\").")
-    tables = sorted(revisions["table"].unique().to_list())
-    chosen = st.selectbox("Revised figures of", tables, key="revisions-table")
-    shown = revisions.filter(pl.col("table") == chosen).drop("edition", "previous_edition")
-    st.dataframe(shown.head(REVISIONS_SHOWN), hide_index=True, key="revisions-rows")
-    if shown.height > REVISIONS_SHOWN:
-        st.caption(f"The first {REVISIONS_SHOWN:,} of {shown.height:,}: the download has them all.")
-    st.download_button("Download every revised figure (CSV)", revisions.write_csv(),
+    every = "every table"
+    chosen = st.selectbox("Revised figures of", [every, *sorted(revisions["table"].unique().to_list())],
+                          key="revisions-table")
+    shown = revisions if chosen == every else revisions.filter(pl.col("table") == chosen)
+    shown = shown.drop("edition", "previous_edition")
+    st.dataframe(shown, hide_index=True, key="revisions-rows")
+    st.download_button("Download these revised figures (CSV)", shown.write_csv(),
                        file_name=f"revisions-edition-{edition}.csv", mime="text/csv", key="revisions-download")

@@ -56,6 +56,8 @@ def period_end(period: str) -> date | None:
 
 def frozen_candidates(keys: pl.DataFrame, earlier_as_of: date) -> np.ndarray:
     """Per row of keys: a frozen statistic of a period that ended before the earlier edition's data date."""
+    if keys.height == 0:
+        return np.zeros(0, dtype=bool)
     periods = keys["period"].unique().to_list()
     ended = {p: (end is not None and end < earlier_as_of) for p in periods for end in [period_end(p)]}
     statistic = pl.concat_str([pl.col("table"), pl.col("statistic")], separator="\x1f")
