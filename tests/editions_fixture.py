@@ -23,8 +23,8 @@ import polars as pl
 
 from data_access.engine import make_engine
 from data_access.loader import load_linked_data
+from synthetic.refresh import refresh_extracts
 from tests.browser.harness import PROJECT_ROOT
-from tests.metrics.refresh_world import refresh_extracts
 
 FAMILIES = 300
 SEED = 11

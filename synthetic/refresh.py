@@ -1,5 +1,7 @@
 """Two successive extracts of one synthetic Dorset: a refresh with a later data date and late-arriving records.
 
+For tests and benchmarks of successive editions (docs/disclosure.md, "Refreshes").
+
 The later extract is generate_world(n, seed, data_as_of=later). The earlier one is the same world as it stood at
 the earlier data date: only families eligible by then (supported ones only once attached), closures and departures
 after it undone, observations dated after it dropped, and, planted, a seeded share of the observations dated
