@@ -26,10 +26,13 @@ from datetime import date
 
 import polars as pl
 
-from data_access.published_schema import REVISION_COLUMNS, REVISION_FIGURE_COLUMNS
 from metrics.disclosure.refresh import frozen_candidates
 
-FIGURE_KEY = REVISION_FIGURE_COLUMNS
+# The published table's columns (data_access.published_schema.published_revision declares them; not imported here,
+# so that pages can use this module without reaching a database driver: tests check the two agree).
+FIGURE_KEY = ("table", "measure", "locality", "period", "breakdown", "category", "statistic", "kind")
+REVISION_COLUMNS = ("edition", "previous_edition", *FIGURE_KEY, "previous_value", "previous_symbol", "value",
+                    "symbol", "reason")
 NOT_REVISED_TABLES = ("disclosure_summary",)
 NEW_DATA, LATE_RECORDS, CHANGE_OF_METHOD = "new data", "late records", "change of method"
 _SAME = 1e-9

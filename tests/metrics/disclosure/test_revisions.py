@@ -20,6 +20,7 @@ from metrics.disclosure.revisions import (
     CHANGE_OF_METHOD,
     LATE_RECORDS,
     NEW_DATA,
+    REVISION_COLUMNS,
     PublicFacts,
     RevisionsLeak,
     check_revisions,
@@ -95,6 +96,13 @@ def test_a_change_of_method_explains_every_revision() -> None:
     previous, current, expected = constructed()
     revisions = revisions_table(previous, BEFORE, current, PublicFacts(2, AFTER.data_as_of, "method-b"))
     assert revisions.height == len(expected) and set(revisions["reason"]) == {CHANGE_OF_METHOD}
+
+
+def test_the_columns_are_the_published_tables() -> None:
+    from data_access.published_schema import REVISION_COLUMNS as PUBLISHED
+    from data_access.published_schema import published_revision
+
+    assert REVISION_COLUMNS == PUBLISHED == tuple(c.name for c in published_revision.columns if c.name != "row_id")
 
 
 def test_the_same_edition_twice_revises_nothing() -> None:
