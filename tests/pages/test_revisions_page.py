@@ -45,14 +45,15 @@ def test_what_changed_shows_the_published_revisions(refreshed_editions, methodol
     assert "What changed since the last edition" in [header.value for header in app.header]
     assert any(f"revises {revisions.height:,} figures" in str(block.value) for block in app.markdown)
 
-    summary = pl.from_pandas(app.dataframe(key="revisions-summary").value)
+    *_, summary_element, rows_element = app.dataframe  # the section's two tables end the page
+    summary = pl.from_pandas(summary_element.value)
     counted = Counter(zip(revisions["table"], revisions["reason"], strict=True))
     for row in summary.iter_rows(named=True):
         for reason in ("new data", "late records", "change of method"):
             assert row[reason] == counted.get((row["Published table"], reason), 0)
         assert row["all reasons"] == sum(n for (table, _), n in counted.items() if table == row["Published table"])
 
-    shown = pl.from_pandas(app.dataframe(key="revisions-rows").value)
+    shown = pl.from_pandas(rows_element.value)
     assert shown.height == revisions.height
     assert shown.columns == [name for name in revisions.columns if name not in ("edition", "previous_edition")]
     download = pl.read_csv(io.BytesIO(download_payload(app.get("download_button")[-1].proto.url)),
@@ -62,5 +63,5 @@ def test_what_changed_shows_the_published_revisions(refreshed_editions, methodol
 
 def test_one_table_at_a_time(refreshed_editions, methodology) -> None:
     app = methodology("families")
-    shown = pl.from_pandas(app.dataframe(key="revisions-rows").value)
+    shown = pl.from_pandas(app.dataframe[-1].value)
     assert shown.height > 0 and set(shown["table"]) == {"families"}
