@@ -63,22 +63,34 @@ class KeptEdition:
                               self.facts.policy)
 
 
-def relevant_editions(facts: list[EditionFacts]) -> list[EditionFacts]:
-    """Every kept edition a reader could hold, one per distinct published content (the latest data date), oldest
-    first."""
-    best: dict[str, EditionFacts] = {}
-    for edition in facts:
-        kept = best.get(edition.digest)
-        if kept is None or (edition.data_as_of, edition.edition_id) >= (kept.data_as_of, kept.edition_id):
-            best[edition.digest] = edition
-    return sorted(best.values(), key=lambda edition: edition.edition_id)
+def relevant_editions(kept: list[KeptEdition]) -> list[KeptEdition]:
+    """Every kept edition a reader could hold, one per distinct content, oldest first.
+
+    Two editions with the same published rows and the same true counts are the same information; of those only the
+    one with the latest data date is kept (a later data date freezes more periods, so its links include the
+    other's). Editions whose true counts differ are all kept, even with identical published rows: which frozen
+    counts are linked depends on the true counts.
+    """
+    best: dict[tuple[str, str], KeptEdition] = {}
+    for edition in kept:
+        key = (edition.facts.digest, _truth_digest(edition.rows))
+        held = best.get(key)
+        if held is None or (edition.facts.data_as_of, edition.facts.edition_id) >= (held.facts.data_as_of,
+                                                                                     held.facts.edition_id):
+            best[key] = edition
+    return sorted(best.values(), key=lambda edition: edition.facts.edition_id)
+
+
+def _truth_digest(rows: pl.DataFrame) -> str:
+    truth = rows["true_value"] if "true_value" in rows.columns else pl.Series([], dtype=pl.Int64)
+    return hashlib.sha256(truth.cast(pl.String).fill_null("").str.join("\n").item().encode()).hexdigest()
 
 
 def load_kept_editions(store: Engine) -> tuple[list[EditionFacts], list[KeptEdition]]:
     """(every kept edition's facts, the relevant ones with their rows), oldest first."""
     facts = read_editions(store)
-    return facts, [KeptEdition(edition, read_edition_rows(store, edition.edition_id))
-                   for edition in relevant_editions(facts)]
+    return facts, relevant_editions([KeptEdition(edition, read_edition_rows(store, edition.edition_id))
+                                     for edition in facts])
 
 
 def rows_with_truth(published: pl.DataFrame, cells: pl.DataFrame) -> pl.DataFrame:
