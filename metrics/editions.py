@@ -8,6 +8,7 @@ date freezes more periods). The data access for the store is data_access.edition
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 from datetime import date
@@ -15,10 +16,20 @@ from datetime import date
 import polars as pl
 from sqlalchemy import Engine
 
-from data_access.config import CONFIG_DIR, DisclosurePolicy
-from data_access.editions import EditionFacts, policy_json, read_edition_rows, read_editions
+from data_access.config import CONFIG_DIR, DisclosurePolicy, load_disclosure_policy
+from data_access.editions import (
+    PUBLISHED,
+    EditionFacts,
+    next_edition_id,
+    policy_json,
+    read_edition_rows,
+    read_editions,
+    record_edition,
+)
+from data_access.published_reads import read_previous_publication, read_publication_info
 from data_access.published_schema import PUBLISHED_COLUMNS
 from metrics.disclosure.refresh import EarlierEdition
+from metrics.disclosure.revisions import PublicFacts, check_revisions, revisions_table
 
 # The configuration that decides which figures exist and what they count (not presentation: roles, privacy text).
 METHOD_CONFIG_FILES = ("measures.toml", "breakdowns.toml", "localities.toml", "disclosure.toml")
@@ -107,5 +118,55 @@ def same_edition(latest: EditionFacts | None, digest: str, data_as_of: date, met
             and latest.method_digest == method)
 
 
-__all__ = ["METHOD_CONFIG_FILES", "stored_value", "KeptEdition", "edition_label", "load_kept_editions", "method_digest",
+def edition_facts(edition: EditionFacts) -> dict[str, str]:
+    """The public facts of an edition (publication_info): its number, digest and method digest, and when it was
+    first published (a republication of unchanged data keeps the date, so it is the same edition byte for byte)."""
+    return {"published_at": edition.published_at, "edition": str(edition.edition_id),
+            "edition_digest": edition.digest, "method_digest": edition.method_digest}
+
+
+def checked_revisions(previous_rows: pl.DataFrame, previous: EditionFacts, published: pl.DataFrame,
+               current: EditionFacts) -> pl.DataFrame:
+    """The "What changed" table, checked to be made of the two editions' published figures only."""
+    before, after = (PublicFacts(edition.edition_id, edition.data_as_of, edition.method_digest)
+                     for edition in (previous, current))
+    table = revisions_table(previous_rows, before, published, after)
+    check_revisions(table, previous_rows, before, published, after)
+    return table
+
+
+def revisions_of(store: Engine, all_facts: list[EditionFacts], edition: EditionFacts) -> pl.DataFrame | None:
+    """The revisions an existing edition was published with (against the edition before it)."""
+    earlier = [facts for facts in all_facts if facts.edition_id < edition.edition_id]
+    if not earlier:
+        return None
+    previous = earlier[-1]
+    return checked_revisions(read_edition_rows(store, previous.edition_id), previous,
+                      read_edition_rows(store, edition.edition_id), edition)
+
+
+def adopt_unknown_publication(store: Engine, published_engine: Engine) -> None:
+    """Keep the publication now in the published tables as an edition if the store does not know it (published
+    before editions were kept, or from another store): a reader may hold it. Its true counts are unknown."""
+    current = read_previous_publication(published_engine)
+    if current is None:
+        return
+    rows, as_of = current
+    digest = published_digest(rows)
+    if any(edition.digest == digest for edition in read_editions(store)):
+        return
+    info = read_publication_info(published_engine)
+    policy = load_disclosure_policy()
+    with contextlib.suppress(TypeError, ValueError):  # incomplete facts: read it under today's policy
+        policy = DisclosurePolicy(**{name: (info[name] if name == "confidence_level" else int(info[name]))
+                                     for name in ("threshold", "rounding_base", "percentage_min_each_side",
+                                                  "protection_level", "confidence_level",
+                                                  "class_disclosure_min_group") if name in info})
+    facts = EditionFacts(next_edition_id(store), info.get("published_at", "unknown"), as_of, digest,
+                         info.get("method_digest", "unknown"), policy, PUBLISHED)
+    record_edition(store, facts, rows.with_columns(true_value=pl.lit(None, dtype=pl.Int64)))
+
+
+__all__ = ["METHOD_CONFIG_FILES", "adopt_unknown_publication", "checked_revisions", "edition_facts", "revisions_of",
+           "stored_value", "KeptEdition", "edition_label", "load_kept_editions", "method_digest",
            "published_digest", "relevant_editions", "rows_with_truth", "same_edition"]

@@ -14,7 +14,6 @@ published with its "What changed" table (metrics.disclosure.revisions).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 import time
 from dataclasses import dataclass, field
@@ -26,20 +25,18 @@ from sqlalchemy import Engine, text
 
 from data_access.access import published_read_grants, restore_read_grants
 from data_access.bulk import write_frame
-from data_access.config import DisclosurePolicy, benchmark_name, load_disclosure_policy, load_measures
+from data_access.config import benchmark_name, load_disclosure_policy, load_measures
 from data_access.editions import (
-    PUBLISHED,
     EditionFacts,
     delete_edition,
     mark_published,
     next_edition_id,
     read_edition_rows,
-    read_editions,
     record_edition,
 )
 from data_access.engine import PUBLISHED_SCHEMA, linked_db_url, make_engine, published_db_url
 from data_access.linked_reads import LinkedData, read_linked_data
-from data_access.published_reads import read_previous_publication, read_publication_info, read_revisions
+from data_access.published_reads import read_revisions
 from data_access.published_schema import (
     PUBLISHED_COLUMNS,
     REVISION_COLUMNS,
@@ -51,11 +48,14 @@ from data_access.published_schema import (
 from metrics import disclosure
 from metrics.audit import AuditReport, audit_editions
 from metrics.disclosure.history import History
-from metrics.disclosure.revisions import PublicFacts, check_revisions, revisions_table
 from metrics.editions import (
+    adopt_unknown_publication,
+    checked_revisions,
+    edition_facts,
     load_kept_editions,
     method_digest,
     published_digest,
+    revisions_of,
     rows_with_truth,
     same_edition,
     stored_value,
@@ -253,8 +253,8 @@ def publish(linked_url: str, published_url: str, export_dir: Path | None = None)
     facts = publication_facts(linked)
     if same_edition(latest, digest, linked.data_as_of, method):
         timings.unchanged = True
-        facts = {**facts, **_edition_facts(latest)}
-        write_publication(published_engine, published, facts, _revisions_of(linked_engine, all_facts, latest))
+        facts = {**facts, **edition_facts(latest)}
+        write_publication(published_engine, published, facts, revisions_of(linked_engine, all_facts, latest))
         mark_published(linked_engine, latest.edition_id)
     else:
         if kept:
@@ -265,10 +265,10 @@ def publish(linked_url: str, published_url: str, export_dir: Path | None = None)
                 raise EditionRefused(report)
         new = EditionFacts(next_edition_id(linked_engine), facts["published_at"], linked.data_as_of, digest, method,
                            policy)
-        facts = {**facts, **_edition_facts(new)}
+        facts = {**facts, **edition_facts(new)}
         revisions = None
         if latest is not None:
-            revisions = _revisions(read_edition_rows(linked_engine, latest.edition_id), latest, published, new)
+            revisions = checked_revisions(read_edition_rows(linked_engine, latest.edition_id), latest, published, new)
         record_edition(linked_engine, new, rows_with_truth(published, edition.cells))
         try:
             write_publication(published_engine, published, facts, revisions)
@@ -283,55 +283,6 @@ def publish(linked_url: str, published_url: str, export_dir: Path | None = None)
     timings.seconds["rows"] = float(published.height)
     timings.edition = latest.edition_id
     return timings
-
-
-def _edition_facts(edition: EditionFacts) -> dict[str, str]:
-    """The public facts of an edition (publication_info): its number, digest and method digest, and when it was
-    first published (a republication of unchanged data keeps the date, so it is the same edition byte for byte)."""
-    return {"published_at": edition.published_at, "edition": str(edition.edition_id),
-            "edition_digest": edition.digest, "method_digest": edition.method_digest}
-
-
-def _revisions(previous_rows: pl.DataFrame, previous: EditionFacts, published: pl.DataFrame,
-               current: EditionFacts) -> pl.DataFrame:
-    """The "What changed" table, checked to be made of the two editions' published figures only."""
-    before, after = (PublicFacts(edition.edition_id, edition.data_as_of, edition.method_digest)
-                     for edition in (previous, current))
-    table = revisions_table(previous_rows, before, published, after)
-    check_revisions(table, previous_rows, before, published, after)
-    return table
-
-
-def _revisions_of(store: Engine, all_facts: list[EditionFacts], edition: EditionFacts) -> pl.DataFrame | None:
-    """The revisions an existing edition was published with (against the edition before it)."""
-    earlier = [facts for facts in all_facts if facts.edition_id < edition.edition_id]
-    if not earlier:
-        return None
-    previous = earlier[-1]
-    return _revisions(read_edition_rows(store, previous.edition_id), previous,
-                      read_edition_rows(store, edition.edition_id), edition)
-
-
-def adopt_unknown_publication(store: Engine, published_engine: Engine) -> None:
-    """Keep the publication now in the published tables as an edition if the store does not know it (published
-    before editions were kept, or from another store): a reader may hold it. Its true counts are unknown."""
-    current = read_previous_publication(published_engine)
-    if current is None:
-        return
-    rows, as_of = current
-    digest = published_digest(rows)
-    if any(edition.digest == digest for edition in read_editions(store)):
-        return
-    info = read_publication_info(published_engine)
-    policy = load_disclosure_policy()
-    with contextlib.suppress(TypeError, ValueError):  # incomplete facts: read it under today's policy
-        policy = DisclosurePolicy(**{name: (info[name] if name == "confidence_level" else int(info[name]))
-                                     for name in ("threshold", "rounding_base", "percentage_min_each_side",
-                                                  "protection_level", "confidence_level",
-                                                  "class_disclosure_min_group") if name in info})
-    facts = EditionFacts(next_edition_id(store), info.get("published_at", "unknown"), as_of, digest,
-                         info.get("method_digest", "unknown"), policy, PUBLISHED)
-    record_edition(store, facts, rows.with_columns(true_value=pl.lit(None, dtype=pl.Int64)))
 
 
 def main(argv: list[str] | None = None) -> int:
