@@ -37,11 +37,10 @@ def cpu_seconds() -> float:
 def step(name: str, url: str) -> None:
     wall, cpu = time.perf_counter(), cpu_seconds()
     timings = publish(url, published_db_url(url))
-    seconds = timings.seconds
-    audit = f", joint audit {seconds['joint_audit']:.1f}s" if "joint_audit" in seconds else ""
+    steps = ", ".join(f"{step} {timings.seconds[step]:.1f}s ({timings.cpu_seconds[step]:.1f}s CPU)"
+                      for step in ("read", "compute_and_protect", "joint_audit", "write") if step in timings.seconds)
     print(f"{name}: edition {timings.edition}{' (unchanged)' if timings.unchanged else ''} | "
-          f"wall {time.perf_counter() - wall:.1f}s, CPU {cpu_seconds() - cpu:.1f}s | read {seconds['read']:.1f}s, "
-          f"compute+protect {seconds['compute_and_protect']:.1f}s{audit}, write {seconds['write']:.1f}s", flush=True)
+          f"wall {time.perf_counter() - wall:.1f}s, CPU {cpu_seconds() - cpu:.1f}s | {steps}", flush=True)
 
 
 def main() -> None:
