@@ -148,6 +148,9 @@ PUBLICATION_FACTS: dict[str, str] = {
     "class_disclosure_min_group": "disclosure policy: smallest group checked for class disclosure",
     "protection_level": "disclosure policy: how far a hidden count must stay uncertain",
     "confidence_level": "disclosure policy: confidence level of the intervals",
+    "edition": "the edition's number (each publication of changed figures is a new edition)",
+    "edition_digest": "SHA-256 of the edition's published rows",
+    "method_digest": "SHA-256 of the policy and configuration the edition was made with",
 }
 """The keys of publication_info, with what each records."""
 

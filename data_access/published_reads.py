@@ -12,8 +12,14 @@ from datetime import date
 import polars as pl
 from sqlalchemy import Engine, inspect, select
 
-from data_access.bulk import read_frame
-from data_access.published_schema import PUBLISHED_COLUMNS, publication_info, published_statistic
+from data_access.bulk import polars_schema, read_frame
+from data_access.published_schema import (
+    PUBLISHED_COLUMNS,
+    REVISION_COLUMNS,
+    publication_info,
+    published_revision,
+    published_statistic,
+)
 
 
 def read_published(engine: Engine, table: str, measure: str | None = None) -> pl.DataFrame:
@@ -50,3 +56,16 @@ def read_previous_publication(engine: Engine) -> tuple[pl.DataFrame, date] | Non
     with engine.connect() as connection:
         rows = read_frame(connection, select(*columns).order_by(published_statistic.c.row_id))
     return rows, date.fromisoformat(facts["data_as_of"])
+
+
+def read_revisions(engine: Engine) -> pl.DataFrame:
+    """The revisions of the current edition against the previous one (empty for a first edition, or a publication
+    made before revisions were published)."""
+    columns = [published_revision.c[name] for name in REVISION_COLUMNS]
+    with engine.connect() as connection:
+        schema = published_revision.schema
+        if connection.dialect.name == "postgresql":
+            schema = (connection.get_execution_options().get("schema_translate_map") or {}).get(schema, schema)
+        if not inspect(connection).has_table(published_revision.name, schema=schema):
+            return pl.DataFrame(schema=polars_schema([published_revision.c[name] for name in REVISION_COLUMNS]))
+        return read_frame(connection, select(*columns).order_by(published_revision.c.row_id))

@@ -95,3 +95,24 @@ def check_publication(published: pl.DataFrame | pl.LazyFrame, facts: Mapping[str
     problems = publication_problems(published, facts)
     if problems:
         raise UndeclaredValueError(problems)
+
+
+# What changed since the previous edition (metrics.disclosure.revisions): one row per figure published in both whose
+# value or symbol changed. Figure columns share published_statistic's declarations (one source of types).
+REVISION_FIGURE_COLUMNS = ("table", "measure", "locality", "period", "breakdown", "category", "statistic", "kind")
+REVISION_COLUMNS = ("edition", "previous_edition", *REVISION_FIGURE_COLUMNS, "previous_value", "previous_symbol",
+                    "value", "symbol", "reason")
+
+published_revision = Table(
+    "published_revision",
+    published_metadata,
+    Column("row_id", Integer, primary_key=True, autoincrement=False),
+    Column("edition", Integer, nullable=False),
+    Column("previous_edition", Integer, nullable=False),
+    *(Column(name, published_statistic.c[name].type, nullable=False) for name in REVISION_FIGURE_COLUMNS),
+    Column("previous_value", Float),
+    Column("previous_symbol", published_statistic.c["symbol"].type),
+    Column("value", Float),
+    Column("symbol", published_statistic.c["symbol"].type),
+    Column("reason", String(24), nullable=False),
+)

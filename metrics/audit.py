@@ -47,7 +47,13 @@ from metrics.disclosure.blocks import PUBLISHED, SECONDARY, assemble_problem, pe
 from metrics.disclosure.parallel import run_blocks, worker_count
 from metrics.disclosure.primary import CONFIDENTIAL, published_count_bounds
 from metrics.disclosure.publication import PUBLISHED_COLUMNS
-from metrics.disclosure.refresh import FROZEN_STATISTICS, frozen_candidates, infer_data_as_of
+from metrics.disclosure.refresh import (
+    EarlierEdition,
+    count_states,
+    frozen_links,
+    infer_data_as_of,
+    prefixed_knowledge,
+)
 from metrics.disclosure.relations import KEY_COLUMNS, Structure, TableKnowledge, build_structure, with_relations
 from metrics.headline import check_needs_overview
 
@@ -170,29 +176,51 @@ def audit_published(
     workers: processes for independent blocks (None: FAMILIES_DISCLOSURE_WORKERS or the CPU count up to 4, and 1
     for small publications).
     """
-    return _audit(published, policy, knowledge=knowledge, exact=exact, integer=integer, workers=workers)
+    part = _Part("", published, policy or load_disclosure_policy())
+    return _audit([part], knowledge=knowledge, exact=exact, integer=integer, workers=workers)
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One edition in an attack: its tables renamed label + table, read under its own policy."""
+
+    label: str
+    rows: pl.DataFrame
+    policy: DisclosurePolicy
+    check_derived: bool = True
 
 
 def _audit(
-    published: pl.DataFrame,
-    policy: DisclosurePolicy | None,
+    parts: Sequence[_Part],
     *,
     knowledge: TableKnowledge | None,
     exact: bool,
     integer: bool,
     workers: int | None,
-    same_cells: np.ndarray | None = None,
+    links: Sequence[tuple[int, int, pl.DataFrame]] = (),
+    only_blocks_of_first: bool = False,
 ) -> AuditReport:
-    """audit_published, optionally told that pairs of count rows (same_cells: k x 2 positions among the count rows)
-    are the same set of people although their keys differ (a frozen cell in two publications)."""
+    """Attack one or more editions together. parts[0] is the edition audited; later parts are earlier editions a
+    reader also holds. links: (part a, part b, key columns) of count cells that are the same people in both.
+    only_blocks_of_first: attack only blocks holding a cell of parts[0] (the others are earlier editions' alone,
+    audited when those were published)."""
     started = time.perf_counter()
-    policy = policy or load_disclosure_policy()
-    specs = [_Spec(**row) for row in _percent_specs(published).iter_rows(named=True)]
-    knowledge = (knowledge or TableKnowledge(area_name=benchmark_name())).with_percent_orderings(specs)
-    counts = published.filter(pl.col("kind") == "count")
-    structure = build_structure(counts.select(KEY_COLUMNS), knowledge)
-    if same_cells is not None and len(same_cells):
-        structure = _linked(structure, structure.cell_unit[np.asarray(same_cells, dtype=np.int64)])
+    policy = parts[0].policy
+    specs = {part.label: [_Spec(**row) for row in _percent_specs(part.rows).iter_rows(named=True)] for part in parts}
+    base = (knowledge or TableKnowledge(area_name=benchmark_name())).with_percent_orderings(specs[parts[0].label])
+    labels = [part.label for part in parts[1:]]
+    if labels:
+        base = prefixed_knowledge(base, labels, {label: tuple((s.table, s.numerator, s.denominator)
+                                                              for s in specs[label]) for label in labels})
+    joint = pl.concat([part.rows.select(PUBLISHED_COLUMNS).with_columns(
+        table=pl.lit(part.label) + pl.col("table"), _edition=pl.lit(index, dtype=pl.Int64))
+        for index, part in enumerate(parts)])
+    counts = joint.filter(pl.col("kind") == "count")
+    structure = build_structure(counts.select(KEY_COLUMNS), base)
+    edition_of_cell = counts["_edition"].to_numpy()
+    same = _linked_positions(counts, parts, links)
+    if len(same):
+        structure = _linked(structure, structure.cell_unit[same])
     cell_unit = structure.cell_unit
     suppressed_cell = (counts["symbol"] == CONFIDENTIAL).fill_null(False).to_numpy()
     value_cell = counts["value"].fill_null(np.nan).to_numpy()
@@ -202,19 +230,38 @@ def _audit(
     values = np.full(n, np.nan)
     values[cell_unit[~suppressed_cell]] = value_cell[~suppressed_cell]
     disagree = _disagreeing_units(cell_unit, suppressed_cell, value_cell, values, suppressed)
+    edition_of_unit = np.zeros(n, dtype=np.int64)
+    edition_of_unit[cell_unit] = edition_of_cell
 
-    low, high = published_count_bounds(np.nan_to_num(values), policy)
-    low, high = np.asarray(low, dtype=np.float64).copy(), np.asarray(high, dtype=np.float64).copy()
+    low, high, level = np.zeros(n), np.full(n, math.inf), np.zeros(n)
+    for index, part in enumerate(parts):  # each edition's figures are read under the policy it was made with
+        mine = edition_of_unit == index
+        part_low, part_high = published_count_bounds(np.nan_to_num(values[mine]), part.policy)
+        low[mine], high[mine] = part_low, part_high
+        level[mine] = part.policy.protection_level
     low[suppressed], high[suppressed] = 0.0, math.inf
     missing = np.isnan(values) & ~suppressed  # a count with neither value nor [c] ([x], [z]): no knowledge
     low[missing], high[missing] = 0.0, math.inf
     status = np.where(suppressed | missing, SECONDARY, PUBLISHED)
 
-    percent_rows = _percent_rows_with_units(published, counts, cell_unit, values)
-    derived, extra = _derived_checks(published, percent_rows, low, high, status, policy, knowledge)
+    percent_rows = _percent_rows_with_units(joint, counts, cell_unit, values)
+    problems, extra = [], []
+    for index, part in enumerate(parts):
+        part_percents = percent_rows.filter(pl.col("_edition") == index)
+        if part.check_derived:
+            derived, part_extra = _derived_checks(joint.filter(pl.col("_edition") == index).drop("_edition"),
+                                                  part_percents, low, high, status, part.policy, base)
+            problems.append(derived)
+            extra.extend(part_extra)
+        else:
+            extra.extend(percent_knowledge(part_percents["num_unit"].to_numpy(), part_percents["den_unit"].to_numpy(),
+                                           part_percents["value"].is_not_null().to_numpy(), low, high, status,
+                                           part.policy))
+    derived = pl.concat(problems) if problems else _no_problems()
 
-    blocks = [block for block in split_blocks(structure).values() if suppressed[block.units].any()]
-    jobs = [_AttackJob(block.block_id, assemble_problem(block, low, high, extra, suppressed), policy.protection_level,
+    blocks = [block for block in split_blocks(structure).values() if suppressed[block.units].any()
+              and (not only_blocks_of_first or (edition_of_unit[block.units] == 0).any())]
+    jobs = [_AttackJob(block.block_id, assemble_problem(block, low, high, extra, suppressed), level[block.units],
                        exact, integer) for block in blocks]
     count = worker_count(workers, n, len(jobs))
     outcomes = run_blocks(_attack, jobs, [job.problem.n for job in jobs], count)
@@ -233,13 +280,14 @@ def _audit(
     unit_results = pl.concat(results) if results else pl.DataFrame(
         schema={"unit_id": pl.Int64, "lower": pl.Float64, "upper": pl.Float64, "proof": pl.Int64})
     cells = (
-        counts.select(KEY_COLUMNS).with_columns(unit_id=pl.Series(cell_unit, dtype=pl.Int64))
+        counts.select(KEY_COLUMNS).with_columns(unit_id=pl.Series(cell_unit, dtype=pl.Int64),
+                                                level=pl.Series(level[cell_unit]))
         .filter(pl.Series(suppressed_cell))
         .join(unit_results, on="unit_id", how="inner")
         .with_columns(width=pl.col("upper") - pl.col("lower"),
                       proof=pl.col("proof").replace_strict(PROOF_NAMES, return_dtype=pl.String))
-        .with_columns(safe=pl.col("width") >= policy.protection_level)
-        .drop("unit_id")
+        .with_columns(safe=pl.col("width") >= pl.col("level"))
+        .drop("unit_id", "level")
         .sort("width", *KEY_COLUMNS)
     )
     if disagree.height:
@@ -249,6 +297,27 @@ def _audit(
                                                             "reason": pl.String})
     return AuditReport(cells, derived, inconsistent_frame, policy.protection_level, lp_solves,
                        time.perf_counter() - started)
+
+
+def _no_problems() -> pl.DataFrame:
+    return pl.DataFrame(schema={**{k: pl.String for k in KEY_COLUMNS}, "kind": pl.String, "problem": pl.String})
+
+
+def _linked_positions(counts: pl.DataFrame, parts: Sequence[_Part],
+                      links: Sequence[tuple[int, int, pl.DataFrame]]) -> np.ndarray:
+    """Row positions (among the joint count rows) of each linked pair: k x 2."""
+    positions = counts.select(*KEY_COLUMNS, "_edition").with_row_index("row")
+    pairs = []
+    for a, b, keys in links:
+        def rows_of(index: int) -> pl.DataFrame:
+            label = parts[index].label
+            return positions.filter(pl.col("_edition") == index).with_columns(
+                pl.col("table").str.strip_prefix(label)).unique(list(KEY_COLUMNS), keep="first", maintain_order=True)
+
+        joined = keys.select(KEY_COLUMNS).join(rows_of(a), on=list(KEY_COLUMNS)).join(
+            rows_of(b), on=list(KEY_COLUMNS), suffix="_other")
+        pairs.append(joined.select("row", "row_other").to_numpy().astype(np.int64).reshape(-1, 2))
+    return np.concatenate(pairs) if pairs else np.zeros((0, 2), dtype=np.int64)
 
 
 def _linked(structure: Structure, unit_pairs: np.ndarray) -> Structure:
@@ -265,53 +334,14 @@ def _linked(structure: Structure, unit_pairs: np.ndarray) -> Structure:
 PREVIOUS = "previous:"  # table-name prefix of the earlier publication's rows in a joint attack
 
 
-def _previous_knowledge(knowledge: TableKnowledge) -> TableKnowledge:
-    """The same structure for the earlier publication's tables (renamed PREVIOUS + table) as for the current."""
-    def both(items: tuple) -> tuple:
-        return tuple(dict.fromkeys(items + tuple((PREVIOUS + item[0], *item[1:]) for item in items)))
-
-    return TableKnowledge(
-        knowledge.area_name,
-        frozenset(both(tuple(knowledge.non_additive_over_periods))),
-        both(knowledge.orderings),
-        both(knowledge.stock_flows),
-        both(knowledge.extra_orderings),
-    )
-
-
 def frozen_pairs(published: pl.DataFrame, previous: pl.DataFrame, previous_as_of: date | None = None
                  ) -> pl.DataFrame:
-    """Count cells that are the same people in both publications (metrics.disclosure.refresh): key columns.
-
-    A candidate (a frozen statistic of a period that ended before the earlier data date; inferred from the
-    earlier publication when not given) counts only where both publications have the key, each publishes it or
-    shows [c], and where both publish it the figures agree (otherwise it visibly changed).
-    """
+    """Count cells that are the same people in both publications (metrics.disclosure.refresh.frozen_links): key
+    columns. previous_as_of: the earlier publication's data date (inferred from its periods when not given)."""
     as_of = previous_as_of or infer_data_as_of(previous)
     if as_of is None:
         return pl.DataFrame(schema={name: pl.String for name in KEY_COLUMNS})
-
-    def state(frame: pl.DataFrame, suffix: str) -> pl.DataFrame:
-        return frame.filter(pl.col("kind") == "count").select(
-            *KEY_COLUMNS, pl.col("value").alias("value" + suffix),
-            (pl.col("symbol") == CONFIDENTIAL).fill_null(False).alias("c" + suffix),
-        ).filter(pl.col("value" + suffix).is_not_null() | pl.col("c" + suffix)).unique(list(KEY_COLUMNS))
-
-    joined = state(published, "_new").join(state(previous, "_old"), on=list(KEY_COLUMNS), how="inner")
-    agree = (pl.col("c_new") | pl.col("c_old") | ((pl.col("value_new") - pl.col("value_old")).abs() < 1e-9))
-    joined = joined.filter(pl.Series(frozen_candidates(joined, as_of)) & joined.select(agree).to_series())
-    return joined.select(KEY_COLUMNS)
-
-
-def previous_ranges(previous: pl.DataFrame, policy: DisclosurePolicy | None = None, *,
-                    knowledge: TableKnowledge | None = None, workers: int | None = None) -> pl.DataFrame:
-    """The ranges an earlier publication leaves its hidden cells of frozen statistics in (key columns, lower,
-    upper), from its own attack: exact, or the span of two witnesses (within the reader's range). The publish
-    step keeps them open by the protection level (metrics.disclosure.refresh)."""
-    tables = sorted({table for table, _ in FROZEN_STATISTICS})
-    report = audit_published(previous.filter(pl.col("table").is_in(tables)), policy, knowledge=knowledge,
-                             workers=workers)
-    return report.cells.select(*KEY_COLUMNS, "lower", "upper")
+    return frozen_links(count_states(published), count_states(previous), as_of)
 
 
 def audit_refresh(
@@ -321,6 +351,7 @@ def audit_refresh(
     *,
     frozen: pl.DataFrame | None = None,
     previous_as_of: date | None = None,
+    previous_policy: DisclosurePolicy | None = None,
     knowledge: TableKnowledge | None = None,
     exact: bool = False,
     integer: bool = False,
@@ -333,25 +364,50 @@ def audit_refresh(
     prefixed PREVIOUS. Fails like audit_published when any suppressed cell, in either, is narrower than the
     protection level.
     """
+    policy = policy or load_disclosure_policy()
     frozen = frozen_pairs(published, previous, previous_as_of) if frozen is None else frozen.select(KEY_COLUMNS)
-    earlier = previous.with_columns(table=PREVIOUS + pl.col("table"))
-    joint = pl.concat([published.select(PUBLISHED_COLUMNS), earlier.select(PUBLISHED_COLUMNS)])
-    counts = joint.filter(pl.col("kind") == "count").select(KEY_COLUMNS).with_row_index("row")
-    new_rows = counts.filter(~pl.col("table").str.starts_with(PREVIOUS)).unique(list(KEY_COLUMNS), keep="first")
-    old_rows = counts.filter(pl.col("table").str.starts_with(PREVIOUS)).with_columns(
-        pl.col("table").str.strip_prefix(PREVIOUS)).unique(list(KEY_COLUMNS), keep="first")
-    pairs = frozen.join(new_rows, on=list(KEY_COLUMNS)).join(old_rows, on=list(KEY_COLUMNS), suffix="_old")
-    same = pairs.select("row", "row_old").to_numpy().astype(np.int64).reshape(-1, 2)
-    base = knowledge or TableKnowledge(area_name=benchmark_name())
-    return _audit(joint, policy, knowledge=_previous_knowledge(base), exact=exact, integer=integer,
-                  workers=workers, same_cells=same)
+    parts = [_Part("", published, policy), _Part(PREVIOUS, previous, previous_policy or policy)]
+    return _audit(parts, knowledge=knowledge, exact=exact, integer=integer, workers=workers, links=[(0, 1, frozen)])
+
+
+def audit_editions(
+    published: pl.DataFrame,
+    earlier: Sequence[EarlierEdition],
+    policy: DisclosurePolicy,
+    data_as_of: date,
+    *,
+    knowledge: TableKnowledge | None = None,
+    integer: bool = False,
+    workers: int | None = None,
+) -> AuditReport:
+    """Attack a new edition together with every earlier edition a reader may hold (the publish step's gate).
+
+    published and each earlier edition's rows may carry true_value (the true counts the pipeline keeps): the
+    links between every two editions (metrics.disclosure.refresh.frozen_links, with their data dates) are then the
+    frozen counts that truly did not change; without it, the reader's rule from the published figures.
+    earlier: oldest first. Only blocks holding a cell of the new edition are attacked: a block of
+    earlier editions alone is what was attacked when the latest of them was published. Derived rows are checked
+    for the new edition.
+    """
+    parts = [_Part("", published, policy)] + [_Part(edition.label, edition.rows, edition.policy, check_derived=False)
+                                              for edition in earlier]
+    dates = [data_as_of] + [edition.data_as_of for edition in earlier]
+    states = [count_states(part.rows) for part in parts]
+    published_order = [len(parts)] + list(range(1, len(parts)))  # `earlier` is oldest first; the new one is last
+    order = sorted(range(len(parts)), key=lambda index: (dates[index], published_order[index]))
+    links = []
+    for position, older in enumerate(order):
+        for newer in order[position + 1:]:
+            links.append((newer, older, frozen_links(states[newer], states[older], dates[older])))
+    return _audit(parts, knowledge=knowledge, exact=False, integer=integer, workers=workers, links=links,
+                  only_blocks_of_first=True)
 
 
 @dataclass
 class _AttackJob:
     block_id: int
     problem: BlockProblem
-    level: float
+    level: np.ndarray
     exact: bool
     integer: bool
 
@@ -387,8 +443,10 @@ def _percent_rows_with_units(published: pl.DataFrame, counts: pl.DataFrame, cell
     keyed = counts.select(*PLACE, "statistic").with_columns(unit=pl.Series(cell_unit, dtype=pl.Int64))
     percents = published.filter(pl.col("kind") == "percent", pl.col("numerator").is_not_null())
     joined = percents.join(
-        keyed.rename({"statistic": "numerator", "unit": "num_unit"}), on=[*PLACE, "numerator"], how="left"
-    ).join(keyed.rename({"statistic": "denominator", "unit": "den_unit"}), on=[*PLACE, "denominator"], how="left")
+        keyed.rename({"statistic": "numerator", "unit": "num_unit"}), on=[*PLACE, "numerator"], how="left",
+        maintain_order="left",
+    ).join(keyed.rename({"statistic": "denominator", "unit": "den_unit"}), on=[*PLACE, "denominator"], how="left",
+           maintain_order="left")
     joined = joined.filter(pl.col("num_unit").is_not_null(), pl.col("den_unit").is_not_null())
     num_values = values[joined["num_unit"].to_numpy()]
     den_values = values[joined["den_unit"].to_numpy()]

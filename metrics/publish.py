@@ -4,15 +4,21 @@
 
 Pages read only what this writes. The published tables are replaced in one transaction, so a failed
 run leaves the previous publication in place.
+
+Each publication is an edition (docs/disclosure.md, "Refreshes"): it is protected jointly with every edition kept
+in the private edition store (data_access.editions), attacked jointly with them (metrics.audit.audit_editions) and
+refused when that attack narrows any hidden cell (exit status 3, nothing written); then it is kept in the store and
+published with its "What changed" table (metrics.disclosure.revisions).
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -23,19 +29,41 @@ from data_access.access import published_read_grants, publisher_problems, restor
 from data_access.bulk import write_frame
 from data_access.config import benchmark_name, load_disclosure_policy, load_measures
 from data_access.db_errors import plain_message
+from data_access.editions import (
+    EditionFacts,
+    delete_edition,
+    mark_published,
+    next_edition_id,
+    read_edition_rows,
+    record_edition,
+)
 from data_access.engine import PUBLISHED_SCHEMA, linked_db_url, make_engine, publishing_db_url
 from data_access.linked_reads import LinkedData, read_linked_data
-from data_access.published_reads import read_previous_publication
+from data_access.published_reads import read_revisions
 from data_access.published_schema import (
     PUBLISHED_COLUMNS,
+    REVISION_COLUMNS,
     check_publication,
     publication_info,
     published_metadata,
+    published_revision,
     published_statistic,
 )
 from metrics import disclosure
-from metrics.audit import previous_ranges
-from metrics.disclosure.refresh import carried_decisions
+from metrics.audit import AuditReport, audit_editions
+from metrics.disclosure.history import History
+from metrics.editions import (
+    adopt_unknown_publication,
+    checked_revisions,
+    edition_facts,
+    load_kept_editions,
+    method_digest,
+    published_digest,
+    revisions_of,
+    rows_with_truth,
+    same_edition,
+    stored_value,
+)
 from metrics.headline import needs_overview_rows
 from metrics.impact.analysis_frame import impact_inputs
 from metrics.impact.run import run_impact
@@ -50,24 +78,60 @@ from metrics.true_cells import PERCENT_SPECS, true_cells
 
 @dataclass
 class PublishTimings:
+    """Wall-clock seconds per step, and CPU seconds (this process and its finished worker processes)."""
+
     seconds: dict[str, float] = field(default_factory=dict)
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
+    edition: int = 0
+    unchanged: bool = False
+    _cpu: float = field(default_factory=lambda: _cpu_now())
 
     def lap(self, name: str, started: float) -> float:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), _cpu_now()
         self.seconds[name] = now - started
+        self.cpu_seconds[name] = cpu - self._cpu
+        self._cpu = cpu
         return now
 
 
-def protected_publication(linked: LinkedData, previous: tuple[pl.DataFrame, date] | None = None) -> pl.DataFrame:
-    """Every published row, protected, in the tidy long format (no true values).
+def _cpu_now() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+REFUSED = 3  # exit status when the joint audit refuses an edition
+
+
+class EditionRefused(RuntimeError):
+    """The joint audit found hidden cells a reader holding earlier editions could narrow: nothing was published."""
+
+    def __init__(self, report: AuditReport) -> None:
+        unsafe = report.unsafe
+        tables = ", ".join(sorted(set(unsafe["table"].to_list()))) or "-"
+        super().__init__(
+            f"refused: together with the earlier editions a reader may hold, {unsafe.height} hidden cell(s) could be "
+            f"narrowed below the protection level ({tables}); {report.derived.height} derived problem(s), "
+            f"{report.inconsistent.height} inconsistent block(s). The previous publication is left in place.")
+        self.report = report
+
+
+@dataclass
+class ProtectedEdition:
+    """An edition's published rows and, beside them, the true counts (for the private edition store only)."""
+
+    published: pl.DataFrame
+    cells: pl.DataFrame
+
+
+def protected_edition(linked: LinkedData, history: History | None = None) -> ProtectedEdition:
+    """Every published row, protected, in the tidy long format, and the true count cells behind them.
 
     The impact table's counts, including its propensity-score histograms (bins that add up to the group sizes),
     are protected together with every other count (one suppression pattern across all views); its estimates and
     balance rows follow the impact module's own rules. The all-needs headline (metrics.headline) is made
     afterwards from the protected counts alone.
-    previous: the rows of the publication this one replaces and its data date: decisions on counts that cannot
-    have changed since are carried over, with the ranges that publication left its hidden ones in
-    (metrics.disclosure.refresh; docs/disclosure.md, "Refreshes").
+    history: the earlier editions a reader may hold: the counts are protected jointly with theirs
+    (metrics.disclosure.history; docs/disclosure.md, "Refreshes").
     """
     impact = run_impact(impact_inputs(linked.as_tables()))
     cells = pl.concat([true_cells(linked), impact_count_cells(impact)])
@@ -77,19 +141,21 @@ def protected_publication(linked: LinkedData, previous: tuple[pl.DataFrame, date
         [(spec.table, spec.statistic, "percent") for spec in percent_specs], schema=["table", "statistic", "kind"],
         orient="row")]))
     policy = load_disclosure_policy()
-    carried = None
-    if previous is not None:
-        rows, as_of = previous
-        carried = carried_decisions(cells, rows, as_of, policy, previous_ranges(rows, policy))
-    report = disclosure.protect_publication_report(cells, percent_specs, policy, carried=carried)
+    report = disclosure.protect_publication_report(cells, percent_specs, policy, history=history)
     measure_ids = [measure.id for measure in load_measures().measures]
-    return pl.concat([
+    published = pl.concat([
         report.published,
         needs_overview_rows(report.published, measure_ids, policy),  # made from the protected values only
         impact_estimate_rows(impact),
         balance_published_rows(balance_rows(impact)),
         suppression_summary_rows(report.summary),
-    ])
+    ]).with_columns(value=stored_value(pl.col("value")))
+    return ProtectedEdition(published, cells)
+
+
+def protected_publication(linked: LinkedData, history: History | None = None) -> pl.DataFrame:
+    """Every published row, protected (protected_edition without the true counts)."""
+    return protected_edition(linked, history).published
 
 
 def _published_frame(frame: pl.DataFrame, **columns: pl.Expr) -> pl.DataFrame:
@@ -152,9 +218,10 @@ def publication_facts(linked: LinkedData) -> dict[str, str]:
     }
 
 
-def write_publication(engine: Engine, published: pl.DataFrame, facts: dict[str, str]) -> None:
-    """Replace the published tables in one transaction, after checking every value is declared (nothing is written
-    if one is not: data_access/published_catalogue.py)."""
+def write_publication(engine: Engine, published: pl.DataFrame, facts: dict[str, str],
+                      revisions: pl.DataFrame | None = None) -> None:
+    """Replace the published tables in one transaction (revisions: the "What changed" rows, if any), after checking
+    every value is declared (nothing is written if one is not: data_access/published_catalogue.py)."""
     check_publication(published, facts)
     rows = published.select(PUBLISHED_COLUMNS).with_row_index("row_id").with_columns(pl.col("row_id").cast(pl.Int64))
     with engine.begin() as connection:
@@ -167,32 +234,78 @@ def write_publication(engine: Engine, published: pl.DataFrame, facts: dict[str, 
         write_frame(connection, published_statistic, rows)
         write_frame(connection, publication_info,
                     pl.DataFrame({"key": list(facts), "value": list(facts.values())}))
+        if revisions is not None and revisions.height:
+            write_frame(connection, published_revision, revisions.select(REVISION_COLUMNS).with_row_index(
+                "row_id").with_columns(pl.col("row_id").cast(pl.Int64)))
 
 
-def export_csv(published: pl.DataFrame, directory: Path) -> Path:
+def export_csv(published: pl.DataFrame, directory: Path, revisions: pl.DataFrame | None = None) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "published.csv"
     published.select(PUBLISHED_COLUMNS).write_csv(path)
+    if revisions is not None:
+        revisions.select(REVISION_COLUMNS).write_csv(directory / "revisions.csv")
     return path
 
 
 def publish(linked_url: str, published_url: str, export_dir: Path | None = None) -> PublishTimings:
+    """Read, protect jointly with every kept edition, audit jointly, then keep and publish the new edition.
+
+    The new edition is refused (EditionRefused, nothing written) when the joint audit fails. It is recorded in the
+    private edition store (data_access.editions) before its published tables are written, so a reader can never
+    hold an edition the store does not know. On unchanged data (same published rows, data date and method as the
+    latest edition) the latest edition is written again, byte for byte, and no new edition is recorded.
+    """
     timings = PublishTimings()
     started = time.perf_counter()
     published_engine = make_engine(published_url, published=True)
     problems = publisher_problems(published_engine)  # before minutes of computing, not after
     if problems:
         raise PermissionError(f"cannot write the published tables: {'; '.join(problems)}")
-    linked = read_linked_data(make_engine(linked_url))
-    previous = read_previous_publication(published_engine)  # None on the first run
+    linked_engine = make_engine(linked_url)
+    linked = read_linked_data(linked_engine)
+    adopt_unknown_publication(linked_engine, published_engine)
+    all_facts, kept = load_kept_editions(linked_engine)
+    history = History(tuple(edition.as_earlier() for edition in kept), linked.data_as_of) if kept else None
     started = timings.lap("read", started)
-    published = protected_publication(linked, previous)
+    edition = protected_edition(linked, history)
+    published = edition.published
     started = timings.lap("compute_and_protect", started)
-    write_publication(published_engine, published, publication_facts(linked))
+    policy = load_disclosure_policy()
+    digest, method = published_digest(published), method_digest(policy)
+    latest = all_facts[-1] if all_facts else None
+    facts = publication_facts(linked)
+    if same_edition(latest, digest, linked.data_as_of, method):
+        timings.unchanged = True
+        facts = {**facts, **edition_facts(latest)}
+        write_publication(published_engine, published, facts, revisions_of(linked_engine, all_facts, latest))
+        mark_published(linked_engine, latest.edition_id)
+    else:
+        if kept:
+            report = audit_editions(rows_with_truth(published, edition.cells), [held.as_earlier() for held in kept],
+                                    policy, linked.data_as_of)
+            started = timings.lap("joint_audit", started)
+            if not report.ok:
+                raise EditionRefused(report)
+        new = EditionFacts(next_edition_id(linked_engine), facts["published_at"], linked.data_as_of, digest, method,
+                           policy)
+        facts = {**facts, **edition_facts(new)}
+        revisions = None
+        if latest is not None:
+            revisions = checked_revisions(read_edition_rows(linked_engine, latest.edition_id), latest, published, new)
+        record_edition(linked_engine, new, rows_with_truth(published, edition.cells))
+        try:
+            write_publication(published_engine, published, facts, revisions)
+        except BaseException:
+            delete_edition(linked_engine, new.edition_id)  # never published: no reader can hold it
+            raise
+        mark_published(linked_engine, new.edition_id)
+        latest = new
     if export_dir is not None:
-        export_csv(published, export_dir)
+        export_csv(published, export_dir, read_revisions(published_engine))
     timings.lap("write", started)
     timings.seconds["rows"] = float(published.height)
+    timings.edition = latest.edition_id
     return timings
 
 
@@ -202,20 +315,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--published-db", default=None,
                         help="published tables URL, as a role that may write them (default: the database "
                              "FAMILIES_PUBLISHED_DB_URL names, as the role in --db; unset, beside --db)")
-    parser.add_argument("--export", type=Path, default=None, help="also write DIR/published.csv")
+    parser.add_argument("--export", type=Path, default=None, help="also write DIR/published.csv and revisions.csv")
     args = parser.parse_args(argv)
     linked_url = args.db or linked_db_url()
     published_url = args.published_db or publishing_db_url(linked_url)
     try:
         timings = publish(linked_url, published_url, args.export)
+    except EditionRefused as refusal:
+        print(f"publish {refusal}", file=sys.stderr)
+        return REFUSED
     except Exception as error:  # a clear one-line message for analysts; the traceback adds nothing for them
         message = plain_message(error) if isinstance(error, DBAPIError) else error  # a driver's could quote data
         print(f"publish failed: {message}", file=sys.stderr)
         return 1
     seconds = timings.seconds
+    what = (f"edition {timings.edition} again (unchanged data: the same rows byte for byte)" if timings.unchanged
+            else f"edition {timings.edition}")
+    audit = f", joint audit {seconds['joint_audit']:.2f}s" if "joint_audit" in seconds else ""
     print(
-        f"published {int(seconds['rows'])} rows: read {seconds['read']:.2f}s, "
-        f"compute+protect {seconds['compute_and_protect']:.2f}s, write {seconds['write']:.2f}s"
+        f"published {what}, {int(seconds['rows'])} rows: read {seconds['read']:.2f}s, "
+        f"compute+protect {seconds['compute_and_protect']:.2f}s{audit}, write {seconds['write']:.2f}s"
     )
     return 0
 

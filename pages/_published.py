@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 from data_access.access import SeparationError, web_tier_engine, web_tier_url
 from data_access.access_log import AccessEvent, AccessLogError, web_tier_access_log  # noqa: F401 - re-exported
 from data_access.config import Role
-from data_access.published_reads import read_publication_info, read_published
+from data_access.published_reads import read_publication_info, read_published, read_revisions
 from data_access.web_environment import web_process_problems
 
 CACHE_ENTRIES = 64
@@ -101,6 +101,16 @@ def append_access_event(who: str, role: str | None, event: str, page: str | None
             _logs[url] = web_tier_access_log(url)
         log = _logs[url]
     log.append(AccessEvent(who, role, event, page, dict(detail or {})))
+
+
+@cached(TTLCache(maxsize=2, ttl=CACHE_SECONDS), condition=threading.Condition())
+def _published_revisions(url: str) -> pl.DataFrame:
+    return read_revisions(_published_engine(url))
+
+
+def published_revisions() -> pl.DataFrame:
+    """The "What changed" table: figures revised since the previous edition (metrics.disclosure.revisions)."""
+    return _published_revisions(web_tier_url())
 
 
 def cache_sizes() -> dict[str, int]:

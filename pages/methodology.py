@@ -6,9 +6,10 @@ import polars as pl
 import streamlit as st
 
 from data_access.config import load_disclosure_policy, load_measures, load_privacy_notice
+from metrics.disclosure.revisions import revisions_summary
 from pages._access import log_download
 from pages._layout import SYMBOL_MEANINGS, page_header
-from pages._published import publication_info, require_page
+from pages._published import publication_info, published_revisions, require_page
 
 require_page("methodology")
 page_header("Methodology and privacy", "What each number means, how it is protected, and how personal data are used.")
@@ -84,3 +85,32 @@ st.markdown(
 - **Maintained by:** {privacy['status']['maintainer']}. {privacy['status']['errors']}
 """
 )
+
+st.header("What changed since the last edition")
+revisions = published_revisions()
+edition = info.get("edition", "?")
+if revisions.is_empty():
+    st.info(f"Edition {edition}: no figure published in an earlier edition has been revised (this is the first "
+            "edition, or the figures have not changed).")
+else:
+    st.markdown(
+        f"Edition {edition} (data up to {info.get('data_as_of', 'unknown')}) revises {revisions.height:,} figures "
+        f"published in edition {revisions['previous_edition'][0]}. **New data**: the period was still open, or the "
+        "figure counts reviews and sustainment checks that keep arriving after the period ends. **Late records**: a "
+        "count that is fixed once its period is over (families attached, closed or open at the end; units with the "
+        "need at baseline) changed because records dated in that period arrived late or were corrected. "
+        "**Change of method**: the disclosure policy or the measures' definitions changed. Figures that are new in "
+        "this edition (a new quarter, say) are not revisions."
+    )
+    st.dataframe(revisions_summary(revisions).rename({"table": "Published table", "all": "all reasons"}),
+                 hide_index=True, key="revisions-summary")
+    st.caption("Numbers of revised figures, not of people. Every value here is a published figure of one of the two "
+               "editions (docs/disclosure.md, \"Refreshes\").")
+    every = "every table"
+    chosen = st.selectbox("Revised figures of", [every, *sorted(revisions["table"].unique().to_list())],
+                          key="revisions-table")
+    shown = revisions if chosen == every else revisions.filter(pl.col("table") == chosen)
+    shown = shown.drop("edition", "previous_edition")
+    st.dataframe(shown, hide_index=True, key="revisions-rows")
+    st.download_button("Download these revised figures (CSV)", shown.write_csv(),
+                       file_name=f"revisions-edition-{edition}.csv", mime="text/csv", key="revisions-download")

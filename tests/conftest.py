@@ -174,6 +174,15 @@ def demo_database_env(demo_database: harness.DemoDatabase) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def refreshed_editions(tmp_path_factory: pytest.TempPathFactory):
+    """Two real editions of a small synthetic Dorset, with late records between them (tests/editions_fixture.py),
+    built once per session: publishing them takes minutes, so share it."""
+    from tests.editions_fixture import build_refreshed_editions
+
+    return build_refreshed_editions(tmp_path_factory.mktemp("editions"))
+
+
+@pytest.fixture(scope="session")
 def streamlit_server(serve_streamlit, demo_database_env: dict[str, str]) -> str:
     """The real app.py on a free 127.0.0.1 port over the session's demo database; its base URL."""
     app = PROJECT_ROOT / "app.py"

@@ -5,6 +5,10 @@ relations     the linear relations a reader knows about the published tables
 attack        the reader's LP: the interval each suppressed cell is known to lie in
 secondary     primary + secondary suppression of count cells, looped until the attack fails everywhere
 publication   protect_publication: true count cells in, the full published frame out
+refresh       which counts are the same people in two editions (frozen, and the links between editions)
+history       protecting a new edition jointly with every earlier edition a reader may hold
+revisions     "What changed": the figures revised since the previous edition, from published figures only
+parallel      independent blocks in worker processes that die with their parent
 See docs/disclosure.md for the policy in plain English and the attacker's assumptions; metrics.audit attacks a
 published CSV from the outside.
 """

@@ -268,7 +268,7 @@ class Witnesses:
 
 def attack_block(
     problem: BlockProblem,
-    protection_level: float,
+    protection_level: float | np.ndarray,
     *,
     truth: np.ndarray | None = None,
     witnesses: Witnesses | None = None,
@@ -279,6 +279,8 @@ def attack_block(
 ) -> Intervals:
     """The reader's interval (or a proof of its width) for each target unit (see module docstring).
 
+    `protection_level`: one level, or one per unit of the block (editions published under different policies).
+    `truth`: the true values, or any point known to satisfy the reader's system (an anchor for the witness search).
     `witnesses` (updated in place) may carry points proven feasible earlier for the same or a larger system.
     `coordinates` (an integer code per unit and table dimension: locality, period, category) steer the witness
     search: cells are pushed up or down in a random sign pattern that is a product over the dimensions, so moves
@@ -290,12 +292,14 @@ def attack_block(
     witnesses = witnesses if witnesses is not None else Witnesses.empty(problem.n)
     if k == 0:
         return Intervals(np.zeros(0), np.zeros(0), kind)
+    level_of_unit = unit_levels(protection_level, problem.n)
+    level = level_of_unit[targets]
     rows = vstack([problem.a_ub, problem.a_eq, -problem.a_eq]).tocsr()
     rhs = np.concatenate([problem.b_ub, problem.b_eq, -problem.b_eq])
     low, high = propagate_bounds(rows, rhs, problem.lower, problem.upper)
     if truth is not None and (np.any(truth < low - _TOLERANCE) or np.any(truth > high + _TOLERANCE)):
         raise AttackInfeasible("the true values break the reader's bounds: the relations are wrong")
-    narrow = high[targets] - low[targets] < protection_level
+    narrow = high[targets] - low[targets] < level
     lp = _ReducedLP(problem, low, high)
 
     def absorb(solution: np.ndarray | None) -> None:
@@ -307,14 +311,14 @@ def attack_block(
 
     def proven_wide() -> np.ndarray:
         return (np.floor(witnesses.high[targets] + _TOLERANCE) - np.ceil(witnesses.low[targets] - _TOLERANCE)
-                >= protection_level)
+                >= level)
 
     anchor = None
     if truth is not None:
         anchor = np.asarray(truth, dtype=np.float64)
         absorb(anchor)
     if not exact:
-        search = _WitnessSearch(problem, lp, low, high, anchor, witnesses, protection_level, absorb, proven_wide)
+        search = _WitnessSearch(problem, lp, low, high, anchor, witnesses, level_of_unit, absorb, proven_wide)
         search.run(targets, narrow, seed, coordinates)
         lp.lp_solves += search.lp_solves
 
@@ -331,7 +335,7 @@ def attack_block(
             continue
         lower[index] = _bound(lp, position, 1.0, integer, absorb)
         if not exact and (math.floor(witnesses.high[targets[index]] + _TOLERANCE)
-                          - math.ceil(lower[index] - _TOLERANCE) >= protection_level):
+                          - math.ceil(lower[index] - _TOLERANCE) >= level[index]):
             continue
         upper[index] = _bound(lp, position, -1.0, integer, absorb)
         kind[index] = EXACT
@@ -342,6 +346,31 @@ def attack_block(
     upper = np.where(wide, np.floor(witnesses.high[targets] + _TOLERANCE), np.floor(upper + _TOLERANCE)) + 0.0
     lower = lower + 0.0  # no -0.0 in reports
     return Intervals(lower, upper, kind, lp.lp_solves, lp.milp_solves)
+
+
+def unit_levels(protection_level: float | np.ndarray, n: int) -> np.ndarray:
+    """The protection level of each of n units: one level for all, or already one per unit."""
+    levels = np.asarray(protection_level, dtype=np.float64)
+    if levels.ndim == 0:
+        return np.full(n, float(levels))
+    if levels.shape != (n,):
+        raise ValueError("protection levels must be one number or one per unit of the block")
+    return levels
+
+
+def feasible_point(problem: BlockProblem) -> np.ndarray:
+    """A point of the reader's system (an anchor when the true values are not one: see metrics.disclosure.history).
+
+    Raises AttackInfeasible when the system has none (published figures contradict what the reader assumes).
+    """
+    rows = vstack([problem.a_ub, problem.a_eq, -problem.a_eq]).tocsr()
+    rhs = np.concatenate([problem.b_ub, problem.b_eq, -problem.b_eq])
+    low, high = propagate_bounds(rows, rhs, problem.lower, problem.upper)
+    lp = _ReducedLP(problem, low, high)
+    _, point = lp.solve(np.zeros(lp.free.size))
+    if point is None:
+        raise AttackInfeasible("the reader's system has no solution")
+    return point
 
 
 def _bound(lp: _ReducedLP, position: int, sign: float, integer: bool, absorb) -> float:
@@ -366,9 +395,9 @@ class _WitnessSearch:
     """
 
     def __init__(self, problem: BlockProblem, lp: _ReducedLP, low: np.ndarray, high: np.ndarray,
-                 anchor: np.ndarray | None, witnesses: Witnesses, level: float, absorb, proven_wide) -> None:
+                 anchor: np.ndarray | None, witnesses: Witnesses, level: np.ndarray, absorb, proven_wide) -> None:
         self.problem, self.lp, self.low, self.high = problem, lp, low, high
-        self.anchor, self.witnesses, self.level = anchor, witnesses, level
+        self.anchor, self.witnesses, self.level = anchor, witnesses, level  # level: per unit
         self.absorb, self.proven_wide = absorb, proven_wide
         incidence = vstack([problem.a_eq, problem.a_ub]).tocsr()
         incidence.data = np.ones_like(incidence.data)
@@ -401,8 +430,8 @@ class _WitnessSearch:
         directions = np.broadcast_to(np.asarray(directions, dtype=np.float64), cols.shape) if np.ndim(directions) \
             == 0 else np.asarray(directions, dtype=np.float64)[: cols.size]
         up = directions > 0
-        goal_up = np.ceil(self.witnesses.low[units] - _TOLERANCE) + self.level
-        goal_down = np.floor(self.witnesses.high[units] + _TOLERANCE) - self.level
+        goal_up = np.ceil(self.witnesses.low[units] - _TOLERANCE) + self.level[units]
+        goal_down = np.floor(self.witnesses.high[units] + _TOLERANCE) - self.level[units]
         bounds[cols[up], 1] = np.minimum(bounds[cols[up], 1], np.maximum(goal_up[up], bounds[cols[up], 0]))
         bounds[cols[~up], 0] = np.maximum(bounds[cols[~up], 0], np.minimum(goal_down[~up], bounds[cols[~up], 1]))
         objective[cols] = -directions

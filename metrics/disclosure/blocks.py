@@ -42,7 +42,10 @@ def split_blocks(structure: Structure) -> dict[int, Block]:
     units = structure.units.select("unit_id", "block").with_columns(
         local=pl.int_range(pl.len()).over("block").cast(pl.Int64)
     )  # units are sorted by unit_id and int_range follows that order
-    terms = structure.terms.join(units, on="unit_id").join(structure.relations, on="relation_id")
+    # Sorted so that every block's matrices (and so the LPs HiGHS solves, and the order candidates are tried in)
+    # are the same whatever order the joins return rows in: the same data always gets the same decisions.
+    terms = structure.terms.join(units, on="unit_id").join(structure.relations, on="relation_id").sort(
+        "relation_id", "unit_id")
     by_block_units = units.partition_by("block", as_dict=True, include_key=True)
     by_block_terms = terms.partition_by("block", as_dict=True, include_key=True) if terms.height else {}
     blocks: dict[int, Block] = {}
@@ -58,6 +61,7 @@ def split_blocks(structure: Structure) -> dict[int, Block]:
             ids, rows = np.unique(part["relation_id"].to_numpy(), return_inverse=True)
             rhs = structure.relations.filter(pl.col("relation_id").is_in(ids.tolist())).sort("relation_id")["rhs"]
             matrix = csr_matrix((part["coef"].to_numpy(), (rows, part["local"].to_numpy())), shape=(ids.size, size))
+            matrix.sort_indices()
             matrices[kind] = (matrix, rhs.to_numpy())
         blocks[key[0]] = Block(key[0], block_units["unit_id"].to_numpy(), *matrices["eq"], *matrices["le"])
     return blocks

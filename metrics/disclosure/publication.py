@@ -19,8 +19,8 @@ import polars as pl
 
 from data_access.config import DisclosurePolicy, benchmark_name, load_disclosure_policy, load_measures
 from metrics import stats
+from metrics.disclosure.history import History
 from metrics.disclosure.primary import CONFIDENTIAL
-from metrics.disclosure.refresh import CarriedDecisions
 from metrics.disclosure.relations import ALL, ALL_PERIODS, NO_BREAKDOWN, TableKnowledge
 from metrics.disclosure.secondary import (
     CLASS_ZERO,
@@ -87,7 +87,7 @@ def protect_publication_report(
     secondary: bool = True,
     integer: bool = False,
     workers: int | None = None,
-    carried: CarriedDecisions | None = None,
+    history: History | None = None,
 ) -> ProtectedPublication:
     """Protect true count cells and derive every published statistic from the protected counts.
 
@@ -97,8 +97,8 @@ def protect_publication_report(
     secondary=False publishes after primary suppression only: for tests that prove the attacker works.
     integer=True makes the attack use whole-number (MILP) bounds where the LP is loose (slower, stricter).
     workers: processes for independent blocks (None: automatic, see metrics.disclosure.parallel).
-    carried: per row of cells, decisions carried over from the previous publication for counts that cannot have
-    changed (metrics.disclosure.refresh.carried_decisions; docs/disclosure.md, "Refreshes").
+    history: the earlier editions a reader may hold; the counts are protected jointly with theirs
+    (metrics.disclosure.history; docs/disclosure.md, "Refreshes").
     """
     policy = policy or load_disclosure_policy()
     specs = tuple(percent_specs)
@@ -106,7 +106,7 @@ def protect_publication_report(
         raise ValueError("protect_publication takes count cells only; derived statistics are computed here")
     knowledge = knowledge or TableKnowledge(area_name=benchmark_name())
     protection = protect_counts(cells, specs, policy, knowledge=knowledge, secondary=secondary, integer=integer,
-                                workers=workers, carried=carried)
+                                workers=workers, history=history)
     counts = _count_rows(cells, protection)
     percents = _percent_rows(cells, protection, specs, policy)
     comparisons = _comparison_rows(percents, knowledge.area_name, polarities or _default_polarities())

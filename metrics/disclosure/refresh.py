@@ -1,18 +1,25 @@
-"""Successive publications (refreshes): which counts cannot change once their period has ended.
+"""Successive editions (refreshes): which counts a reader takes to be the same people in two editions.
 
-A reader who kept an earlier publication can combine it with the current one. A count of a period that ended
-before the earlier publication's data date (`data_as_of`) is, in this data model, a count of the same people in
-both (FROZEN_STATISTICS): families attached and closed (events dated within the period), families open at its end,
-and units with a need at baseline (observed before the index date, so fixed once the period is over). Every other
+A reader who kept earlier editions can combine them with the current one. A count of a period that ended before
+the earlier of two editions' data dates (`data_as_of`) is, in this data model, a count of the same people in both
+(FROZEN_STATISTICS): families attached and closed (events dated within the period), families open at its end, and
+units with a need at baseline (observed before the index date, so fixed once the period is over). Every other
 progress count (reviewed, improved, due a sustainment check, sustained) keeps changing as reviews and sustainment
 checks mature; family outcomes and the impact table do too, and period "all" always grows.
 
-A candidate is only treated as frozen where nothing published shows it changed: the same key in both publications
-and, where both publish it, the same value (docs/disclosure.md, "Refreshes").
+Which frozen candidates are one value in two editions (frozen_links) is shared by the protection
+(metrics.disclosure.history) and the audit (metrics.audit), so that what the publish step protects against is
+exactly what its audit attacks. Late records can change a count of a period that has ended, so the publish step,
+which keeps every edition's true counts, links exactly the candidates whose true count did not change: the
+strongest reader who is never wrong. From published rows alone (an audit of two CSV files) the reader's rule links a
+candidate that the earlier edition showed as [c], or that both editions show with the same figure; a cell published
+before and [c] now is not linked, because the publish step never hides an unchanged frozen cell it published before,
+so such a [c] says the count changed. docs/disclosure.md, "Refreshes", explains both and what they leave out.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -20,8 +27,8 @@ import numpy as np
 import polars as pl
 
 from data_access.config import DisclosurePolicy
-from metrics.disclosure.primary import CONFIDENTIAL, published_count_bounds, round_count
-from metrics.disclosure.relations import KEY_COLUMNS
+from metrics.disclosure.primary import CONFIDENTIAL
+from metrics.disclosure.relations import KEY_COLUMNS, TableKnowledge
 
 FROZEN_STATISTICS = frozenset({
     ("families", "families_attached"),
@@ -47,10 +54,12 @@ def period_end(period: str) -> date | None:
     return None
 
 
-def frozen_candidates(keys: pl.DataFrame, previous_as_of: date) -> np.ndarray:
-    """Per row of keys: a frozen statistic of a period that ended before the earlier publication's data date."""
+def frozen_candidates(keys: pl.DataFrame, earlier_as_of: date) -> np.ndarray:
+    """Per row of keys: a frozen statistic of a period that ended before the earlier edition's data date."""
+    if keys.height == 0:
+        return np.zeros(0, dtype=bool)
     periods = keys["period"].unique().to_list()
-    ended = {p: (end is not None and end < previous_as_of) for p in periods for end in [period_end(p)]}
+    ended = {p: (end is not None and end < earlier_as_of) for p in periods for end in [period_end(p)]}
     statistic = pl.concat_str([pl.col("table"), pl.col("statistic")], separator="\x1f")
     frozen_names = [f"{t}\x1f{s}" for t, s in FROZEN_STATISTICS]
     return keys.select(
@@ -71,62 +80,82 @@ def infer_data_as_of(published: pl.DataFrame) -> date | None:
 
 
 @dataclass(frozen=True)
-class CarriedDecisions:
-    """Per true count cell, what the previous publication fixes (metrics.disclosure.secondary.protect_counts).
+class EarlierEdition:
+    """An edition a reader may hold: its published rows (the tidy long format; with column true_value for count
+    rows when the pipeline kept them: data_access.editions), its data date and the policy it was made under.
 
-    forced_suppressed: a frozen cell that was [c] before stays [c] (else the new figure would reveal it).
-    known_published: a frozen cell published before, whose true value still gives the same figure and is not
-    small: the reader knows it already, so hiding it now would protect nothing (a complement of last resort).
-    low, high: the range the previous publication leaves a forced cell in, and 0..0 for a known zero (0 and inf
-    elsewhere): the reader's knowledge whatever the new publication shows. A forced cell must stay at least the
-    protection level wide within it, or the two together would narrow it; a known zero can then never be picked
-    by the deviation LP (zeros are never local complements). A known non-zero cell gets no range: if picked as a
-    local complement (last resort) it could then never be made safe, and the publish would fail.
+    label: the prefix its tables get in a joint system ("edition 3:" makes table families "edition 3:families").
     """
 
-    forced_suppressed: np.ndarray
-    known_published: np.ndarray
-    low: np.ndarray
-    high: np.ndarray
+    label: str
+    rows: pl.DataFrame
+    data_as_of: date
+    policy: DisclosurePolicy
+
+    def counts(self) -> pl.DataFrame:
+        return self.rows.filter(pl.col("kind") == "count")
 
 
-def carried_decisions(
-    cells: pl.DataFrame, previous: pl.DataFrame, previous_as_of: date, policy: DisclosurePolicy,
-    ranges: pl.DataFrame | None = None,
-) -> CarriedDecisions:
-    """Decisions carried over to the true count cells from the previous publication's rows (CarriedDecisions).
+def count_states(rows: pl.DataFrame) -> pl.DataFrame:
+    """Count rows as a reader sees them: key columns, value (null when hidden), suppressed ([c]); and true_value,
+    the true count where the pipeline kept it (null otherwise: a reader never has it)."""
+    truth = pl.col("true_value").cast(pl.Float64) if "true_value" in rows.columns else pl.lit(None, pl.Float64)
+    return rows.filter(pl.col("kind") == "count").select(
+        *KEY_COLUMNS, value=pl.col("value"), suppressed=(pl.col("symbol") == CONFIDENTIAL).fill_null(False),
+        true_value=truth.fill_nan(None),
+    ).filter(pl.col("value").is_not_null() | pl.col("suppressed")).unique(list(KEY_COLUMNS), keep="first",
+                                                                          maintain_order=True)
 
-    ranges: key columns, lower, upper: the previous publication's hidden cells as its own attack left them
-    (metrics.audit.previous_ranges). They are widened to include the true value, which keeps them within what
-    a reader can know (a range from the attack's witnesses may be narrower than the reader's), and a cell whose
-    published value would differ (or that is now small) has changed, so it is not frozen.
+
+def frozen_links(later: pl.DataFrame, earlier: pl.DataFrame, earlier_as_of: date) -> pl.DataFrame:
+    """Count cells that are one value in two editions (key columns).
+
+    later, earlier: count_states of the two editions (earlier = the one with the earlier data date). A link needs a
+    frozen candidate (earlier_as_of) with the key in both. Where the pipeline kept both true counts, the link is
+    the truth: the same count in both (a reader who knew exactly which counts late records changed, the strongest
+    correct reader). Otherwise the reader's rule: [c] in the earlier edition, or the same figure published in both.
     """
-    old = previous.filter(pl.col("kind") == "count").select(
-        *KEY_COLUMNS, old_value=pl.col("value"), old_suppressed=(pl.col("symbol") == CONFIDENTIAL).fill_null(False))
-    old = old.unique(list(KEY_COLUMNS), keep="first")
-    if ranges is None:
-        ranges = pl.DataFrame(schema={**dict.fromkeys(KEY_COLUMNS, pl.String), "lower": pl.Float64,
-                                      "upper": pl.Float64})
-    ranges = ranges.select(*KEY_COLUMNS, "lower", "upper").unique(list(KEY_COLUMNS), keep="first")
-    joined = cells.select(*KEY_COLUMNS, "true_value").join(old, on=list(KEY_COLUMNS), how="left",
-                                                           maintain_order="left")
-    joined = joined.join(ranges, on=list(KEY_COLUMNS), how="left", maintain_order="left")
-    candidate = frozen_candidates(joined, previous_as_of) & joined["old_suppressed"].is_not_null().to_numpy()
-    truth = joined["true_value"].to_numpy().astype(np.int64)
-    old_suppressed = joined["old_suppressed"].fill_null(False).to_numpy()
-    old_value = joined["old_value"].fill_null(np.nan).to_numpy()
-    forced = candidate & old_suppressed
-    small = (truth >= 1) & (truth < policy.threshold)
-    same_figure = np.asarray(round_count(truth, policy), dtype=np.float64) == old_value
-    known = candidate & ~old_suppressed & same_figure & ~small
-    known_low, known_high = published_count_bounds(np.nan_to_num(old_value), policy)
-    low = np.where(forced, np.minimum(joined["lower"].fill_null(0.0).to_numpy(), truth), 0.0)
-    high = np.where(forced, np.maximum(joined["upper"].fill_null(np.inf).to_numpy(), truth), np.inf)
-    zero = known & (old_value == 0)  # never a local complement; a non-zero one could be, and then never be safe
-    low = np.where(zero, np.asarray(known_low, dtype=np.float64), low)
-    high = np.where(zero, np.asarray(known_high, dtype=np.float64), high)
-    return CarriedDecisions(forced, known, low, high)
+    unknown = pl.lit(None, pl.Float64).alias("true_value")
+    later, earlier = (frame if "true_value" in frame.columns else frame.with_columns(unknown)
+                      for frame in (later, earlier))
+    joined = later.join(earlier, on=list(KEY_COLUMNS), how="inner", suffix="_earlier", maintain_order="left")
+    if joined.height == 0:
+        return joined.select(KEY_COLUMNS)
+    truth_known = pl.col("true_value").is_not_null() & pl.col("true_value_earlier").is_not_null()
+    readers_rule = pl.col("suppressed_earlier") | (
+        ~pl.col("suppressed") & ((pl.col("value") - pl.col("value_earlier")).abs() < 1e-9))
+    same = pl.when(truth_known).then(pl.col("true_value") == pl.col("true_value_earlier")).otherwise(readers_rule)
+    keep = pl.Series(frozen_candidates(joined, earlier_as_of)) & joined.select(same.fill_null(False)).to_series()
+    return joined.filter(keep).select(KEY_COLUMNS)
 
 
-__all__ = ["FROZEN_STATISTICS", "CarriedDecisions", "carried_decisions", "frozen_candidates", "infer_data_as_of",
-           "period_end"]
+def editions_in_date_order(earlier: Sequence[EarlierEdition]) -> list[EarlierEdition]:
+    """Oldest data date first (ties keep the given order): the order the reader's rule compares editions in."""
+    return [edition for _, edition in sorted(enumerate(earlier), key=lambda item: (item[1].data_as_of, item[0]))]
+
+
+def prefixed_knowledge(knowledge: TableKnowledge, labels: Sequence[str],
+                       extra_orderings: dict[str, tuple[tuple[str, str, str], ...]] | None = None) -> TableKnowledge:
+    """The same table structure for each earlier edition's tables (renamed label + table) as for the current ones.
+
+    extra_orderings: per label, more (table, smaller, larger) orderings (that edition's percentages).
+    """
+    extra_orderings = extra_orderings or {}
+
+    def both(items: tuple) -> tuple:
+        renamed = tuple((label + item[0], *item[1:]) for label in labels for item in items)
+        return tuple(dict.fromkeys(items + renamed))
+
+    per_label = tuple((label + table, smaller, larger) for label in labels
+                      for table, smaller, larger in extra_orderings.get(label, ()))
+    return TableKnowledge(
+        knowledge.area_name,
+        frozenset(both(tuple(sorted(knowledge.non_additive_over_periods)))),
+        both(knowledge.orderings),
+        both(knowledge.stock_flows),
+        tuple(dict.fromkeys(both(knowledge.extra_orderings) + per_label)),
+    )
+
+
+__all__ = ["FROZEN_STATISTICS", "EarlierEdition", "count_states", "editions_in_date_order", "frozen_candidates",
+           "frozen_links", "infer_data_as_of", "period_end", "prefixed_knowledge"]

@@ -265,7 +265,7 @@ def unit_values_from_cells(structure: Structure, cell_values: np.ndarray) -> np.
     values = np.full(structure.n_units, np.nan)
     values[structure.cell_unit] = cell_values
     check = np.zeros(structure.n_units)
-    np.maximum.at(check, structure.cell_unit, np.abs(cell_values - values[structure.cell_unit]))
+    np.fmax.at(check, structure.cell_unit, np.abs(cell_values - values[structure.cell_unit]))  # NaN: not known
     if np.any(check > 0):
         bad = structure.units.filter(pl.Series(check > 0)).head(5)
         raise ValueError(f"cells for the same set of units carry different values, e.g. {bad.to_dicts()}")

@@ -27,7 +27,16 @@ import polars as pl
 from scipy.sparse import csr_matrix, hstack, vstack
 
 from data_access.config import DisclosurePolicy
-from metrics.disclosure.attack import BlockProblem, Intervals, WarmLP, Witnesses, attack_block, propagate_bounds
+from metrics.disclosure.attack import (
+    AttackInfeasible,
+    BlockProblem,
+    Intervals,
+    WarmLP,
+    Witnesses,
+    attack_block,
+    feasible_point,
+    propagate_bounds,
+)
 from metrics.disclosure.blocks import (
     CLASS_ZERO,
     PRIMARY,
@@ -35,17 +44,19 @@ from metrics.disclosure.blocks import (
     SECONDARY,
     STATUS_NAMES,
     Block,
+    Row,
     assemble_problem,
     percent_knowledge,
     reader_bounds,
     split_blocks,
 )
+from metrics.disclosure.history import History, block_anchor, joint_counts, joint_decisions
 from metrics.disclosure.parallel import run_blocks, worker_count
 from metrics.disclosure.primary import round_count
-from metrics.disclosure.refresh import CarriedDecisions
 from metrics.disclosure.relations import (
     ALL,
     ALL_PERIODS,
+    KEY_COLUMNS,
     Structure,
     TableKnowledge,
     build_structure,
@@ -59,7 +70,6 @@ __all__ = ["CLASS_ZERO", "PRIMARY", "PUBLISHED", "SECONDARY", "STATUS_NAMES", "C
            "percent_pairs", "primary_status", "protect_counts"]
 
 _ZERO_COST = 1e6
-_KNOWN_COST = 1e9  # published in the previous publication and unchanged: a complement there protects nothing
 
 
 class ProtectionError(RuntimeError):
@@ -126,7 +136,7 @@ def percent_pairs(cells: pl.DataFrame, cell_unit: np.ndarray, specs: Iterable) -
 
 def _validate_on_truth(structure: Structure, truth: np.ndarray) -> Structure:
     """Relations must hold on the true values. Promised ones (sums, orderings) raise; derived ones are dropped."""
-    residuals = relation_residuals(structure, truth)
+    residuals = relation_residuals(structure, truth).filter(pl.col("residual").is_not_nan())  # NaN: truth not kept
     broken = residuals.filter(
         ((pl.col("kind") == "eq") & (pl.col("residual").abs() > 1e-9))
         | ((pl.col("kind") == "le") & (pl.col("residual") > 1e-9))
@@ -177,7 +187,13 @@ def _coordinates(structure: Structure) -> np.ndarray:
 
 @dataclass
 class BlockJob:
-    """Everything one block's protection needs, in block-local indices (numpy/scipy only: sent to workers)."""
+    """Everything one block's protection needs, in block-local indices (numpy/scipy only: sent to workers).
+
+    With earlier editions (metrics.disclosure.history) a block also holds their cells: `fixed` units never change
+    status and are never complements; `known` units (earlier editions') have the reader bounds `low`/`high`
+    instead of bounds from their truth; `extra` rows are what earlier percentages say; `level` is per unit; and
+    `anchor` is a point of the reader's system (the truth, or None: found by LP when the truth is not one).
+    """
 
     block: Block
     truth: np.ndarray
@@ -190,6 +206,13 @@ class BlockJob:
     secondary: bool
     integer: bool
     max_rounds: int
+    level: np.ndarray
+    fixed: np.ndarray
+    known: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    extra: list[Row] = field(default_factory=list)
+    anchor: np.ndarray | None = None
 
 
 @dataclass
@@ -215,34 +238,44 @@ def protect_counts(
     integer: bool = False,
     max_rounds: int = 200,
     workers: int | None = None,
-    carried: CarriedDecisions | None = None,
+    history: History | None = None,
 ) -> CountProtection:
     """Primary + secondary suppression of the count cells (true values in `true_value`), proven by the attack.
 
     workers: processes for independent blocks (None: FAMILIES_DISCLOSURE_WORKERS or the CPU count, capped at 4,
     and 1 for small publications).
-    carried: per count row, decisions carried over from the previous publication (metrics.disclosure.refresh):
-    forced cells are suppressed as complements from the start, and the reader knows the range the previous
-    publication left them in; known cells are complements of last resort (the reader has their value already).
+    history: the earlier editions a reader may hold: the cells are then protected in the joint system with theirs
+    (metrics.disclosure.history), so that no hidden cell of any edition can be narrowed by combining them.
     """
     specs = tuple(percent_specs)
     knowledge = (knowledge or TableKnowledge()).with_percent_orderings(specs)
     counts = cells.filter(pl.col("kind") == "count") if "kind" in cells.columns else cells
     if counts.height and counts["true_value"].min() < 0:
         raise ValueError("true counts must be >= 0")
-    structure = build_structure(counts, knowledge)
-    truth = unit_values_from_cells(structure, counts["true_value"].cast(pl.Float64).to_numpy())
+    joint = joint_counts(counts, knowledge, history) if history and history.earlier else None
+    system = joint.counts if joint is not None else counts
+    structure = build_structure(system.select(KEY_COLUMNS), joint.knowledge if joint is not None else knowledge)
+    truth = unit_values_from_cells(structure, system["true_value"].cast(pl.Float64).to_numpy())
     structure = _validate_on_truth(structure, truth)
-    pairs = percent_pairs(counts, structure.cell_unit, specs).unique(["num_unit", "den_unit"], maintain_order=True)
-    status = primary_status(truth, pairs, policy)
-    if carried is not None:
-        forced = _per_unit(structure, carried.forced_suppressed)
-        status[forced & (status == PUBLISHED)] = SECONDARY
-        structure = _with_previous_ranges(structure, carried)
-    result = CountProtection(structure, truth, status, pairs, policy, knowledge)
-    cost = _costs(structure, truth, knowledge.area_name)
-    if carried is not None:
-        cost[_per_unit(structure, carried.known_published)] = _KNOWN_COST
+    new_cell_unit = structure.cell_unit[:counts.height]
+    pairs = percent_pairs(counts, new_cell_unit, specs).unique(["num_unit", "den_unit"], maintain_order=True
+                                                               ).sort("num_unit", "den_unit")  # canonical
+    status = primary_status(np.nan_to_num(truth), pairs, policy)
+    n = structure.n_units
+    decisions = None
+    if joint is not None:
+        decisions = joint_decisions(joint, structure, truth, status, policy, history)
+        status = decisions.status
+        structure = _linked(structure, decisions.links)
+    fixed = decisions.fixed if decisions else np.zeros(n, dtype=bool)
+    known = decisions.earlier if decisions else np.zeros(n, dtype=bool)
+    low = decisions.low if decisions else np.full(n, np.nan)
+    high = decisions.high if decisions else np.full(n, np.nan)
+    level = decisions.level if decisions else np.full(n, float(policy.protection_level))
+    extra = _extra_by_block(decisions.extra if decisions else [], structure.block_of_units())
+    result_structure = Structure(new_cell_unit, structure.units, structure.terms, structure.relations)
+    result = CountProtection(result_structure, np.nan_to_num(truth), status, pairs, policy, knowledge)
+    cost = _costs(structure, np.nan_to_num(truth), knowledge.area_name)
     coordinates = _coordinates(structure)
     block_of = structure.block_of_units()
     num_all, den_all = pairs["num_unit"].to_numpy(), pairs["den_unit"].to_numpy()
@@ -250,15 +283,18 @@ def protect_counts(
     jobs = []
     for block_id, block in split_blocks(structure).items():
         units = block.units
-        if not np.any(status[units] != PUBLISHED):
-            result.rounds[block_id] = 0
+        if known[units].all() or not np.any(status[units] != PUBLISHED):
+            result.rounds[block_id] = 0  # nothing hidden, or earlier editions only (nothing new to decide)
             continue
-        position = np.full(truth.size, -1)
+        position = np.full(n, -1)
         position[units] = np.arange(units.size)
         in_block = pair_block == block_id
-        jobs.append(BlockJob(block, truth[units], status[units].copy(), position[num_all[in_block]],
+        block_extra = [({int(position[u]): c for u, c in coefs.items()}, rhs) for coefs, rhs in extra.get(block_id, [])]
+        anchor = block_anchor(truth, units, block.eq, block.eq_rhs, block.le, block.le_rhs)
+        jobs.append(BlockJob(block, np.nan_to_num(truth[units]), status[units].copy(), position[num_all[in_block]],
                              position[den_all[in_block]], cost[units], coordinates[units], policy, secondary,
-                             integer, max_rounds))
+                             integer, max_rounds, level[units], fixed[units], known[units], low[units], high[units],
+                             block_extra, anchor))
     for job, outcome in zip(jobs, _run(jobs, workers, structure.n_units), strict=True):
         units = job.block.units
         if outcome.error:
@@ -274,30 +310,24 @@ def protect_counts(
     return result
 
 
-def _per_unit(structure: Structure, per_cell: np.ndarray) -> np.ndarray:
-    """True for every unit one of whose cells is true."""
-    per_cell = np.asarray(per_cell, dtype=bool)
-    if per_cell.shape != structure.cell_unit.shape:
-        raise ValueError("carried-over decisions must have one entry per count cell")
-    per_unit = np.zeros(structure.n_units, dtype=bool)
-    np.logical_or.at(per_unit, structure.cell_unit, per_cell)
-    return per_unit
+def _linked(structure: Structure, unit_pairs: np.ndarray) -> Structure:
+    """The structure with x_a = x_b for each pair of units (the same people in two editions), blocks merged."""
+    unit_pairs = unit_pairs[unit_pairs[:, 0] != unit_pairs[:, 1]]
+    if unit_pairs.shape[0] == 0:
+        return structure
+    unit_pairs = np.unique(np.sort(unit_pairs, axis=1), axis=0)
+    count = unit_pairs.shape[0]
+    relation = np.concatenate([np.arange(count), np.arange(count)])
+    return with_relations(structure, relation, np.concatenate([unit_pairs[:, 0], unit_pairs[:, 1]]),
+                          np.concatenate([np.ones(count), -np.ones(count)]), "eq", np.zeros(count), "refresh",
+                          merge_blocks=True)
 
 
-def _with_previous_ranges(structure: Structure, carried: CarriedDecisions) -> Structure:
-    """Add low <= x <= high for each unit the previous publication left in a range or published (one-unit
-    relations: the blocks do not change)."""
-    low = np.zeros(structure.n_units)
-    high = np.full(structure.n_units, np.inf)
-    forced = np.asarray(carried.forced_suppressed, dtype=bool) | np.asarray(carried.known_published, dtype=bool)
-    np.maximum.at(low, structure.cell_unit[forced], np.asarray(carried.low, dtype=np.float64)[forced])
-    np.minimum.at(high, structure.cell_unit[forced], np.asarray(carried.high, dtype=np.float64)[forced])
-    above = np.flatnonzero(low > 0)
-    below = np.flatnonzero(np.isfinite(high))
-    units = np.concatenate([above, below])
-    return with_relations(structure, np.arange(units.size), units,
-                          np.concatenate([-np.ones(above.size), np.ones(below.size)]), "le",
-                          np.concatenate([-low[above], high[below]]), "previous", merge_blocks=False)
+def _extra_by_block(rows: list[Row], block_of: np.ndarray) -> dict[int, list[Row]]:
+    grouped: dict[int, list[Row]] = {}
+    for coefs, rhs in rows:
+        grouped.setdefault(int(block_of[next(iter(coefs))]), []).append((coefs, rhs))
+    return grouped
 
 
 def _run(jobs: list[BlockJob], workers: int | None, n_units: int) -> list[BlockOutcome]:
@@ -309,23 +339,32 @@ def _block_problem(job: BlockJob) -> tuple[BlockProblem, np.ndarray, np.ndarray]
     """The reader's system for the block under the current decisions."""
     published = _published_values(job.truth, job.status, job.policy)
     low, high = reader_bounds(job.status, published, job.policy)
+    low[job.known], high[job.known] = job.low[job.known], job.high[job.known]
     shown = _publishable(job.truth, job.status, job.num, job.den, job.policy)
-    extra = percent_knowledge(job.num, job.den, shown, low, high, job.status, job.policy)
+    extra = percent_knowledge(job.num, job.den, shown, low, high, job.status, job.policy) + job.extra
     return assemble_problem(job.block, low, high, extra, job.status != PUBLISHED, local=True), low, high
 
 
 def protect_block(job: BlockJob) -> BlockOutcome:
     """Suppress complements in one block until the attack fails on every suppressed unit (numpy/scipy only)."""
-    level = job.policy.protection_level
     eq_by_column = job.block.eq.tocsc()
     unsafe_rounds: dict[int, int] = {}
     witnesses = Witnesses.empty(job.truth.size)
     lp_solves = milp_solves = 0
+    anchor = job.anchor
+    if anchor is None:
+        try:  # a point of the reader's system; it stays one as more cells are hidden (hiding only removes bounds)
+            anchor = feasible_point(_block_problem(job)[0])
+        except AttackInfeasible:
+            return BlockOutcome(job.block.block_id, job.status, 0, 0, 0, np.zeros(0, int), None,
+                                "the editions contradict what a reader assumes about counts that cannot change "
+                                "(a frozen count changed: late records?)", np.flatnonzero(job.known)[:5])
     for round_number in range(1, job.max_rounds + 1):
         if job.secondary:
-            _propagation_rounds(job, eq_by_column, level)
+            _propagation_rounds(job, eq_by_column, anchor)
         problem, _, _ = _block_problem(job)
-        intervals = attack_block(problem, level, truth=job.truth, witnesses=witnesses, integer=job.integer,
+        level = job.level[problem.targets]
+        intervals = attack_block(problem, job.level, truth=anchor, witnesses=witnesses, integer=job.integer,
                                  coordinates=job.coordinates, seed=job.block.block_id + round_number)
         lp_solves += intervals.lp_solves
         milp_solves += intervals.milp_solves
@@ -353,7 +392,7 @@ def protect_block(job: BlockJob) -> BlockOutcome:
             unsafe_rounds[target] = unsafe_rounds.get(target, 0) + 1
             complements = None
             if unsafe_rounds[target] <= 2:
-                complements = _local_complement(target, rows, job.block.eq, problem, job, level)
+                complements = _local_complement(target, rows, job.block.eq, problem, job, float(level[position]))
             if complements is None:
                 deferred.append((int(position), target, rows))
                 continue
@@ -366,7 +405,8 @@ def protect_block(job: BlockJob) -> BlockOutcome:
                 if rows & touched:
                     continue
                 complements, solves = _deviation_complements(problem, target, intervals.lower[position],
-                                                             intervals.upper[position], level, job.cost, job.truth)
+                                                             intervals.upper[position], float(level[position]),
+                                                             job.cost, anchor, job.fixed)
                 lp_solves += solves
                 suppress(complements, rows)
         if added == 0:
@@ -377,21 +417,22 @@ def protect_block(job: BlockJob) -> BlockOutcome:
                         None, f"still unsafe after {job.max_rounds} rounds")
 
 
-def _propagation_rounds(job: BlockJob, eq_by_column, level: float, max_rounds: int = 30) -> None:
+def _propagation_rounds(job: BlockJob, eq_by_column, anchor: np.ndarray, max_rounds: int = 30) -> None:
     """Complements for cells that bound propagation alone pins down narrower than the level (no LP needed)."""
     for _ in range(max_rounds):
         problem, _, _ = _block_problem(job)
         rows = vstack([problem.a_ub, problem.a_eq, -problem.a_eq]).tocsr()
         rhs = np.concatenate([problem.b_ub, problem.b_eq, -problem.b_eq])
         low, high = propagate_bounds(rows, rhs, problem.lower, problem.upper)
-        narrow = problem.targets[high[problem.targets] - low[problem.targets] < level]
+        narrow = problem.targets[high[problem.targets] - low[problem.targets] < job.level[problem.targets]]
         touched: set[int] = set()
         added = 0
         for target in narrow:
             relation_rows = {int(r) for r in eq_by_column[:, int(target)].nonzero()[0]}
             if relation_rows & touched:
                 continue
-            for local in _local_complement(int(target), relation_rows, job.block.eq, problem, job, level) or ():
+            for local in _local_complement(int(target), relation_rows, job.block.eq, problem, job,
+                                           float(job.level[target])) or ():
                 job.status[local] = SECONDARY
                 added += 1
                 touched |= {int(r) for r in eq_by_column[:, local].nonzero()[0]}
@@ -418,15 +459,16 @@ def _local_complement(
     target: int, rows: set[int], eq_rows: csr_matrix, problem: BlockProblem, job: BlockJob, level: float,
 ) -> list[int] | None:
     """The cheapest non-zero published cell in an equation that alone pins the target down narrower than the level
-    (the cheapest such equation); None when no equation does so on its own."""
+    (the cheapest such equation); None when no equation does so on its own. Fixed cells (earlier editions', and
+    new ones linked to them) are never candidates."""
     options = []
-    for row in rows:
+    for row in sorted(rows):  # a fixed order: ties between equally cheap relations go the same way every run
         start, end = eq_rows.indptr[row], eq_rows.indptr[row + 1]
         locals_ = eq_rows.indices[start:end]
         coefs = eq_rows.data[start:end]
         width = _single_relation_width(coefs, locals_, target, problem.lower, problem.upper)
         candidates = [int(v) for v in locals_
-                      if v != target and job.status[v] == PUBLISHED and job.truth[v] > 0]
+                      if v != target and job.status[v] == PUBLISHED and job.truth[v] > 0 and not job.fixed[v]]
         if candidates:
             options.append((width, min(job.cost[v] for v in candidates), candidates))
     tight = [option for option in options if option[0] < level]
@@ -441,22 +483,23 @@ def _local_complement(
 
 def _deviation_complements(
     problem: BlockProblem, target: int, lower: float, upper: float, level: float, local_cost: np.ndarray,
-    truth: np.ndarray,
+    anchor: np.ndarray, fixed: np.ndarray,
 ) -> tuple[list[int], int]:
     """Cheapest set of published cells whose suppression lets the target move a full protection level.
 
     LP: let published cells leave their rounding intervals at a cost per unit of departure (their information
     value) and ask for a point of the reader's system with the target at lower + level (or upper - level); the
     cells that had to move are the complements. Suppressing them makes that point feasible for the reader.
-    The LP is first tried on the target's neighbourhood (cells within four relations), the rest held at the truth,
-    which keeps it small; then on the whole block. Returns (complements, LPs solved).
+    Fixed cells cannot move. The LP is first tried on the target's neighbourhood (cells within four relations),
+    the rest held at the anchor (a point of the reader's system), which keeps it small; then on the whole block.
+    Returns (complements, LPs solved).
     """
     solves = 0
     for hops in (4, None):
         keep = _neighbourhood(problem, target, hops)
-        sub = restrict(problem, keep, truth)
+        sub = restrict(problem, keep, anchor)
         sub_target = int(np.cumsum(keep)[target] - 1)
-        complements, used = _deviation_lp(sub, sub_target, lower, upper, level, local_cost[keep])
+        complements, used = _deviation_lp(sub, sub_target, lower, upper, level, local_cost[keep], fixed[keep])
         solves += used
         if complements:
             return [int(v) for v in np.flatnonzero(keep)[complements]], solves
@@ -505,17 +548,20 @@ def restrict(problem: BlockProblem, keep: np.ndarray, anchor: np.ndarray) -> Blo
 
 
 def _deviation_lp(problem: BlockProblem, target: int, lower: float, upper: float, level: float,
-                  local_cost: np.ndarray) -> tuple[list[int], int]:
+                  local_cost: np.ndarray, fixed: np.ndarray | None = None) -> tuple[list[int], int]:
     """The deviation LP of _deviation_complements on one (possibly restricted) system: (complements, LPs).
 
     Variables: the cells x, then for each published cell its departure above (s_up) and below (s_down) its rounding
     interval. One HiGHS model serves both goals (the target pushed up, then down): only the target's bounds change.
+    Fixed cells stay within the bounds the reader knows (they cannot be hidden now).
     """
-    published = np.flatnonzero(np.isfinite(problem.upper) & ~np.isin(np.arange(problem.n), problem.targets))
-    n, k = problem.n, published.size
+    n = problem.n
     suppressed = np.isin(np.arange(n), problem.targets)
-    low_x = np.where(suppressed, problem.lower, 0.0)
-    high_x = np.where(suppressed, problem.upper, np.inf)
+    held = suppressed | (fixed if fixed is not None else np.zeros(n, dtype=bool))
+    published = np.flatnonzero(np.isfinite(problem.upper) & ~held)
+    k = published.size
+    low_x = np.where(held, problem.lower, 0.0)
+    high_x = np.where(held, problem.upper, np.inf)
     select = csr_matrix((np.ones(k), (np.arange(k), published)), shape=(k, n))
     identity = csr_matrix((np.ones(k), (np.arange(k), np.arange(k))), shape=(k, k))
     zeros = csr_matrix((k, k))

@@ -16,7 +16,12 @@ from sqlalchemy import Table, inspect, select, text
 from data_access import schema
 from data_access.bulk import read_frame, write_frame
 from data_access.engine import PUBLISHED_SCHEMA, make_engine, published_db_url
-from data_access.published_schema import publication_info, published_metadata, published_statistic
+from data_access.published_schema import (
+    publication_info,
+    published_metadata,
+    published_revision,
+    published_statistic,
+)
 
 TRICKY_NAME = "Siân O'Brien, Jr"
 QUOTED_AND_MULTILINE = 'The "Nick" Jones\nsecond line'
@@ -134,6 +139,26 @@ PUBLISHED_FRAMES: dict[str, pl.DataFrame] = {
     "publication_info": pl.DataFrame(
         {"key": ["published_at", "note"], "value": ["2025-04-01T09:00:00", QUOTED_AND_MULTILINE + ", " + TRICKY_NAME]}
     ),
+    "published_revision": pl.DataFrame(
+        {
+            "row_id": [0, 1],
+            "edition": [2, 2],
+            "previous_edition": [1, 1],
+            "table": ["families", "measure_progress"],
+            "measure": ["all", "M01"],
+            "locality": ["Dorset", "Weymouth & Portland"],
+            "period": ["2023/24", "2024/25"],
+            "breakdown": ["none", "ethnic_group"],
+            "category": ["All", schema.ETHNIC_GROUPS[0]],
+            "statistic": ["families_attached", "with_need"],
+            "kind": ["count", "count"],
+            "previous_value": [1250.0, None],
+            "previous_symbol": [None, "[c]"],
+            "value": [1255.0, 15.0],
+            "symbol": [None, "[x]"],
+            "reason": ["late records", "new data"],
+        }
+    ),
 }
 
 
@@ -171,10 +196,10 @@ def test_published_tables_round_trip_apart_from_linked_data(db_url: str) -> None
             with engine.begin() as connection:
                 connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{PUBLISHED_SCHEMA}"'))
         published_metadata.create_all(engine)
-        _round_trip(engine, [published_statistic, publication_info], PUBLISHED_FRAMES)
+        _round_trip(engine, [published_statistic, publication_info, published_revision], PUBLISHED_FRAMES)
         if engine.dialect.name == "postgresql":
             tables = inspect(engine).get_table_names(schema=PUBLISHED_SCHEMA)
-            assert sorted(tables) == ["publication_info", "published_statistic"]
+            assert sorted(tables) == ["publication_info", "published_revision", "published_statistic"]
             assert inspect(engine).get_table_names(schema="public") == []
         else:
             assert published_db_url(db_url) != db_url

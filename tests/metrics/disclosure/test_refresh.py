@@ -3,8 +3,9 @@
 Planted: families attached in 2023/24 (a year that ended before both data dates, so the same families in both
 publications) with a small count in L1, and 2024/25 (still open at the first data date) growing in between. Each
 publication on its own is safe, but their complements differ: the first hides L3 2023/24, the second publishes it
-(13), so joining the two pins down what the first hid. Carrying the first publication's decisions over for the
-frozen year makes the joint attack fail everywhere. No rounding in the planted case keeps the arithmetic visible.
+(13), so joining the two pins down what the first hid. Protecting the second jointly with the first (the first as
+an earlier edition: metrics.disclosure.history) makes the joint attack fail everywhere. No rounding in the planted
+case keeps the arithmetic visible.
 """
 
 from __future__ import annotations
@@ -16,15 +17,17 @@ import polars as pl
 import pytest
 
 from data_access.config import DisclosurePolicy
-from metrics.audit import PREVIOUS, audit_published, audit_refresh, frozen_pairs, main, previous_ranges
+from metrics.audit import PREVIOUS, audit_editions, audit_published, audit_refresh, frozen_pairs, main
 from metrics.disclosure import CONFIDENTIAL, TableKnowledge, protect_publication
+from metrics.disclosure.history import History
 from metrics.disclosure.refresh import (
-    CarriedDecisions,
-    carried_decisions,
+    EarlierEdition,
     frozen_candidates,
+    frozen_links,
     infer_data_as_of,
     period_end,
 )
+from metrics.disclosure.relations import KEY_COLUMNS
 
 KNOWLEDGE = TableKnowledge(area_name="Dorset")
 NO_ROUNDING = DisclosurePolicy(threshold=10, rounding_base=1, percentage_min_each_side=10, protection_level=5,
@@ -32,6 +35,7 @@ NO_ROUNDING = DisclosurePolicy(threshold=10, rounding_base=1, percentage_min_eac
 POLICY = DisclosurePolicy(threshold=10, rounding_base=5, percentage_min_each_side=10, protection_level=5,
                           confidence_level="95")
 FIRST_AS_OF = date(2024, 7, 1)  # 2023/24 has ended; 2024/25 has not
+SECOND_AS_OF = date(2025, 7, 1)
 FROZEN_YEAR = {"L1": 3, "L2": 12, "L3": 13}
 FIRST = {"2023/24": FROZEN_YEAR, "2024/25": {"L1": 11, "L2": 50, "L3": 14}}
 SECOND = {"2023/24": FROZEN_YEAR, "2024/25": {"L1": 40, "L2": 12, "L3": 60}}
@@ -49,12 +53,21 @@ def attached_cells(years: dict[str, dict[str, int]]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=COLUMNS, orient="row")
 
 
-def publish(cells: pl.DataFrame, policy: DisclosurePolicy, previous: pl.DataFrame | None = None) -> pl.DataFrame:
-    carried = None
+def edition(cells: pl.DataFrame, published: pl.DataFrame, policy: DisclosurePolicy, as_of: date = FIRST_AS_OF,
+            label: str = PREVIOUS) -> EarlierEdition:
+    """An earlier edition as the edition store keeps it: published rows with the true counts beside them."""
+    truth = cells.select(*KEY_COLUMNS, "true_value")
+    return EarlierEdition(label, published.join(truth, on=list(KEY_COLUMNS), how="left", maintain_order="left"),
+                          as_of, policy)
+
+
+def publish(cells: pl.DataFrame, policy: DisclosurePolicy,
+            previous: tuple[pl.DataFrame, pl.DataFrame] | None = None) -> pl.DataFrame:
+    """Protect the cells; previous: (the earlier edition's cells, its published rows) to protect jointly with."""
+    history = None
     if previous is not None:
-        ranges = previous_ranges(previous, policy, knowledge=KNOWLEDGE)
-        carried = carried_decisions(cells, previous, FIRST_AS_OF, policy, ranges)
-    return protect_publication(cells, (), policy, knowledge=KNOWLEDGE, carried=carried)
+        history = History((edition(*previous, policy),), SECOND_AS_OF)
+    return protect_publication(cells, (), policy, knowledge=KNOWLEDGE, history=history)
 
 
 def hidden(published: pl.DataFrame) -> set[tuple[str, str]]:
@@ -101,9 +114,10 @@ def test_without_the_frozen_link_the_two_publications_say_nothing_together() -> 
     assert audit_refresh(second, first, NO_ROUNDING, frozen=nothing_frozen, knowledge=KNOWLEDGE).ok
 
 
-def test_carried_over_decisions_make_the_joint_attack_fail() -> None:
-    first = publish(attached_cells(FIRST), NO_ROUNDING)
-    second = publish(attached_cells(SECOND), NO_ROUNDING, previous=first)
+def test_joint_protection_makes_the_joint_attack_fail() -> None:
+    first_cells = attached_cells(FIRST)
+    first = publish(first_cells, NO_ROUNDING)
+    second = publish(attached_cells(SECOND), NO_ROUNDING, previous=(first_cells, first))
     frozen_hidden = {cell for cell in hidden(first) if cell[1] == "2023/24"}
     assert frozen_hidden <= hidden(second)  # the new pattern contains the old one on the frozen year
     for locality, value in FROZEN_YEAR.items():  # a frozen cell published before is published again, unchanged
@@ -115,38 +129,52 @@ def test_carried_over_decisions_make_the_joint_attack_fail() -> None:
     assert frozen_pairs(second, first, FIRST_AS_OF).height == 4  # three localities and Dorset in 2023/24
 
 
-def test_a_first_publication_is_unchanged_by_the_carry_over_hook() -> None:
+def test_a_first_publication_is_unchanged_by_an_empty_history() -> None:
     cells = attached_cells(SECOND)
     plain = protect_publication(cells, (), POLICY, knowledge=KNOWLEDGE)
-    no_previous = pl.DataFrame(schema={**dict.fromkeys(("table", "measure", "locality", "period", "breakdown",
-                                                        "category", "statistic", "kind", "symbol"), pl.String),
-                                       "value": pl.Float64})
-    carried = carried_decisions(cells, no_previous, FIRST_AS_OF, POLICY)
-    assert not carried.forced_suppressed.any() and not carried.known_published.any()
-    assert carried_decisions(cells, no_previous, FIRST_AS_OF, POLICY).high.tolist() == [np.inf] * cells.height
-    assert protect_publication(cells, (), POLICY, knowledge=KNOWLEDGE, carried=carried).equals(plain)
+    empty = History((), SECOND_AS_OF)
+    assert protect_publication(cells, (), POLICY, knowledge=KNOWLEDGE, history=empty).equals(plain)
 
 
-def test_a_changed_frozen_cell_is_not_carried_over() -> None:
-    """L3 2023/24 published as 13, then corrected to 4: not the same people, so neither forced nor known."""
-    before = publish(attached_cells(SECOND), NO_ROUNDING)
+def test_the_readers_rule_links_hidden_before_and_same_figures_only() -> None:
+    """frozen_links on hand-made states: [c] before links whatever is shown now; a figure shown before links only
+    to the same figure now; [c] now after a figure before does not (the publish step never does that to a frozen
+    cell, so it says the count changed); a period still open at the earlier data date never links."""
+    keys = [("families", "all", loc, "2023/24", "none", "All", "families_attached") for loc in "ABCDEF"]
+    keys.append(("families", "all", "A", "2024/25", "none", "All", "families_attached"))
+    earlier = pl.DataFrame([(*k, v, c) for k, v, c in zip(keys, [None, None, 15.0, 15.0, 15.0, 20.0, None],
+                                                           [True, True, False, False, False, False, True],
+                                                           strict=True)],
+                           schema=[*KEY_COLUMNS, "value", "suppressed"], orient="row")
+    later = pl.DataFrame([(*k, v, c) for k, v, c in zip(keys, [None, 20.0, 15.0, 20.0, None, 20.0, None],
+                                                         [True, False, False, False, True, False, True],
+                                                         strict=True)],
+                         schema=[*KEY_COLUMNS, "value", "suppressed"], orient="row")
+    linked = frozen_links(later, earlier, FIRST_AS_OF)
+    assert sorted(zip(linked["locality"], linked["period"], strict=True)) == [
+        ("A", "2023/24"), ("B", "2023/24"), ("C", "2023/24"), ("F", "2023/24")]
+
+
+def test_a_changed_frozen_cell_is_not_linked_and_an_unchanged_one_is_published_again() -> None:
+    """L3 2023/24 published as 13, then corrected to 4 (a late record): not the same people, so it is protected as
+    a new count (hidden: it is small); unchanged (13), it is linked and published again with the same figure."""
+    before_cells = attached_cells(SECOND)
+    before = publish(before_cells, NO_ROUNDING)
     assert ("L3", "2023/24") not in hidden(before)
-    for value, expected_known in ((13, True), (4, False)):
+    for value, linked in ((13, True), (4, False)):
         cells = attached_cells({"2023/24": {**FROZEN_YEAR, "L3": value}, "2024/25": SECOND["2024/25"]})
-        carried = carried_decisions(cells, before, FIRST_AS_OF, NO_ROUNDING)
-        row = cells.with_row_index().filter(pl.col("locality") == "L3", pl.col("period") == "2023/24")["index"][0]
-        assert not carried.forced_suppressed[row] and carried.known_published[row] == expected_known
-        assert (carried.low[row], carried.high[row]) == (0.0, np.inf)  # only a known zero gets a range (0..0)
-    zero_before = attached_cells({"2023/24": {**FROZEN_YEAR, "L3": 0}, "2024/25": SECOND["2024/25"]})
-    carried = carried_decisions(zero_before, publish(zero_before, NO_ROUNDING), FIRST_AS_OF, NO_ROUNDING)
-    row = zero_before.with_row_index().filter(pl.col("locality") == "L3", pl.col("period") == "2023/24")["index"][0]
-    assert carried.known_published[row] and (carried.low[row], carried.high[row]) == (0.0, 0.0)
+        after = publish(cells, NO_ROUNDING, previous=(before_cells, before))
+        keys = frozen_pairs(after, before, FIRST_AS_OF)
+        assert (("L3", "2023/24") in set(zip(keys["locality"], keys["period"], strict=True))) == linked
+        assert (("L3", "2023/24") in hidden(after)) == (not linked)
+        report = audit_refresh(after, before, NO_ROUNDING, previous_as_of=FIRST_AS_OF, knowledge=KNOWLEDGE)
+        assert report.ok, report.unsafe
 
 
 @pytest.mark.parametrize("seed", range(4, 10))
-def test_carried_over_refreshes_pass_the_joint_attack(seed: int) -> None:
-    """Seeded random populations under the real policy (rounding to 5), small and large counts mixed: with the
-    decisions and the previous ranges carried over, the joint attack fails on every hidden cell."""
+def test_jointly_protected_refreshes_pass_the_joint_attack(seed: int) -> None:
+    """Seeded random populations under the real policy (rounding to 5), small and large counts mixed: protected
+    jointly with the first, the second edition leaves every hidden cell of both at least 5 wide together."""
     rng = np.random.default_rng(seed)
 
     def year() -> dict[str, int]:
@@ -154,22 +182,58 @@ def test_carried_over_refreshes_pass_the_joint_attack(seed: int) -> None:
                 for name in ("L1", "L2", "L3", "L4")}
 
     frozen_year = year()
-    first = publish(attached_cells({"2023/24": frozen_year, "2024/25": year()}), POLICY)
-    second = publish(attached_cells({"2023/24": frozen_year, "2024/25": year()}), POLICY, previous=first)
+    first_cells = attached_cells({"2023/24": frozen_year, "2024/25": year()})
+    first = publish(first_cells, POLICY)
+    second = publish(attached_cells({"2023/24": frozen_year, "2024/25": year()}), POLICY,
+                     previous=(first_cells, first))
     report = audit_refresh(second, first, POLICY, previous_as_of=FIRST_AS_OF, knowledge=KNOWLEDGE, exact=True)
     assert report.ok, report.unsafe
 
 
 def test_the_planted_narrow_intersection_is_kept_open() -> None:
     """Each publication alone leaves L4 2023/24 (6) at least 5 wide (1..7 before, 6..12 after), but together
-    6..7. With the previous range carried over, the new publication keeps the joint range open."""
+    6..7. Protected jointly with the first, the new publication keeps the joint range open."""
     frozen_year = {"L1": 0, "L2": 0, "L3": 0, "L4": 6}
-    first = publish(attached_cells({"2023/24": frozen_year, "2024/25": {**frozen_year, "L4": 10}}), POLICY)
+    first_cells = attached_cells({"2023/24": frozen_year, "2024/25": {**frozen_year, "L4": 10}})
+    first = publish(first_cells, POLICY)
     again = {"2023/24": frozen_year, "2024/25": {**frozen_year, "L4": 12}}
     alone = publish(attached_cells(again), POLICY)
     assert not audit_refresh(alone, first, POLICY, previous_as_of=FIRST_AS_OF, knowledge=KNOWLEDGE).ok
-    carried = publish(attached_cells(again), POLICY, previous=first)
-    assert audit_refresh(carried, first, POLICY, previous_as_of=FIRST_AS_OF, knowledge=KNOWLEDGE, exact=True).ok
+    joint = publish(attached_cells(again), POLICY, previous=(first_cells, first))
+    assert audit_refresh(joint, first, POLICY, previous_as_of=FIRST_AS_OF, knowledge=KNOWLEDGE, exact=True).ok
+
+
+def test_the_same_data_again_gives_the_same_edition() -> None:
+    """A fixed point: protected jointly with an edition of the same data and date, the result is that edition."""
+    for years in (FIRST, SECOND, {"2023/24": {"L1": 0, "L2": 4, "L3": 30}, "2024/25": {"L1": 9, "L2": 1, "L3": 2}}):
+        cells = attached_cells(years)
+        first = publish(cells, POLICY)
+        history = History((edition(cells, first, POLICY, as_of=SECOND_AS_OF),), SECOND_AS_OF)
+        again = protect_publication(cells, (), POLICY, knowledge=KNOWLEDGE, history=history)
+        assert again.equals(first)
+
+
+def test_three_editions_are_protected_and_audited_together() -> None:
+    """A reader holding two earlier editions: the third is protected against both at once, and the publish step's
+    gate (audit_editions) attacks all three together."""
+    rng = np.random.default_rng(3)
+    frozen = {name: int(value) for name, value in zip(("L1", "L2", "L3", "L4"), rng.integers(0, 25, 4),
+                                                        strict=True)}
+    cells_1 = attached_cells({"2023/24": frozen, "2024/25": {k: int(v) for k, v in zip(frozen, rng.integers(0, 25, 4),
+                                                                                          strict=True)}})
+    first = publish(cells_1, POLICY)
+    one = edition(cells_1, first, POLICY, FIRST_AS_OF, "edition 1:")
+    second_year = {k: int(v) for k, v in zip(frozen, rng.integers(0, 25, 4), strict=True)}
+    cells_2 = attached_cells({"2023/24": frozen, "2024/25": second_year})
+    second = protect_publication(cells_2, (), POLICY, knowledge=KNOWLEDGE, history=History((one,), SECOND_AS_OF))
+    two = edition(cells_2, second, POLICY, SECOND_AS_OF, "edition 2:")
+    third_as_of = date(2026, 7, 1)
+    cells_3 = attached_cells({"2023/24": frozen, "2024/25": second_year,
+                              "2025/26": {k: int(v) for k, v in zip(frozen, rng.integers(0, 25, 4), strict=True)}})
+    third = protect_publication(cells_3, (), POLICY, knowledge=KNOWLEDGE, history=History((one, two), third_as_of))
+    report = audit_editions(edition(cells_3, third, POLICY).rows, [one, two], POLICY, third_as_of, knowledge=KNOWLEDGE)
+    assert report.ok, report.unsafe
+    assert report.cells.filter(pl.col("table").str.starts_with("edition 1:")).height > 0  # the first is attacked
 
 
 @pytest.fixture
@@ -181,10 +245,11 @@ def cli_defaults(monkeypatch):
 
 
 def test_cli_audits_two_publications_together(tmp_path, capsys, cli_defaults) -> None:
-    first = publish(attached_cells(FIRST), NO_ROUNDING)
+    first_cells = attached_cells(FIRST)
+    first = publish(first_cells, NO_ROUNDING)
     paths = {}
     for name, frame in {"first": first, "second": publish(attached_cells(SECOND), NO_ROUNDING),
-                        "carried": publish(attached_cells(SECOND), NO_ROUNDING, previous=first)}.items():
+                        "carried": publish(attached_cells(SECOND), NO_ROUNDING, previous=(first_cells, first))}.items():
         paths[name] = tmp_path / f"{name}.csv"
         frame.write_csv(paths[name])
     assert main(["--published", str(paths["second"])]) == 0
@@ -197,12 +262,6 @@ def test_cli_audits_two_publications_together(tmp_path, capsys, cli_defaults) ->
                  "--previous-as-of", "2024-07-01"]) == 0
     assert "PASS" in capsys.readouterr().out
     assert main(["--published", str(paths["second"]), "--previous", str(tmp_path / "missing.csv")]) == 2
-
-
-def test_carried_decisions_need_one_entry_per_cell() -> None:
-    few = CarriedDecisions(np.zeros(3, dtype=bool), np.zeros(3, dtype=bool), np.zeros(3), np.full(3, np.inf))
-    with pytest.raises(ValueError, match="one entry per count cell"):
-        protect_publication(attached_cells(FIRST), (), POLICY, knowledge=KNOWLEDGE, carried=few)
 
 
 def test_the_publish_step_reads_the_publication_it_replaces(tmp_path) -> None:
