@@ -38,6 +38,8 @@ def cut_back(tables: dict[str, pl.DataFrame], as_of: date) -> dict[str, pl.DataF
     ).with_columns(
         closure_reason=pl.when(pl.col("closure_date") <= as_of).then(pl.col("closure_reason")),
         closure_date=pl.when(pl.col("closure_date") <= as_of).then(pl.col("closure_date")),
+        assessment_date=pl.when(pl.col("assessment_date") <= as_of).then(pl.col("assessment_date")),
+        plan_date=pl.when(pl.col("plan_date") <= as_of).then(pl.col("plan_date")),
     )
     families = episodes["family_id"].unique().implode()
     members = tables["family_member"].filter(pl.col("family_id").is_in(families), pl.col("start_date") <= as_of
@@ -58,4 +60,5 @@ def cut_back(tables: dict[str, pl.DataFrame], as_of: date) -> dict[str, pl.DataF
         "need_observation": tables["need_observation"].filter(
             pl.col("family_id").is_in(families), pl.col("observed_on") <= as_of,
             pl.col("person_id").is_null() | pl.col("person_id").is_in(people)),
+        "record_link": tables["record_link"].filter(pl.col("person_id").is_in(people)),
     }

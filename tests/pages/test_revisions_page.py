@@ -24,8 +24,10 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def methodology(refreshed_editions, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv("FAMILIES_DB_URL", refreshed_editions.linked_url)
+def methodology(refreshed_editions, app_env, monkeypatch: pytest.MonkeyPatch):
+    # A web process sees only the published database (app_env cleared every other database URL).
+    monkeypatch.delenv("FAMILIES_PUBLISHED_DB_URL")
+    monkeypatch.setenv("FAMILIES_PUBLISHED_DB_URL", published_db_url(refreshed_editions.linked_url))
     monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", RecordingStorage)  # downloads stay readable
 
     def run(table: str | None = None) -> AppTest:
