@@ -37,6 +37,7 @@ from metrics.impact.tables import (
     impact_count_cells,
     impact_estimate_rows,
 )
+from metrics.maturity import maturity_rows
 from metrics.true_cells import PERCENT_SPECS, true_cells
 
 
@@ -55,8 +56,8 @@ def protected_publication(linked: LinkedData, previous: tuple[pl.DataFrame, date
 
     The impact table's counts, including its propensity-score histograms (bins that add up to the group sizes),
     are protected together with every other count (one suppression pattern across all views); its estimates and
-    balance rows follow the impact module's own rules. The all-needs headline (metrics.headline) is made
-    afterwards from the protected counts alone.
+    balance rows follow the impact module's own rules. The maturity of each cohort (table cohort_maturity) and
+    the all-needs headline (metrics.headline) are made from the protected counts alone.
     previous: the rows of the publication this one replaces and its data date: decisions on counts that cannot
     have changed since are carried over, with the ranges that publication left its hidden ones in
     (metrics.disclosure.refresh; docs/disclosure.md, "Refreshes").
@@ -68,8 +69,13 @@ def protected_publication(linked: LinkedData, previous: tuple[pl.DataFrame, date
     if previous is not None:
         rows, as_of = previous
         carried = carried_decisions(cells, rows, as_of, policy, previous_ranges(rows, policy))
+    area = benchmark_name()
+
+    def maturity(counts: pl.DataFrame) -> pl.DataFrame:  # from the published counts only (metrics.maturity)
+        return maturity_rows(counts, area, linked.data_as_of)
+
     report = disclosure.protect_publication_report(cells, (*PERCENT_SPECS, *IMPACT_PERCENT_SPECS), policy,
-                                                   carried=carried)
+                                                   carried=carried, cohort_maturity=maturity)
     measure_ids = [measure.id for measure in load_measures().measures]
     return pl.concat([
         report.published,

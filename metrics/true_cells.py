@@ -14,7 +14,7 @@ from metrics.breakdowns import applicable_breakdowns
 from metrics.cells import CellSpace, count_cells, events_from_flags
 from metrics.disclosure.publication import PercentSpec
 from metrics.families import FAMILY_STATISTICS, family_events, period_ends
-from metrics.periods import financial_years_between, quarters_between
+from metrics.periods import complete_years, financial_years_between, quarters_between, rolling_pooled_periods
 from metrics.progress import UNIT_FLAGS, successful_family_outcomes, unit_progress
 
 PERCENT_SPECS = (
@@ -34,6 +34,16 @@ def reporting_periods(linked: LinkedData) -> tuple[tuple[str, ...], tuple[str, .
     )
 
 
+def pooled_periods(linked: LinkedData) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Rolling pooled periods (label, member years) over the complete financial years (metrics.periods)."""
+    years, _ = reporting_periods(linked)
+    return rolling_pooled_periods(complete_years(years, linked.data_as_of))
+
+
+POOLED_TABLES = ("measure_progress", "family_outcomes")
+"""Tables with pooled periods: the percentages of small populations (localities, categories) need them."""
+
+
 def true_cells(
     linked: LinkedData,
     measures: MeasureCatalogue | None = None,
@@ -43,11 +53,12 @@ def true_cells(
     measures = measures or load_measures()
     breakdowns = breakdowns or load_breakdowns()
     years, quarters = reporting_periods(linked)
+    pooled = pooled_periods(linked)
     localities = tuple(linked.localities["locality_name"].to_list())
 
     def space(table: str, table_measures: tuple[str, ...], statistics: tuple[str, ...]) -> CellSpace:
         return CellSpace(table, table_measures, statistics, localities, benchmark_name(), years, quarters,
-                         breakdowns.not_recorded)
+                         breakdowns.not_recorded, pooled if table in POOLED_TABLES else ())
 
     units = unit_progress(linked, measures).rename({"measure_id": "measure"}).collect().lazy()
     unit_events = events_from_flags(units, UNIT_FLAGS)
