@@ -114,3 +114,12 @@ def rolling_pooled_periods(complete: list[str] | tuple[str, ...], width: int = P
         if [int(year[:4]) for year in members] == list(range(int(members[0][:4]), int(members[0][:4]) + width)):
             windows.append((pooled_label(members[0], members[-1]), members))
     return tuple(windows)
+
+
+def consecutive_pooled_periods(complete: list[str] | tuple[str, ...], width: int = POOLED_YEARS
+                               ) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(label, member years) of non-overlapping runs of `width` complete years, counted back from the latest complete
+    year (so the latest pooled period always ends with it), oldest first."""
+    windows = rolling_pooled_periods(complete, width)
+    latest_first = windows[::-1][::width]
+    return tuple(latest_first[::-1])

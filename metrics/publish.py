@@ -80,7 +80,7 @@ def protected_publication(linked: LinkedData, previous: tuple[pl.DataFrame, date
     return pl.concat([
         report.published,
         needs_overview_rows(report.published, measure_ids, policy),  # made from the protected values only
-        impact_estimate_rows(impact),
+        impact_estimate_rows(impact, report.published),
         balance_published_rows(balance_rows(impact)),
         suppression_summary_rows(report.summary),
     ])

@@ -14,7 +14,13 @@ from metrics.breakdowns import applicable_breakdowns
 from metrics.cells import CellSpace, count_cells, events_from_flags
 from metrics.disclosure.publication import PercentSpec
 from metrics.families import FAMILY_STATISTICS, family_events, period_ends
-from metrics.periods import complete_years, financial_years_between, quarters_between, rolling_pooled_periods
+from metrics.periods import (
+    complete_years,
+    consecutive_pooled_periods,
+    financial_years_between,
+    quarters_between,
+    rolling_pooled_periods,
+)
 from metrics.progress import UNIT_FLAGS, successful_family_outcomes, unit_progress
 
 PERCENT_SPECS = (
@@ -34,10 +40,16 @@ def reporting_periods(linked: LinkedData) -> tuple[tuple[str, ...], tuple[str, .
     )
 
 
+POOLING = "rolling"
+"""How complete years are pooled: "rolling" (every run of three) or "consecutive" (non-overlapping runs of three
+counted back from the latest complete year)."""
+
+
 def pooled_periods(linked: LinkedData) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Rolling pooled periods (label, member years) over the complete financial years (metrics.periods)."""
+    """Pooled periods (label, member years) over the complete financial years (metrics.periods)."""
     years, _ = reporting_periods(linked)
-    return rolling_pooled_periods(complete_years(years, linked.data_as_of))
+    complete = complete_years(years, linked.data_as_of)
+    return rolling_pooled_periods(complete) if POOLING == "rolling" else consecutive_pooled_periods(complete)
 
 
 POOLED_TABLES = ("measure_progress", "family_outcomes")
