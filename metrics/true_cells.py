@@ -40,7 +40,7 @@ def reporting_periods(linked: LinkedData) -> tuple[tuple[str, ...], tuple[str, .
     )
 
 
-POOLING = "rolling"
+POOLING = "consecutive"
 """How complete years are pooled: "rolling" (every run of three) or "consecutive" (non-overlapping runs of three
 counted back from the latest complete year)."""
 

@@ -120,8 +120,9 @@ def needs_sustained_headline(needs: pl.DataFrame, area: str, complete: list[str]
     """The latest complete financial year whose all-needs share is published for the area, with the year before.
 
     `needs` is the published needs_overview table (metrics.headline); `complete`: the years whose sustainment
-    checks are complete (maturity_view of sustained_percent), None for every year. Returns year, value, shown and
-    measures_included for the latest year with a number, previous_year / previous_value / previous_shown for the
+    checks are complete (maturity_view of sustained_percent), None for every year. Returns year, value, shown
+    (ending " [u]" when the share could be more than 2.5 points from the exact one) and measures_included for the
+    latest year with a number, previous_year / previous_value / previous_shown for the
     one before (if any).
     """
     rows = select_cells(needs, statistic="needs_sustained_percent", locality=area,
@@ -135,7 +136,11 @@ def needs_sustained_headline(needs: pl.DataFrame, area: str, complete: list[str]
     if shown.height == 0:
         return result
     latest = shown.row(-1, named=True)
-    result.update(year=latest["period"], value=latest["value"], shown=latest["shown"])
+    error = select_cells(needs, statistic="needs_sustained_percent", locality=area, period=latest["period"],
+                         kind="max_error")
+    flagged = bool(error.height) and (error["value"][0] or 0.0) > RELIABLE_WITHIN_PP
+    result.update(year=latest["period"], value=latest["value"],
+                  shown=latest["shown"] + (" " + LOW_RELIABILITY if flagged else ""))
     included = select_cells(needs, statistic="measures_included", locality=area, period=latest["period"])
     result["measures_included"] = included["value"].item() if included.height else None
     earlier = rows.filter(pl.col("period") < latest["period"])
