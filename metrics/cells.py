@@ -4,9 +4,12 @@ Each event row is one unit counted once in one cell family: columns `measure`, `
 `period` plus the breakdown source columns. The result "completes the matrix": every combination of
 measure x statistic x locality (the six and the whole area) x period x breakdown category has a row,
 zero where nothing was counted, so that totals visibly add up and gaps are never ambiguous.
-Quarter periods are published for the whole area only. Pooled periods (metrics.periods: rolling runs of complete
+Quarter periods are published for the whole area only. Pooled periods (metrics.periods: runs of three complete
 financial years), where a table has them, are published for every locality and category: each pooled count is the
-sum of its years' counts, so small populations show a figure more often.
+sum of its years' counts, so small populations show a figure more often. In such a table a locality's breakdowns
+are published for pooled periods only (single years and quarters of a breakdown: the whole area only), as
+Fingertips does for small areas: a locality's single-year category cells are almost all too small to show, and
+publishing them beside the pooled ones made secondary suppression many times slower (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -99,6 +102,10 @@ def _complete(counted: pl.DataFrame, space: CellSpace, breakdowns: list[Breakdow
         .join(places, how="cross")
         .join(categories, how="cross")
     )
+    if space.pooled:  # a locality's breakdowns: pooled periods only
+        pooled = [label for label, _ in space.pooled]
+        grid = grid.filter((pl.col("locality") == space.area_name) | (pl.col("breakdown") == NO_BREAKDOWN)
+                           | pl.col("period").is_in(pooled))
     return (
         grid.join(counted, on=["measure", "statistic", "locality", "period", "breakdown", "category"], how="left")
         .with_columns(pl.col("true_value").fill_null(0).cast(pl.Int64), table=pl.lit(space.table),

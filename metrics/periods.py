@@ -1,8 +1,12 @@
 """Financial years and quarters (April to March), the periods councils report in, and pooled periods.
 
 A pooled period is POOLED_YEARS consecutive complete financial years, labelled by its first and last year:
-"2021/22-2023/24". Pooled periods roll: every run of POOLED_YEARS consecutive complete years is one (as Fingertips
-pools small areas over rolling three-year periods), and a pooled count is the sum of its years' counts.
+"2021/22-2023/24"; a pooled count is the sum of its years' counts (Fingertips pools small areas over three-year
+periods). The publication uses consecutive_pooled_periods: the latest three complete years, the three before them,
+and so on, never overlapping. Overlapping (rolling) periods were tried: each year then sits in three pooled periods
+and the differences between them tie a measure's years into one block that secondary suppression could not protect
+in reasonable time (docs/benchmarks.md); non-overlapping periods are also independent samples, so the latest pooled
+period can be read against the one before it.
 """
 
 from __future__ import annotations

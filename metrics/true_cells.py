@@ -41,8 +41,8 @@ def reporting_periods(linked: LinkedData) -> tuple[tuple[str, ...], tuple[str, .
 
 
 POOLING = "consecutive"
-"""How complete years are pooled: "rolling" (every run of three) or "consecutive" (non-overlapping runs of three
-counted back from the latest complete year)."""
+"""How complete years are pooled: "consecutive" (non-overlapping runs of three counted back from the latest complete
+year; metrics.periods says why) or "rolling" (every run of three: far too slow to protect today)."""
 
 
 def pooled_periods(linked: LinkedData) -> tuple[tuple[str, tuple[str, ...]], ...]:

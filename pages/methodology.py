@@ -53,8 +53,9 @@ least 95% of its people and families are due (reviewed, for "improved"; six mont
 Until then it is marked maturing, with the share due so far, it is not compared with Dorset, and it is not part of a
 trend: its figures rest on the cases that were quickest to close.
 
-**Pooled periods**: besides single years, figures are shown for rolling three-year periods ("2021/22-2023/24", the
-sum of three complete years), so that localities and small groups show a figure more often.
+**Pooled periods**: besides single years, figures are shown for three-year periods ("2023/24-2025/26": the latest
+three complete years added together, and the three years before them), so that localities and small groups show a
+figure more often. A locality's breakdowns (sex, age, ethnic group and so on) are shown for three-year periods only.
 
 **Percentages** are worked out from the published, rounded counts. Where the result could be more than 2.5
 percentage points from the exact percentage (small numbers), it is marked **[u]** (low reliability).
