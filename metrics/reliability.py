@@ -84,7 +84,9 @@ def max_error_problems(published, percent_rows, policy) -> list[dict]:
     import polars as pl
 
     place = ["table", "measure", "locality", "period", "breakdown", "category", "statistic"]
-    rows = published.filter(pl.col("kind") == MAX_ERROR_KIND)
+    # Only those of a percentage of two count cells; needs_overview's are checked by metrics.headline.
+    percents = published.filter(pl.col("kind") == "percent").select(place)
+    rows = published.filter(pl.col("kind") == MAX_ERROR_KIND).join(percents, on=place, how="semi")
     if rows.height == 0:
         return []
     shown = percent_rows.filter(pl.col("value").is_not_null())
