@@ -100,18 +100,28 @@ def _match_sorted(logit: np.ndarray, t_rows: IntArray, c_rows: IntArray, limit: 
     n, m = a.size, b.size
     reach = limit if np.isfinite(limit) else float(max(a.max(), b.max()) - min(a.min(), b.min()))
     big = n * reach * reach + 1.0  # more than any total squared distance of inside-caliper pairs
+    # The band of partners inside the caliper, one wider each side: the caliper test is |b - a| <= limit itself
+    # (a - limit can round differently from it).
+    lows = np.maximum(np.searchsorted(b, a - limit, "left") - 1, 0)
+    highs = np.minimum(np.searchsorted(b, a + limit, "right") + 1, m)
     score = np.zeros((n + 1, m + 1))
     for i in range(1, n + 1):
-        # The band of partners inside the caliper, one wider each side: the caliper test is |b - a| <= limit itself
-        # (a - limit can round differently from it).
-        low = max(int(np.searchsorted(b, a[i - 1] - limit, "left")) - 1, 0)
-        high = min(int(np.searchsorted(b, a[i - 1] + limit, "right")) + 1, m)
-        row = score[i - 1].copy()  # skip unit i of the smaller group
-        if high > low:
-            gap = b[low:high] - a[i - 1]
-            gain = np.where(np.abs(gap) <= limit, big - gap**2, -np.inf)
-            row[low + 1:high + 1] = np.maximum(row[low + 1:high + 1], score[i - 1, low:high] + gain)
-        score[i] = np.maximum.accumulate(row)  # skip units of the larger group
+        # Row i = row i-1 (skip unit i of the smaller group), improved inside the band by a pair, then the running
+        # maximum along the larger group (skip its units). Rows never decrease along j, so outside the band the
+        # running maximum is simple: unchanged before it, max(previous row, band's last value) after it.
+        prev, row = score[i - 1], score[i]
+        low, high = int(lows[i - 1]), int(highs[i - 1])
+        if high <= low:
+            row[:] = prev
+            continue
+        row[:low + 1] = prev[:low + 1]
+        gap = b[low:high] - a[i - 1]
+        band = np.maximum(prev[low + 1:high + 1], prev[low:high] + np.where(np.abs(gap) <= limit, big - gap * gap,
+                                                                             -np.inf))
+        band[0] = max(band[0], prev[low])
+        np.maximum.accumulate(band, out=band)
+        row[low + 1:high + 1] = band
+        np.maximum(prev[high + 1:], band[-1], out=row[high + 1:])
     picked_small, picked_large = [], []
     i, j = n, m
     while i > 0 and j > 0:
