@@ -24,9 +24,16 @@ GSS_SYMBOLS: tuple[str, ...] = (CONFIDENTIAL, NOT_AVAILABLE, NOT_APPLICABLE)
 COMPARISON_LABELS: tuple[str, ...] = (
     "better (99.8%)", "better (95%)", "better", "similar", "worse", "worse (95%)", "worse (99.8%)",
     "higher (99.8%)", "higher (95%)", "higher", "lower", "lower (95%)", "lower (99.8%)",
-    "not compared",
+    "not compared", "not compared (maturing)", "not compared (rounding)",
 )  # fmt: skip
-"""Every label of a comparison with the benchmark (equal to metrics.stats.COMPARISON_LABELS; a test keeps it so)."""
+"""Every label of a comparison with the benchmark (metrics.stats.COMPARISON_LABELS and metrics.comparisons'
+maturing and rounding refusals; a test keeps them so)."""
+
+LOW_RELIABILITY = "[u]"
+"""GSS symbol for a low-reliability figure: on a percentage's max_error row (metrics.reliability)."""
+
+MATURITY_LABELS: tuple[str, ...] = ("complete", "maturing")
+"""A cohort's maturity (metrics.maturity.STATUSES; a test keeps it so)."""
 
 TREND_LABELS: tuple[str, ...] = (
     "increasing and getting better", "increasing and getting worse", "decreasing and getting better",
@@ -54,15 +61,26 @@ KINDS: dict[str, str] = {
     "sum_of_published": "a sum of published counts",
     "percent_of_published": "a percentage of two sums of published counts",
     "measures": "a number of measures (not of people)",
+    "max_error": "the most a shown percentage can differ from the true one, in percentage points",
+    "share_due": "share of a cohort's units already due a follow-up, %",
+    "maturity": "whether a cohort is complete or still maturing (a label in symbol)",
+    "supported_share": "the supported group's percentage an effect estimate is the difference of",
+    "comparison_share": "the comparison group's percentage that reproduces the estimate",
+    "share_max_error": "the largest max_error of the shares beside an estimate, in percentage points",
 }
 """Every kind, with what its value is."""
 
-LABEL_KINDS: dict[str, tuple[str, ...]] = {"comparison": COMPARISON_LABELS, "trend": TREND_LABELS}
+LABEL_KINDS: dict[str, tuple[str, ...]] = {
+    "comparison": COMPARISON_LABELS, "trend": TREND_LABELS, "maturity": MATURITY_LABELS,
+    "max_error": (LOW_RELIABILITY,), "share_max_error": (LOW_RELIABILITY,),
+}
 """Kinds whose result is a label (in the symbol column) rather than a number; other kinds use GSS symbols only."""
 
-PERCENT_KINDS = ("percent", "ci_lower", "ci_upper", "comparison")
+PERCENT_KINDS = ("percent", "ci_lower", "ci_upper", "max_error", "comparison")
 PERCENT_WITH_TREND_KINDS = (*PERCENT_KINDS, "trend")
 EFFECT_KINDS = ("difference", "effect_ci_lower", "effect_ci_upper")
+ESTIMATE_KINDS = (*EFFECT_KINDS, "supported_share", "comparison_share", "share_max_error")
+MATURITY_KINDS = ("share_due", "maturity")
 
 
 # --- tables and their statistics ---------------------------------------------------------------------------------
@@ -94,6 +112,7 @@ def _counts(*names: str) -> tuple[Statistic, ...]:
 
 _IMPACT_GROUPS = ("supported", "comparison", "matched_supported", "matched_comparison")
 _IMPACT_METHODS = ("psm", "aipw", "naive")
+_SENSITIVITY_CALIPERS = ("0.1", "0.5")  # metrics.impact.analysis.SENSITIVITY_CALIPERS
 
 TABLES: tuple[PublishedTable, ...] = (
     PublishedTable("families", "families attached, closed and open, by locality and period",
@@ -113,17 +132,22 @@ TABLES: tuple[PublishedTable, ...] = (
                  "comparison_missing_follow_up", "comparison_analysed", "comparison_need_present", "matched_pairs",
                  "matched_supported_need_present", "matched_comparison_need_present"),
         *(Statistic(f"{group}_percent", PERCENT_KINDS) for group in _IMPACT_GROUPS),
-        *(Statistic(f"{method}_difference", EFFECT_KINDS) for method in _IMPACT_METHODS),
+        *(Statistic(f"{method}_difference", ESTIMATE_KINDS) for method in _IMPACT_METHODS),
+        *(Statistic(f"psm_caliper_{width}_difference", EFFECT_KINDS) for width in _SENSITIVITY_CALIPERS),
         *(Statistic(f"{method}_relative_difference", ("relative",)) for method in _IMPACT_METHODS),
         *(Statistic(f"{method}_p_value", ("p_value",)) for method in _IMPACT_METHODS),
         Statistic("psm_mde", ("difference",)),
     )),
     PublishedTable("impact_balance", "standardised mean differences of each covariate before and after matching",
                    (Statistic("smd_before", ("smd",)), Statistic("smd_after", ("smd",)))),
+    PublishedTable("cohort_maturity", "share of each cohort already due a follow-up, and whether it is complete", (
+        *(Statistic(name, MATURITY_KINDS) for name in ("improved_percent", "sustained_percent",
+                                                        "successful_percent")),
+    )),
     PublishedTable("needs_overview", "the Overview's all-needs headline, made from published counts only", (
         Statistic("needs_due_sustain_check", ("sum_of_published",)),
         Statistic("needs_sustained", ("sum_of_published",)),
-        Statistic("needs_sustained_percent", ("percent_of_published",)),
+        Statistic("needs_sustained_percent", ("percent_of_published", "max_error")),
         Statistic("measures_included", ("measures",)),
     )),
     PublishedTable("disclosure_summary", "cells suppressed per published table (numbers of cells, not people)", (
@@ -136,7 +160,7 @@ TABLES: tuple[PublishedTable, ...] = (
 
 TABLES_BY_NAME: dict[str, PublishedTable] = {table.name: table for table in TABLES}
 STATISTICS: tuple[str, ...] = tuple(dict.fromkeys(entry.name for table in TABLES for entry in table.statistics))
-SYMBOLS: tuple[str, ...] = (*GSS_SYMBOLS, *COMPARISON_LABELS, *TREND_LABELS)
+SYMBOLS: tuple[str, ...] = (*GSS_SYMBOLS, LOW_RELIABILITY, *COMPARISON_LABELS, *TREND_LABELS, *MATURITY_LABELS)
 
 PUBLICATION_FACTS: dict[str, str] = {
     "published_at": "when the publication was made (UTC)",

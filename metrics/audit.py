@@ -9,7 +9,8 @@ stocks and flows, orderings between statistics; each published count is within i
 knows the policy); a suppressed cell is at least 0 and otherwise unknown; a published percentage says both sides
 have at least percentage_min_each_side units, and a [c] percentage beside two published counts says one side has
 fewer. For every suppressed count cell the reader's interval is computed by LP (metrics.disclosure.attack), and
-derived rows (percentages, intervals, comparisons, trends) are recomputed from the published counts: a derived
+derived rows (percentages, intervals, maximum errors, cohort maturity, comparisons, trends) are recomputed from the
+published counts (with the same functions the publish step uses, metrics.comparisons and friends): a derived
 value that does not follow from the published counts may carry the true counts, so it is reported and, for a
 percentage, used by the attacker as a constraint on the true counts.
 The audit fails (AuditFailure; exit status 1) when any interval is narrower than the protection level or any
@@ -34,6 +35,7 @@ import polars as pl
 
 from data_access.config import DisclosurePolicy, benchmark_name, load_disclosure_policy, load_measures
 from metrics import stats
+from metrics.comparisons import comparison_labels, polarity_column, statistic_polarity, trend_series_labels
 from metrics.disclosure.attack import (
     EXACT,
     PROVEN_NARROW,
@@ -56,6 +58,8 @@ from metrics.disclosure.refresh import (
 )
 from metrics.disclosure.relations import KEY_COLUMNS, Structure, TableKnowledge, build_structure, with_relations
 from metrics.headline import check_needs_overview
+from metrics.maturity import check_cohort_maturity, period_statuses, status_lookup
+from metrics.reliability import max_error_problems
 
 PLACE = ["table", "measure", "locality", "period", "breakdown", "category"]
 PROOF_NAMES = {EXACT: "exact", PROVEN_WIDE: "at least this wide", PROVEN_NARROW: "at most this wide"}
@@ -478,8 +482,10 @@ def _derived_checks(
     extra.extend(percent_knowledge(percent_rows["num_unit"].to_numpy(), percent_rows["den_unit"].to_numpy(), shown,
                                    low, high, status, policy))
     problems.extend(_interval_problems(published, percent_rows, policy))
-    problems.extend(_comparison_problems(published, knowledge.area_name))
+    problems.extend(max_error_problems(published, percent_rows, policy))
+    problems.extend(_comparison_problems(published, percent_rows, knowledge.area_name, policy))
     problems.extend(_trend_problems(published, percent_rows))
+    problems.extend(check_cohort_maturity(published))
     problems.extend(_needs_overview_problems(published, policy))
     schema = {**{k: pl.String for k in KEY_COLUMNS}, "kind": pl.String, "problem": pl.String}
     return pl.DataFrame(problems, schema=schema), extra
@@ -515,52 +521,52 @@ def _interval_problems(published: pl.DataFrame, percent_rows: pl.DataFrame, poli
     return problems
 
 
-def _comparison_problems(published: pl.DataFrame, area: str) -> list[dict]:
+def _comparison_problems(published: pl.DataFrame, percent_rows: pl.DataFrame, area: str,
+                         policy: DisclosurePolicy) -> list[dict]:
+    """Every comparison label must be what metrics.comparisons gives from the published counts (the same function
+    the publish step uses: polarity of the statistic, maturing periods, labels rounding could change)."""
     rows = published.filter(pl.col("kind") == "comparison")
     if rows.height == 0:
         return []
-    wide = published.filter(pl.col("kind").is_in(["percent", "ci_lower", "ci_upper"])).pivot(
-        on="kind", index=[*PLACE, "statistic"], values="value", aggregate_function="first")
-    for kind in ("percent", "ci_lower", "ci_upper"):
-        if kind not in wide.columns:
-            wide = wide.with_columns(pl.lit(None, dtype=pl.Float64).alias(kind))
-    benchmark = wide.filter(pl.col("locality") == area).select(
-        "table", "measure", "period", "breakdown", "category", "statistic", benchmark=pl.col("percent"))
-    joined = rows.join(wide, on=[*PLACE, "statistic"], how="left").join(
-        benchmark, on=["table", "measure", "period", "breakdown", "category", "statistic"], how="left")
+    shown = percent_rows.select(*PLACE, "statistic", num=pl.when(pl.col("value").is_not_null()).then("num_pub"),
+                                den=pl.when(pl.col("value").is_not_null()).then("den_pub"))
+    bench = shown.filter(pl.col("locality") == area).drop("locality").rename({"num": "bench_num", "den": "bench_den"})
+    joined = rows.join(shown, on=[*PLACE, "statistic"], how="left").join(
+        bench, on=["table", "measure", "period", "breakdown", "category", "statistic"], how="left").rename(
+        {"num": "num_pub", "den": "den_pub"})
     polarities = {measure.id: measure.polarity for measure in load_measures().measures}
-    problems = []
-    for row in joined.iter_rows(named=True):
-        polarity = polarities.get(row["measure"], stats.HIGHER_IS_BETTER)
-        expected = stats.compare_with_benchmark(row["percent"], row["ci_lower"], row["ci_upper"], row["benchmark"],
-                                                polarity)
-        if row["symbol"] not in (expected, CONFIDENTIAL):
-            problems.append({**{k: row[k] for k in KEY_COLUMNS}, "kind": "comparison",
-                             "problem": f"comparison {row['symbol']!r} does not follow from published values"})
-    return problems
+    joined = joined.with_columns(polarity_column(joined, polarities))
+    expected = comparison_labels(joined, policy, status_lookup(period_statuses(published))).to_list()
+    return [{**{k: row[k] for k in KEY_COLUMNS}, "kind": "comparison",
+             "problem": f"comparison {row['symbol']!r} does not follow from published values ({label!r})"}
+            for row, label in zip(joined.iter_rows(named=True), expected, strict=True)
+            if row["symbol"] not in (label, CONFIDENTIAL)]
 
 
 def _trend_problems(published: pl.DataFrame, percent_rows: pl.DataFrame) -> list[dict]:
+    """Every trend label must be what metrics.comparisons gives from the published counts of complete years."""
     trends = published.filter(pl.col("kind") == "trend")
     if trends.height == 0:
         return []
     polarities = {measure.id: measure.polarity for measure in load_measures().measures}
-    years = percent_rows.filter(pl.col("period").str.contains(r"^\d{4}/\d{2}$")).sort("period")
-    series = years.group_by("table", "measure", "locality", "breakdown", "category", "statistic").agg(
-        pl.when(pl.col("value").is_not_null()).then(pl.col("num_pub")).alias("num"),
-        pl.when(pl.col("value").is_not_null()).then(pl.col("den_pub")).alias("den"),
+    keys = ["table", "measure", "locality", "breakdown", "category", "statistic"]
+    years = percent_rows.filter(pl.col("period").str.contains(r"^\d{4}/\d{2}$"))
+    series = years.group_by(keys).agg(
+        pl.col("period"),
+        pl.when(pl.col("value").is_not_null()).then(pl.col("num_pub")).alias("num_pub"),
+        pl.when(pl.col("value").is_not_null()).then(pl.col("den_pub")).alias("den_pub"),
     )
-    joined = trends.join(series, on=["table", "measure", "locality", "breakdown", "category", "statistic"],
-                         how="left")
-    problems = []
-    for row in joined.iter_rows(named=True):
-        num = np.array([math.nan if v is None else v for v in (row["num"] or [])], dtype=np.float64)
-        den = np.array([math.nan if v is None else v for v in (row["den"] or [])], dtype=np.float64)
-        expected = stats.trend_test(num, den, polarity=polarities.get(row["measure"], stats.HIGHER_IS_BETTER)).label
-        if row["symbol"] != expected:
-            problems.append({**{k: row[k] for k in KEY_COLUMNS}, "kind": "trend",
-                             "problem": f"trend {row['symbol']!r} does not follow from the published counts"})
-    return problems
+    joined = trends.join(series, on=keys, how="left").drop("period").rename({"period_right": "period"})
+    joined = joined.with_columns(pl.col(name).fill_null(pl.lit([], dtype=joined.schema[name]))
+                                 for name in ("period", "num_pub", "den_pub"))
+
+    def polarity_of(table: str, statistic: str, measure: str) -> str:
+        return statistic_polarity(table, statistic, polarities.get(measure, stats.HIGHER_IS_BETTER))
+
+    expected = trend_series_labels(joined, polarity_of, status_lookup(period_statuses(published)))
+    return [{**{k: row[k] for k in keys}, "period": "all", "statistic": row["statistic"], "kind": "trend",
+             "problem": f"trend {row['symbol']!r} does not follow from the published counts"}
+            for row, label in zip(joined.iter_rows(named=True), expected, strict=True) if row["symbol"] != label]
 
 
 def _print_report(report: AuditReport, published: pl.DataFrame, worst: int) -> None:

@@ -4,7 +4,12 @@ Each event row is one unit counted once in one cell family: columns `measure`, `
 `period` plus the breakdown source columns. The result "completes the matrix": every combination of
 measure x statistic x locality (the six and the whole area) x period x breakdown category has a row,
 zero where nothing was counted, so that totals visibly add up and gaps are never ambiguous.
-Quarter periods are published for the whole area only.
+Quarter periods are published for the whole area only. Pooled periods (metrics.periods: runs of three complete
+financial years), where a table has them, are published for every locality and category: each pooled count is the
+sum of its years' counts, so small populations show a figure more often. In such a table a locality's breakdowns
+are published for pooled periods only (single years and quarters of a breakdown: the whole area only), as
+Fingertips does for small areas: a locality's single-year category cells are almost all too small to show, and
+publishing them beside the pooled ones made secondary suppression many times slower (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ class CellSpace:
     years: tuple[str, ...]
     quarters: tuple[str, ...]
     not_recorded: str
+    pooled: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (label, member years), e.g. ("2021/22-2023/24", (...))
 
 
 def count_cells(events: pl.LazyFrame, space: CellSpace, breakdowns: list[Breakdown]) -> pl.DataFrame:
@@ -59,7 +65,18 @@ def count_cells(events: pl.LazyFrame, space: CellSpace, breakdowns: list[Breakdo
     whole_area = by_locality.group_by(group).agg(pl.col("true_value").sum()).with_columns(
         locality=pl.lit(space.area_name))
     counted = pl.concat([by_locality, whole_area.select(by_locality.columns)])
-    return _complete(counted, space, breakdowns)
+    return _complete(pl.concat([counted, _pooled(counted, space)]), space, breakdowns)
+
+
+def _pooled(counted: pl.DataFrame, space: CellSpace) -> pl.DataFrame:
+    """Each pooled period's counts: the sum of its member years' counts (same place, category and statistic)."""
+    if not space.pooled:
+        return counted.clear()
+    members = pl.DataFrame([(label, year) for label, years in space.pooled for year in years],
+                           schema={"pooled": pl.String, "period": pl.String}, orient="row")
+    group = ["locality", "measure", "statistic", "pooled", "breakdown", "category"]
+    sums = counted.join(members, on="period").group_by(group).agg(pl.col("true_value").sum())
+    return sums.rename({"pooled": "period"}).select(counted.columns)
 
 
 def _complete(counted: pl.DataFrame, space: CellSpace, breakdowns: list[Breakdown]) -> pl.DataFrame:
@@ -72,8 +89,9 @@ def _complete(counted: pl.DataFrame, space: CellSpace, breakdowns: list[Breakdow
             orient="row",
         )
     )
+    yearly = (*space.years, *(label for label, _ in space.pooled))
     places = pl.DataFrame(
-        [(locality, year) for locality in (*space.localities, space.area_name) for year in space.years]
+        [(locality, year) for locality in (*space.localities, space.area_name) for year in yearly]
         + [(space.area_name, quarter) for quarter in space.quarters],
         schema={"locality": pl.String, "period": pl.String},
         orient="row",
@@ -84,6 +102,10 @@ def _complete(counted: pl.DataFrame, space: CellSpace, breakdowns: list[Breakdow
         .join(places, how="cross")
         .join(categories, how="cross")
     )
+    if space.pooled:  # a locality's breakdowns: pooled periods only
+        pooled = [label for label, _ in space.pooled]
+        grid = grid.filter((pl.col("locality") == space.area_name) | (pl.col("breakdown") == NO_BREAKDOWN)
+                           | pl.col("period").is_in(pooled))
     return (
         grid.join(counted, on=["measure", "statistic", "locality", "period", "breakdown", "category"], how="left")
         .with_columns(pl.col("true_value").fill_null(0).cast(pl.Int64), table=pl.lit(space.table),

@@ -1,10 +1,25 @@
-"""Financial years and quarters (April to March), the periods councils report in."""
+"""Financial years and quarters (April to March), the periods councils report in, and pooled periods.
+
+A pooled period is POOLED_YEARS consecutive complete financial years, labelled by its first and last year:
+"2021/22-2023/24"; a pooled count is the sum of its years' counts (Fingertips pools small areas over three-year
+periods). The publication uses consecutive_pooled_periods: the latest three complete years, the three before them,
+and so on, never overlapping. Overlapping (rolling) periods were tried: each year then sits in three pooled periods
+and the differences between them tie a measure's years into one block that secondary suppression could not protect
+in reasonable time (docs/benchmarks.md); non-overlapping periods are also independent samples, so the latest pooled
+period can be read against the one before it.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import polars as pl
+
+POOLED_YEARS = 3
+FINANCIAL_YEAR_PATTERN = r"^\d{4}/\d{2}$"
+POOLED_PATTERN = r"^\d{4}/\d{2}-\d{4}/\d{2}$"
+_QUARTER_END = {1: (0, 6, 30), 2: (0, 9, 30), 3: (0, 12, 31), 4: (1, 3, 31)}  # (years after start, month, day)
 
 
 def financial_year_start(day: date) -> int:
@@ -52,3 +67,63 @@ def age_on(birth: pl.Expr, on: pl.Expr) -> pl.Expr:
         (on.dt.month() == birth.dt.month()) & (on.dt.day() >= birth.dt.day())
     )
     return (on.dt.year() - birth.dt.year() - pl.when(had_birthday).then(0).otherwise(1)).cast(pl.Int64)
+
+
+def is_financial_year(label: str) -> bool:
+    return re.match(FINANCIAL_YEAR_PATTERN, label) is not None
+
+
+def is_pooled(label: str) -> bool:
+    return re.match(POOLED_PATTERN, label) is not None
+
+
+def pooled_label(first_year: str, last_year: str) -> str:
+    """"2021/22-2023/24" for the years 2021/22 to 2023/24."""
+    return f"{first_year}-{last_year}"
+
+
+def pooled_members(label: str) -> list[str]:
+    """The financial years a pooled period adds up: "2021/22-2023/24" -> 2021/22, 2022/23, 2023/24."""
+    if not is_pooled(label):
+        raise ValueError(f"not a pooled period: {label!r}")
+    first, last = int(label[:4]), int(label[8:12])
+    return [financial_year_label(year) for year in range(first, last + 1)]
+
+
+def period_end(label: str) -> date | None:
+    """The last day of a financial year, quarter ("2024/25 Q1") or pooled period; None for "all" and others."""
+    if is_pooled(label):
+        return date(int(label[8:12]) + 1, 3, 31)
+    if is_financial_year(label):
+        return date(int(label[:4]) + 1, 3, 31)
+    match = re.match(r"^(\d{4})/\d{2} Q([1-4])$", label)
+    if match:
+        years, month, day = _QUARTER_END[int(match.group(2))]
+        return date(int(match.group(1)) + years, month, day)
+    return None
+
+
+def complete_years(years: list[str] | tuple[str, ...], data_as_of: date) -> list[str]:
+    """The financial years among `years` that ended on or before the data date (a part year is not complete)."""
+    return [year for year in years if is_financial_year(year) and period_end(year) <= data_as_of]
+
+
+def rolling_pooled_periods(complete: list[str] | tuple[str, ...], width: int = POOLED_YEARS
+                           ) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(label, member years) of every run of `width` consecutive complete financial years, oldest first."""
+    ordered = sorted(complete)
+    windows = []
+    for start in range(len(ordered) - width + 1):
+        members = tuple(ordered[start:start + width])
+        if [int(year[:4]) for year in members] == list(range(int(members[0][:4]), int(members[0][:4]) + width)):
+            windows.append((pooled_label(members[0], members[-1]), members))
+    return tuple(windows)
+
+
+def consecutive_pooled_periods(complete: list[str] | tuple[str, ...], width: int = POOLED_YEARS
+                               ) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(label, member years) of non-overlapping runs of `width` complete years, counted back from the latest complete
+    year (so the latest pooled period always ends with it), oldest first."""
+    windows = rolling_pooled_periods(complete, width)
+    latest_first = windows[::-1][::width]
+    return tuple(latest_first[::-1])

@@ -1,11 +1,23 @@
 """Progress against each measure for every unit (person or family) with the need when support began.
 
-One row per supported episode x measure x unit with the need at baseline, with flags:
-  reviewed          a follow-up review or closure observation exists
-  improved          the latest observation after the start (up to closure, or to date) shows the need absent
+The Supporting Families rule, as this dashboard applies it (docs/architecture.md, "Key dates"):
+
+  index date      attachment_date
+  baseline        the latest observation on or before the index date and at most BASELINE_LOOKBACK_DAYS before it
+                  (two on one day: "present" wins); the unit is counted when it shows the need
+  follow-up point F = index + REVIEW_DAYS (the six-month review), or the closure date if the case closed earlier
+  status at a date  the latest observation after the index date and on or before that date (same-day tie:
+                  "present" wins, so a need is never assumed away)
+
+One row per supported episode x measure x unit in the measure's population (metrics.population) with the need at
+baseline, with flags:
+  reviewed          F is on or before the data date and there is a status at F
+  improved          reviewed, and the status at F is "need absent". Nothing observed after F counts: not the closure
+                    observation of a case that closed after its review, and not the 12-month impact follow-up
+                    (index + 365, which belongs to the impact analysis, metrics.impact)
   due_sustain_check the episode closed at least SUSTAIN_DAYS before the data date
-  sustained         due, improved at closure, observed again within SUSTAIN_DAYS after closure, no recurrence
-The key dates are documented in docs/architecture.md.
+  sustained         due, improved, need absent at closure (status at the closure date), observed at least once in
+                    the SUSTAIN_DAYS after closure, and the need present at none of those observations
 """
 
 from __future__ import annotations
@@ -15,8 +27,10 @@ import polars as pl
 from data_access.config import MeasureCatalogue
 from data_access.linked_reads import LinkedData
 from metrics.periods import age_on, financial_year_expr, quarter_expr
+from metrics.population import keep_measure_population, measure_ages
 
 BASELINE_LOOKBACK_DAYS = 183
+REVIEW_DAYS = 182
 SUSTAIN_DAYS = 183
 
 UNIT_FLAGS = ("with_need", "reviewed", "improved", "due_sustain_check", "sustained")
@@ -36,55 +50,69 @@ def supported_episodes(linked: LinkedData) -> pl.LazyFrame:
     )
 
 
+def follow_up_date(index_date: pl.Expr, closure_date: pl.Expr) -> pl.Expr:
+    """F: the six-month review (index + REVIEW_DAYS), or the closure date when the case closed before it."""
+    review = index_date + pl.duration(days=REVIEW_DAYS)
+    return pl.when(closure_date.is_not_null() & (closure_date < review)).then(closure_date).otherwise(review)
+
+
+def _status_at(present: pl.Expr, window: pl.Expr) -> pl.Expr:
+    """Need present at the latest observation inside `window` (null when none); same day: present wins."""
+    rank = pl.col("observed_on").cast(pl.Int64) * 2 + present.cast(pl.Int64)
+    return present.filter(window).get(rank.filter(window).arg_max())
+
+
 def unit_progress(linked: LinkedData, catalogue: MeasureCatalogue) -> pl.LazyFrame:
     """Every unit with a need at baseline, with its progress flags and breakdown attributes."""
-    as_of = linked.data_as_of
-    episodes = supported_episodes(linked)
-    follow_up_end = pl.coalesce(pl.col("closure_date"), pl.lit(as_of))
-    observed = pl.col("observed_on")
+    as_of = pl.lit(linked.data_as_of)
+    episodes = supported_episodes(linked).with_columns(
+        follow_up_date=follow_up_date(pl.col("index_date"), pl.col("closure_date")))
+    observed, index, closure = pl.col("observed_on"), pl.col("index_date"), pl.col("closure_date")
+    present = pl.col("need_present")
     phased = (
         linked.observations.lazy()
-        .join(episodes.select("episode_id", "family_id", "index_date", "closure_date"), on="family_id")
+        .join(episodes.select("episode_id", "family_id", "index_date", "closure_date", "follow_up_date"),
+              on="family_id")
         .with_columns(
-            is_baseline=observed.is_between(pl.col("index_date") - pl.duration(days=BASELINE_LOOKBACK_DAYS),
-                                            pl.col("index_date")),
-            is_follow_up=(observed > pl.col("index_date")) & (observed <= follow_up_end),
-            is_post_closure=pl.col("closure_date").is_not_null()
-            & (observed > pl.col("closure_date"))
-            & (observed <= pl.col("closure_date") + pl.duration(days=SUSTAIN_DAYS)),
+            is_baseline=observed.is_between(index - pl.duration(days=BASELINE_LOOKBACK_DAYS), index),
+            to_follow_up=(observed > index) & (observed <= pl.col("follow_up_date")),
+            to_closure=closure.is_not_null() & (observed > index) & (observed <= closure),
+            after_closure=closure.is_not_null() & (observed > closure)
+            & (observed <= closure + pl.duration(days=SUSTAIN_DAYS)),
         )
     )
-    present = pl.col("need_present")
     per_unit = (
-        phased.sort("observed_on")
-        .group_by("episode_id", "measure_id", "person_id")
+        phased.group_by("episode_id", "measure_id", "person_id")
         .agg(
-            with_need=present.filter(pl.col("is_baseline")).last().fill_null(False),
-            reviewed=pl.col("is_follow_up").any(),
-            improved=(~present.filter(pl.col("is_follow_up")).last()).fill_null(False),
-            post_closure_observed=pl.col("is_post_closure").any(),
-            post_closure_recurred=(present & pl.col("is_post_closure")).any(),
+            with_need=_status_at(present, pl.col("is_baseline")).fill_null(False),
+            at_follow_up=_status_at(present, pl.col("to_follow_up")),
+            at_closure=_status_at(present, pl.col("to_closure")),
+            observed_after_closure=pl.col("after_closure").any(),
+            recurred_after_closure=(present & pl.col("after_closure")).any(),
         )
         .filter(pl.col("with_need"))
     )
-    unit_of = pl.DataFrame(
-        {"measure_id": [m.id for m in catalogue.measures], "unit": [m.unit for m in catalogue.measures]}
-    ).lazy()
     people = linked.people.lazy().select("person_id", "sex", "ethnic_group", "date_of_birth")
-    return (
-        per_unit.join(unit_of, on="measure_id")
+    units = (
+        per_unit.join(measure_ages(catalogue).lazy(), on="measure_id")
         .join(episodes, on="episode_id")
         .join(people, on="person_id", how="left")
+        .with_columns(age_at_index=age_on(pl.col("date_of_birth"), pl.col("index_date")))
+    )
+    due = closure.is_not_null() & (closure + pl.duration(days=SUSTAIN_DAYS) <= as_of)
+    reviewed = (pl.col("follow_up_date") <= as_of) & pl.col("at_follow_up").is_not_null()
+    return (
+        keep_measure_population(units, catalogue)
         .with_columns(
-            due_sustain_check=pl.col("closure_date").is_not_null()
-            & (pl.col("closure_date") + pl.duration(days=SUSTAIN_DAYS) <= pl.lit(as_of)),
-            age_at_index=age_on(pl.col("date_of_birth"), pl.col("index_date")),
+            reviewed=reviewed,
+            improved=reviewed & ~pl.col("at_follow_up").fill_null(True),
+            due_sustain_check=due,
             financial_year=financial_year_expr(pl.col("index_date")),
             quarter=quarter_expr(pl.col("index_date")),
         )
         .with_columns(
-            sustained=pl.col("due_sustain_check") & pl.col("improved") & pl.col("post_closure_observed")
-            & ~pl.col("post_closure_recurred"),
+            sustained=pl.col("due_sustain_check") & pl.col("improved") & ~pl.col("at_closure").fill_null(True)
+            & pl.col("observed_after_closure") & ~pl.col("recurred_after_closure"),
             # Person breakdowns do not apply to family measures.
             sex=pl.when(pl.col("unit") == "person").then(pl.col("sex")),
             ethnic_group=pl.when(pl.col("unit") == "person").then(pl.col("ethnic_group")),

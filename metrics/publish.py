@@ -73,6 +73,7 @@ from metrics.impact.tables import (
     impact_count_cells,
     impact_estimate_rows,
 )
+from metrics.maturity import maturity_rows
 from metrics.true_cells import PERCENT_SPECS, true_cells
 
 
@@ -130,6 +131,7 @@ def protected_edition(linked: LinkedData, history: History | None = None) -> Pro
     are protected together with every other count (one suppression pattern across all views); its estimates and
     balance rows follow the impact module's own rules. The all-needs headline (metrics.headline) is made
     afterwards from the protected counts alone.
+    The maturity of each cohort (table cohort_maturity) is made from the protected counts alone.
     history: the earlier editions a reader may hold: the counts are protected jointly with theirs
     (metrics.disclosure.history; docs/disclosure.md, "Refreshes").
     """
@@ -141,12 +143,18 @@ def protected_edition(linked: LinkedData, history: History | None = None) -> Pro
         [(spec.table, spec.statistic, "percent") for spec in percent_specs], schema=["table", "statistic", "kind"],
         orient="row")]))
     policy = load_disclosure_policy()
-    report = disclosure.protect_publication_report(cells, percent_specs, policy, history=history)
+    area = benchmark_name()
+
+    def maturity(counts: pl.DataFrame) -> pl.DataFrame:  # from the published counts only (metrics.maturity)
+        return maturity_rows(counts, area, linked.data_as_of)
+
+    report = disclosure.protect_publication_report(cells, percent_specs, policy, history=history,
+                                                   cohort_maturity=maturity)
     measure_ids = [measure.id for measure in load_measures().measures]
     published = pl.concat([
         report.published,
         needs_overview_rows(report.published, measure_ids, policy),  # made from the protected values only
-        impact_estimate_rows(impact),
+        impact_estimate_rows(impact, report.published),
         balance_published_rows(balance_rows(impact)),
         suppression_summary_rows(report.summary),
     ]).with_columns(value=stored_value(pl.col("value")))

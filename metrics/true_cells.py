@@ -14,7 +14,13 @@ from metrics.breakdowns import applicable_breakdowns
 from metrics.cells import CellSpace, count_cells, events_from_flags
 from metrics.disclosure.publication import PercentSpec
 from metrics.families import FAMILY_STATISTICS, family_events, period_ends
-from metrics.periods import financial_years_between, quarters_between
+from metrics.periods import (
+    complete_years,
+    consecutive_pooled_periods,
+    financial_years_between,
+    quarters_between,
+    rolling_pooled_periods,
+)
 from metrics.progress import UNIT_FLAGS, successful_family_outcomes, unit_progress
 
 PERCENT_SPECS = (
@@ -34,6 +40,22 @@ def reporting_periods(linked: LinkedData) -> tuple[tuple[str, ...], tuple[str, .
     )
 
 
+POOLING = "consecutive"
+"""How complete years are pooled: "consecutive" (non-overlapping runs of three counted back from the latest complete
+year; metrics.periods says why) or "rolling" (every run of three: far too slow to protect today)."""
+
+
+def pooled_periods(linked: LinkedData) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Pooled periods (label, member years) over the complete financial years (metrics.periods)."""
+    years, _ = reporting_periods(linked)
+    complete = complete_years(years, linked.data_as_of)
+    return rolling_pooled_periods(complete) if POOLING == "rolling" else consecutive_pooled_periods(complete)
+
+
+POOLED_TABLES = ("measure_progress", "family_outcomes")
+"""Tables with pooled periods: the percentages of small populations (localities, categories) need them."""
+
+
 def true_cells(
     linked: LinkedData,
     measures: MeasureCatalogue | None = None,
@@ -43,11 +65,12 @@ def true_cells(
     measures = measures or load_measures()
     breakdowns = breakdowns or load_breakdowns()
     years, quarters = reporting_periods(linked)
+    pooled = pooled_periods(linked)
     localities = tuple(linked.localities["locality_name"].to_list())
 
     def space(table: str, table_measures: tuple[str, ...], statistics: tuple[str, ...]) -> CellSpace:
         return CellSpace(table, table_measures, statistics, localities, benchmark_name(), years, quarters,
-                         breakdowns.not_recorded)
+                         breakdowns.not_recorded, pooled if table in POOLED_TABLES else ())
 
     units = unit_progress(linked, measures).rename({"measure_id": "measure"}).collect().lazy()
     unit_events = events_from_flags(units, UNIT_FLAGS)

@@ -15,6 +15,7 @@ SYMBOL_MEANINGS = {
     "[c]": "confidential: a small number, or one that would let a small number be worked out, is not shown",
     "[x]": "not available",
     "[z]": "not applicable",
+    "[u]": "low reliability: made from rounded counts, this percentage could be more than 2.5 points from the true one",
 }
 
 # Okabe-Ito: distinguishable with the common forms of colour blindness.

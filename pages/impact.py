@@ -7,7 +7,16 @@ import polars as pl
 import streamlit as st
 
 from data_access.config import benchmark_name, load_localities, load_measures
-from metrics.views import IMPACT_METHODS, impact_counts, impact_estimates, impact_mde, select_cells, with_order
+from metrics.views import (
+    IMPACT_METHODS,
+    SENSITIVITY_METHODS,
+    impact_counts,
+    impact_estimates,
+    impact_mde,
+    impact_sensitivity,
+    select_cells,
+    with_order,
+)
 from pages._layout import PALETTE, chart_with_table, explain_symbols, page_header, url_choice
 from pages._published import published_table, require_page
 
@@ -54,11 +63,32 @@ forest.update_layout(title=f"{area}: difference in the share with the need still
 table = estimates.select(
     pl.col("measure").replace_strict(labels, default=None).alias("Outcome"),
     pl.col("method").replace_strict(IMPACT_METHODS, default=None).alias("Method"),
+    pl.col("supported_shown").alias("Supported: still had the need"),
+    pl.col("comparison_shown").alias("Without support (estimated)"),
     pl.col("shown").alias("Difference (95% CI)"))
 chart_with_table(forest, table, key="forest", file_name="impact-estimates.csv",
-                 caption="The unadjusted difference is shown to make the point that supported families differ "
-                 "from others before support; the matched and doubly robust estimates adjust for that.")
+                 caption="Each difference is the share of supported units who still had the need minus the share "
+                 "estimated for the same units without support, so the two shares beside it add up to it. The "
+                 "supported share is the published one (matched supported units for the matched comparison; every "
+                 "supported unit followed up otherwise), made from rounded counts ([u]: it could be more than 2.5 "
+                 "points from the exact share). The unadjusted difference is shown to make the point that supported "
+                 "families differ from others before support; the matched and doubly robust estimates adjust for "
+                 "that.")
 explain_symbols(estimates)
+
+st.subheader("Does the answer depend on how closely families were matched?")
+sensitivity = with_order(impact_sensitivity(impact, area), "measure", order).with_columns(
+    pl.col("method").replace_strict(SENSITIVITY_METHODS, default=None)).pivot(
+    on="method", index="measure", values="shown", aggregate_function="first")
+sensitivity = sensitivity.select("measure", *[name for name in SENSITIVITY_METHODS.values()
+                                              if name in sensitivity.columns]).with_columns(
+    pl.col("measure").replace_strict(labels, default=None)).rename({"measure": "Outcome"})
+st.dataframe(sensitivity, hide_index=True, key="sensitivity")
+st.download_button("Download this table (CSV)", sensitivity.write_csv(), file_name="impact-sensitivity.csv",
+                   mime="text/csv", key="sensitivity-download")
+st.caption("The matched estimate again with a stricter and a looser limit on how different a matched comparison "
+           "family's propensity score may be (0.1 and 0.5 standard deviations of its logit, against 0.2 for the "
+           "published estimate). Similar answers mean the estimate does not hang on that choice.")
 
 st.subheader("Who was compared")
 count_names = {"supported_analysed": "Supported, followed up", "matched_pairs": "Matched pairs",
@@ -68,8 +98,10 @@ counts = counts.with_columns(pl.col("measure").replace_strict(labels, default=No
     {"measure": "Outcome", **{k: v for k, v in count_names.items() if k in counts.columns}})
 st.dataframe(counts, hide_index=True, key="counts")
 st.caption("Matching is one-to-one without replacement, within the same financial year and locality, on the "
-           "propensity score (caliper 0.2 SD of its logit). Supported families with no close match are left out, so "
-           "the matched estimate describes the supported families that could be matched.")
+           "propensity score (caliper 0.2 SD of its logit). It is optimal matching: as many pairs as the caliper "
+           "allows, and of those the closest in total, so the result does not depend on the order of the records. "
+           "Supported families with no close match are left out, so the matched estimate describes the supported "
+           "families that could be matched.")
 
 measure = url_choice("Outcome in detail", [m for m in order if m in set(estimates["measure"].to_list())], "outcome",
                      format_func=lambda m: labels.get(m, m))
@@ -126,6 +158,7 @@ st.markdown(
     "- The comparison group is families assessed as eligible who were not supported or were awaiting a place.\n"
     "- Rare outcomes and small localities need many families to show an effect: read the intervals, not just the "
     "point estimate. An interval that crosses 0 means the data are consistent with no effect.\n"
-    "- Method: unpenalised logistic regression propensity score; 1:1 nearest-neighbour matching on its logit; "
-    "paired standard errors; a doubly robust (AIPW) estimate as a cross-check (docs/impact.md)."
+    "- Method: unpenalised logistic regression propensity score; optimal 1:1 matching on its logit (most pairs "
+    "within the caliper, then the least total squared distance); paired standard errors; a doubly robust (AIPW) "
+    "estimate as a cross-check; the matched estimate with other calipers as a sensitivity check."
 )

@@ -7,7 +7,16 @@ import polars as pl
 import streamlit as st
 
 from data_access.config import benchmark_name, load_disclosure_policy, load_localities, load_measures
-from metrics.views import best_default_year, financial_years, locality_profile, percent_view, select_cells
+from metrics.views import (
+    best_default_year,
+    locality_profile,
+    maturity_note,
+    maturity_view,
+    percent_view,
+    period_label,
+    select_cells,
+    year_choices,
+)
 from pages._layout import (
     chart_with_table,
     comparison_colour,
@@ -31,14 +40,23 @@ catalogue = load_measures()
 short_label = {m.id: m.short_label for m in catalogue.measures}
 level = load_disclosure_policy().confidence_level
 progress = published_table("measure_progress")
+maturity_table = published_table("cohort_maturity")
 STATISTICS = {"improved_percent": "Improved", "sustained_percent": "Sustained"}
 
 controls = st.columns(3)
 chosen = url_choice("Locality", names, "locality", container=controls[0])
 statistic = url_choice("Outcome", list(STATISTICS), "outcome", format_func=STATISTICS.get, container=controls[1])
 percents = percent_view(progress, statistic)
-year = url_choice("Financial year support began", financial_years(progress)[::-1], "year", container=controls[2],
-                  default=best_default_year(percents, area))
+maturity = maturity_view(maturity_table, "measure_progress", statistic)
+year = url_choice("Financial year support began", year_choices(progress), "year", container=controls[2],
+                  default=best_default_year(percents, area, maturity),
+                  format_func=lambda period: period_label(period, maturity, statistic))
+status = maturity.filter(pl.col("period") == year)
+year_note = maturity_note(status["status"][0] if status.height else None,
+                          status["share_due"][0] if status.height else None, statistic)
+if year_note:
+    st.warning(f"Support starting {year} is a maturing cohort ({year_note}): its figures rest on the units followed "
+               "up soonest, so they are not compared with Dorset.", icon="⏳")
 
 profile = locality_profile(percents, chosen, area, year).with_columns(
     label=pl.col("measure").replace_strict(short_label, default=None))
@@ -53,17 +71,21 @@ spine.add_scatter(y=labels, x=profile["value"].to_list(), mode="markers", name=c
                   marker={"size": 14, "color": [comparison_colour(c) for c in profile["comparison"].to_list()],
                           "line": {"color": "#333", "width": 1}},
                   customdata=profile["shown"].to_list(), hovertemplate=chosen + ": %{customdata}<extra></extra>")
-spine.update_layout(title=f"{chosen} against {area}: {STATISTICS[statistic].lower()} (%), support starting {year}",
+spine.update_layout(title=f"{chosen} against {area}: {STATISTICS[statistic].lower()} (%), support starting "
+                    f"{period_label(year, maturity, statistic)}",
                     xaxis={"range": [0, 100], "title": "%"}, yaxis={"autorange": "reversed"},
                     height=140 + 34 * len(labels))
 chart_with_table(
     spine,
     profile.select(pl.col("measure").alias("Measure"), pl.col("label").alias("Label"),
                    pl.col("shown").alias(chosen + " (%)"), pl.col("area_shown").alias(area + " (%)"),
-                   pl.coalesce("comparison", pl.lit("not compared")).alias("Compared with " + area)),
-    key="spine", file_name=f"{chosen.lower().replace(' ', '-')}-{statistic}-profile.csv",
+                   pl.coalesce("comparison", pl.lit("not compared")).alias("Compared with " + area),
+                   pl.lit(year_note or "complete").alias("Cohort")),
+    key="spine", file_name=f"{chosen.lower().replace(' ', '-')}-{statistic}-{year.replace('/', '-')}-profile.csv",
     caption=f"Grey bar: the range of published locality values; black line: {area}; dot colour: better (blue), "
-    f"similar (yellow) or worse (orange) than {area} by the {level}% overlapping-interval rule; white: not compared.",
+    f"similar (yellow) or worse (orange) than {area} by the {level}% overlapping-interval rule; white: not compared "
+    "(not published, a maturing cohort, or a label the rounding of the counts could change). [u]: could be more "
+    "than 2.5 points from the exact percentage.",
 )
 
 st.header("All localities for one measure")
@@ -80,13 +102,15 @@ for locality in localities:
                             font={"size": 14})
 tile_map.update_xaxes(visible=False, range=[-0.6, max(loc.tile_column for loc in localities) + 0.6])
 tile_map.update_yaxes(visible=False, range=[-max(loc.tile_row for loc in localities) - 0.6, 0.6], scaleanchor="x")
-tile_map.update_layout(title=f"{measure_id} {short_label[measure_id]}: {STATISTICS[statistic].lower()} (%), {year}",
+tile_map.update_layout(title=f"{measure_id} {short_label[measure_id]}: {STATISTICS[statistic].lower()} (%), "
+                       f"{period_label(year, maturity, statistic)}",
                        height=420, showlegend=False)
 chart_with_table(
     tile_map,
     tiles.select(pl.col("locality").alias("Locality"), pl.col("shown").alias("%"),
-                 pl.coalesce("comparison", pl.lit("not compared")).alias("Compared with " + area)),
+                 pl.coalesce("comparison", pl.lit("not compared")).alias("Compared with " + area),
+                 pl.lit(year_note or "complete").alias("Cohort")),
     key="tiles", file_name=f"{measure_id}-{statistic}-{year.replace('/', '-')}-tiles.csv",
     caption=f"Tile colours: blue better, yellow similar, orange worse than {area}; white not compared.",
 )
-explain_symbols(tiles)
+explain_symbols(pl.concat([tiles.select("shown"), profile.select("shown"), profile.select(shown="area_shown")]))

@@ -7,7 +7,19 @@ import polars as pl
 import streamlit as st
 
 from data_access.config import benchmark_name, load_breakdowns, load_disclosure_policy, load_localities, load_measures
-from metrics.views import best_default_year, financial_years, percent_view, select_cells, trend_labels, with_order
+from metrics.comparisons import TREND_LEVEL
+from metrics.views import (
+    best_default_year,
+    financial_years,
+    maturity_note,
+    maturity_view,
+    percent_view,
+    period_label,
+    select_cells,
+    trend_labels,
+    with_order,
+    year_choices,
+)
 from pages._layout import (
     COMPARISON_COLOURS,
     chart_with_table,
@@ -23,8 +35,9 @@ role = require_page("measures")
 page_header(
     "Measures",
     "Progress for units (people or families, by measure) who had each need when support began: the share whose "
-    "need had gone at the follow-up review or closure (improved), and the share still without it six months after "
-    "support ended (sustained). Localities are compared with Dorset as a whole.",
+    "need had gone at the six-month review, or at closure if support ended sooner (improved), and the share who had "
+    "improved, were without the need when support ended and stayed without it for six months after (sustained). "
+    "Localities are compared with Dorset as a whole. Small populations are also shown pooled over three years.",
 )
 
 catalogue = load_measures()
@@ -33,14 +46,23 @@ area = benchmark_name()
 localities = [locality.name for locality in load_localities()]
 level = load_disclosure_policy().confidence_level
 progress = published_table("measure_progress")
+maturity_table = published_table("cohort_maturity")
 STATISTICS = {"improved_percent": "Improved", "sustained_percent": "Sustained"}
 
 controls = st.columns(3)
 statistic = url_choice("Outcome", list(STATISTICS), "outcome", format_func=STATISTICS.get, container=controls[0])
 years = financial_years(progress)
 percents = percent_view(progress, statistic)
-year = url_choice("Financial year support began", years[::-1], "year", container=controls[1],
-                  default=best_default_year(percents, area))
+maturity = maturity_view(maturity_table, "measure_progress", statistic)
+year = url_choice("Financial year support began", year_choices(progress), "year", container=controls[1],
+                  default=best_default_year(percents, area, maturity),
+                  format_func=lambda period: period_label(period, maturity, statistic))
+status = maturity.filter(pl.col("period") == year)
+year_note = maturity_note(status["status"][0] if status.height else None,
+                          status["share_due"][0] if status.height else None, statistic)
+if year_note:
+    st.warning(f"Support starting {year} is a maturing cohort ({year_note}): its figures rest on the units followed "
+               "up soonest, so they are not compared with Dorset and are not part of any trend.", icon="⏳")
 measure_id = url_choice("Measure in detail", list(measures), "measure",
                         format_func=lambda m: f"{m} {measures[m].label}", container=controls[2])
 
@@ -65,7 +87,8 @@ for label in ("better", "similar", "worse", "not compared", "benchmark"):
         hovertemplate="%{y}, %{x}: %{text}<br>%{customdata}<extra></extra>",
     )
 heat.update_layout(
-    title=f"{STATISTICS[statistic]} (%), support starting {year}: localities compared with {area}",
+    title=f"{STATISTICS[statistic]} (%), support starting {period_label(year, maturity, statistic)}: localities "
+    f"compared with {area}",
     xaxis={"categoryorder": "array", "categoryarray": [label_of[m] for m in measures], "tickangle": -35},
     yaxis={"categoryorder": "array", "categoryarray": rows_order[::-1]},
     height=120 + 60 * len(rows_order), legend_title="Compared with " + area,
@@ -73,12 +96,13 @@ heat.update_layout(
 heat_table = with_order(cells, "locality", rows_order).select(
     pl.col("locality").alias("Locality"), pl.col("measure").alias("Measure"),
     pl.col("measure_label").alias("Label"), pl.col("shown").alias(STATISTICS[statistic] + " (%)"),
-    pl.col("comparison").alias("Compared with " + area))
+    pl.col("comparison").alias("Compared with " + area), pl.lit(year_note or "complete").alias("Cohort"))
 chart_with_table(
     heat, heat_table, key="heatmap", file_name=f"measures-{statistic}-{year.replace('/', '-')}.csv",
     caption=f"Method: a locality is better or worse than {area} when {area}'s value lies outside the locality's "
     f"{level}% Wilson confidence interval, and similar when it lies inside (the overlapping-interval rule used by "
-    "Fingertips). Not compared: the percentage is not published.",
+    "Fingertips). Not compared: the percentage is not published, the cohort is maturing, or the label could differ "
+    "on the exact counts (rounding). [u]: the percentage could be more than 2.5 points from the exact one.",
 )
 explain_symbols(overall)
 
@@ -92,6 +116,15 @@ with about_column:
         f"**Need present when:** {measure.definition}  \n**Counted:** {measure.unit}s · {measure.population}  \n"
         f"**Numerator:** {measure.numerator}  \n**Denominator:** {measure.denominator}  \n"
         f"**Source:** {measure.source}  \n**Polarity:** a higher % improved or sustained is better.  \n"
+        "**Improved:** the need was absent at the six-month review (182 days after support began), or at closure if "
+        "support ended before then; later observations, such as the 12-month check used for the impact estimate, do "
+        "not count.  \n**Sustained:** improved, absent when support ended, and not present at any check in the six "
+        "months after (the Supporting Families rule); only for support that ended at least six months ago.  \n"
+        f"**Who is counted:** {measure.unit}s with the need in the six months before support began"
+        + (f", aged {measure.min_age} to {measure.max_age} on that date (age not recorded: counted)"
+           if measure.unit == "person" and measure.max_age < 150 else
+           f", aged {measure.min_age} or over on that date (age not recorded: counted)"
+           if measure.unit == "person" else "") + ".  \n"
         f"**Caveats:** {measure.caveats}"
     )
     st.caption(catalogue.list_statement)
@@ -99,7 +132,8 @@ with about_column:
 this_measure = percents.filter(pl.col("measure") == measure_id)
 with chart_column:
     trend_rows = select_cells(this_measure, breakdown="none", category="All", locality=area, period=years)
-    trend_rows = with_order(trend_rows, "period", years)
+    trend_rows = with_order(trend_rows, "period", years).join(maturity, on="period", how="left").with_columns(
+        cohort=pl.when(pl.col("status") == "maturing").then(pl.lit("maturing")).otherwise(pl.lit("complete")))
     tag = trend_labels(progress.filter(pl.col("measure") == measure_id), statistic).filter(pl.col("locality") == area)
     tag_text = tag["trend"].item() if tag.height else "cannot be calculated"
     trend = go.Figure()
@@ -110,28 +144,35 @@ with chart_column:
                       name=f"{level}% confidence interval", hoverinfo="skip")
     trend.add_scatter(x=trend_rows["period"].to_list(), y=trend_rows["value"].to_list(), mode="lines+markers",
                       name=area, line={"color": "#0072B2"}, customdata=trend_rows["shown"].to_list(),
+                      marker={"symbol": ["circle-open" if c == "maturing" else "circle"
+                                         for c in trend_rows["cohort"].to_list()], "size": 10},
                       hovertemplate="%{x}: %{customdata}<extra></extra>")
     trend.update_layout(title=f"{area}: {STATISTICS[statistic].lower()} (%) by year support began. "
                         f"Trend: {tag_text}", yaxis={"range": [0, 100], "title": "%"})
     chart_with_table(
         trend,
         trend_rows.select(pl.col("period").alias("Financial year"), pl.col("shown").alias("%"),
-                          pl.col("ci_lower").round(1).alias("CI lower"), pl.col("ci_upper").round(1).alias("CI upper")),
+                          pl.col("ci_lower").round(1).alias("CI lower"), pl.col("ci_upper").round(1).alias("CI upper"),
+                          pl.struct("status", "share_due").map_elements(
+                              lambda row: maturity_note(row["status"], row["share_due"], statistic) or "complete",
+                              return_dtype=pl.String).alias("Cohort")),
         key="trend", file_name=f"{measure_id}-{statistic}-trend.csv",
-        caption="Trend from the chi-square test for trend over the last five years (99.8% level, checked by "
-        "leaving each year out); fewer than five published years: cannot be calculated.",
+        caption=f"Trend from the chi-square test for trend over the last five complete years ({TREND_LEVEL}% level, "
+        "checked by leaving each year out); maturing years (open markers) and the current part year are left out; "
+        "fewer than five complete published years: cannot be calculated.",
     )
 
     compare = select_cells(this_measure, breakdown="none", category="All", period=year, locality=rows_order)
     compare = with_order(compare, "locality", rows_order)
     colours = [comparison_colour(c) if loc != area else COMPARISON_COLOURS["benchmark"]
                for c, loc in zip(compare["comparison"].to_list(), compare["locality"].to_list(), strict=True)]
-    title = f"Localities compared, support starting {year} ({level}% intervals)"
+    title = f"Localities compared, support starting {period_label(year, maturity, statistic)} ({level}% intervals)"
     chart_with_table(
         percent_bars(compare, "locality", colours, title),
         compare.select(pl.col("locality").alias("Locality"), pl.col("shown").alias("%"),
                        pl.col("ci_lower").round(1).alias("CI lower"), pl.col("ci_upper").round(1).alias("CI upper"),
-                       pl.coalesce("comparison", pl.lit("")).alias("Compared with " + area)),
+                       pl.coalesce("comparison", pl.lit("")).alias("Compared with " + area),
+                       pl.lit(year_note or "complete").alias("Cohort")),
         key="localities", file_name=f"{measure_id}-{statistic}-{year.replace('/', '-')}-localities.csv",
         caption="Bars show published percentages; whiskers the confidence interval. [c]: not published.",
     )
@@ -145,12 +186,13 @@ with chart_column:
         split = select_cells(this_measure, breakdown=breakdown_id, period=year, locality=area)
         order = ["All", *breakdowns.by_id(breakdown_id).categories, breakdowns.not_recorded]
         split = with_order(split, "category", order)
-        title = f"{area}, support starting {year}, by {breakdowns.by_id(breakdown_id).label}"
+        title = f"{area}, support starting {period_label(year)}, by {breakdowns.by_id(breakdown_id).label}"
         chart_with_table(
             percent_bars(split, "category", "#0072B2", title),
             split.select(pl.col("category").alias("Category"), pl.col("shown").alias("%"),
-                         pl.col("ci_lower").round(1).alias("CI lower"), pl.col("ci_upper").round(1).alias("CI upper")),
-            key="breakdown", file_name=f"{measure_id}-{statistic}-{breakdown_id}.csv",
+                         pl.col("ci_lower").round(1).alias("CI lower"), pl.col("ci_upper").round(1).alias("CI upper"),
+                         pl.lit(year_note or "complete").alias("Cohort")),
+            key="breakdown", file_name=f"{measure_id}-{statistic}-{breakdown_id}-{year.replace('/', '-')}.csv",
             caption="One breakdown at a time; 'Not recorded' is shown so categories add up to the total.",
         )
     explain_symbols(progress.filter(pl.col("measure") == measure_id, pl.col("period") == year))

@@ -39,13 +39,39 @@ st.download_button("Download the measures catalogue (CSV)", table.write_csv(), f
                    args=("methodology", "measures-catalogue.csv"))
 st.markdown(
     f"""
-**Improved**: of the people or families who had the need when support began and have had a follow-up review or
-closure, the share whose need had gone. **Sustained**: of those whose support ended at least six months ago, the share
-who had improved by closure and had no recurrence in the six months after (the Supporting Families rule).
+**Who is counted.** For each measure, the people or families who had the need in the six months before support
+began (the latest record on or before that date). A person measure counts people whose age on that date is within
+the measure's age range; a person whose date of birth is not recorded is counted. The same rule decides who is in the
+impact comparison.
+
+**Improved**: the need was no longer present at the six-month review (182 days after support began), or at closure
+if support ended before then. Only records up to that point count: a later record, such as the 12-month check used
+for the impact estimate, does not change it. Of those who have reached their review, the share improved.
+
+**Sustained**: improved, without the need when support ended, and without it at every check in the six months after
+(the Supporting Families rule). Of those whose support ended at least six months ago, the share sustained.
+
+**Maturing years**: figures are by the financial year support began. A year is complete once it has ended and at
+least 95% of its people and families are due (reviewed, for "improved"; six months after closure, for "sustained").
+Until then it is marked maturing, with the share due so far, it is not compared with Dorset, and it is not part of a
+trend: its figures rest on the cases that were quickest to close.
+
+**Pooled periods**: besides single years, figures are shown for three-year periods ("2023/24-2025/26": the latest
+three complete years added together, and the three years before them), so that localities and small groups show a
+figure more often. A locality's breakdowns (sex, age, ethnic group and so on) are shown for three-year periods only.
+
+**Percentages** are worked out from the published, rounded counts. Where the result could be more than 2.5
+percentage points from the exact percentage (small numbers), it is marked **[u]** (low reliability).
+
 **Confidence intervals**: Wilson score intervals at {policy.confidence_level}%, computed from the published
 (rounded) counts. **Comparison with Dorset**: better or worse when Dorset's value lies outside a locality's
-interval, similar when inside. **Trends**: chi-square test for trend over the last five years at 99.8%, with a check
-that leaving out any one year does not reverse the direction.
+interval, similar when inside; "better" follows the figure shown (a higher share improved is better, a higher share
+still with the need is worse). A comparison is not shown for a maturing year, or when the rounding of the counts
+could change it.
+
+**Trends**: chi-square test for trend over the last five complete years, at 99.8% rather than
+{policy.confidence_level}%: every publication tests about 170 trends, and at {policy.confidence_level}% some would show
+a "trend" by chance alone. A trend is reported only if leaving out any one year does not reverse its direction.
 """
 )
 

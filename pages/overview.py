@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import plotly.graph_objects as go
+import polars as pl
 import streamlit as st
 
 from data_access.config import benchmark_name, load_localities, load_measures
@@ -14,6 +15,8 @@ from metrics.views import (
     families_by_year_and_locality,
     financial_years,
     headline,
+    maturity_note,
+    maturity_view,
     needs_sustained_headline,
     percent_view,
     select_cells,
@@ -58,10 +61,14 @@ now = headline(families, "families_open_at_end", area, all_years[-1] if all_year
 tiles[2].metric(f"Families being supported on {data_as_of:%d %B %Y}", now["shown"], border=True)
 
 outcomes = published_table("family_outcomes")
+maturity_table = published_table("cohort_maturity")
+sustained_maturity = maturity_view(maturity_table, "measure_progress", "sustained_percent")
+success_maturity = maturity_view(maturity_table, "family_outcomes", "successful_percent")
 success = percent_view(outcomes, "successful_percent")
-success_year = best_default_year(success, area)
+success_year = best_default_year(success, area, success_maturity)
 success_row = select_cells(success, breakdown="none", category="All", locality=area, period=success_year or "")
-needs = needs_sustained_headline(published_table("needs_overview"), area)
+complete_sustained = sustained_maturity.filter(pl.col("status") == "complete")["period"].to_list()
+needs = needs_sustained_headline(published_table("needs_overview"), area, complete_sustained)
 outcome_tiles = st.columns(2)
 needs_delta = None
 if (isinstance(needs["value"], float) and isinstance(needs["previous_value"], float)
@@ -72,7 +79,8 @@ outcome_tiles[0].metric(
     delta=needs_delta, delta_color="off", border=True,
     help="Across all twelve measures, of the needs people and families had at the start whose support ended at "
     "least six months ago, the share that improved and stayed improved six months after support ended. Made "
-    "by adding up the published, rounded counts of each measure, so it can differ slightly from the exact share.",
+    "by adding up the published, rounded counts of each measure, so it can differ slightly from the exact share. "
+    "The latest complete year is shown: in later years too few cases have reached their sustainment check.",
 )
 if isinstance(needs["measures_included"], float):
     included = int(needs["measures_included"])
@@ -86,8 +94,15 @@ if success_row.height:
         f"Successful family outcomes: families whose support started in {success_year}",
         success_row["shown"].item(), border=True,
         help="Of families whose support ended at least six months ago, the share where every need they had at the "
-        "start improved and stayed improved for six months after support ended (the Supporting Families rule).",
+        "start improved and stayed improved for six months after support ended (the Supporting Families rule). "
+        "The latest complete year is shown.",
     )
+maturing = sustained_maturity.filter(pl.col("status") == "maturing",
+                                     pl.col("period").is_in(financial_years(maturity_table)))
+if maturing.height:
+    notes = "; ".join(f"{row['period']}: {maturity_note(row['status'], row['share_due'], 'sustained_percent')}"
+                      for row in maturing.sort("period").iter_rows(named=True))
+    st.caption(f"Maturing years, not shown in these tiles or compared as if complete ({notes}).")
 
 by_year = families_by_year_and_locality(families, "families_attached", localities)
 figure = go.Figure()

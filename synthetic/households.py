@@ -16,7 +16,10 @@ from data_access.schema import ETHNIC_GROUPS, FAMILY_TYPES
 from synthetic import model
 from synthetic.calendar import day_number
 
-PROGRAMME_DATA_START = date(2022, 4, 1)  # first day of financial year 2022/23
+PROGRAMME_START = date(2012, 4, 1)  # Dorset Families Matter began in April 2012
+HISTORY_COMPLETE_YEARS = 6
+"""Complete financial years of history before the one containing the data date, so that trends over the last five
+complete years (after a maturing latest year) can be tested on the demo."""
 ANNUAL_GROWTH = 0.12  # eligible families per day grow about 12% a year
 MAX_ATTACHMENT_DELAY_DAYS = 60
 
@@ -125,11 +128,20 @@ def _draw_adults(rng: np.random.Generator, family_type: np.ndarray) -> tuple[np.
     return n_parents, n_other
 
 
+def history_start(data_as_of: date) -> date:
+    """1 April, HISTORY_COMPLETE_YEARS financial years before the financial year containing data_as_of."""
+    first_year = (data_as_of.year if data_as_of.month >= 4 else data_as_of.year - 1) - HISTORY_COMPLETE_YEARS
+    return date(first_year, 4, 1)
+
+
 def _draw_eligibility_days(rng: np.random.Generator, n: int, data_as_of: date) -> np.ndarray:
-    """Days from 1 April 2022 to data_as_of, with a density growing ANNUAL_GROWTH a year (inverse-CDF sampling)."""
-    start, end = day_number(PROGRAMME_DATA_START), day_number(data_as_of)
-    if end < start:
-        raise ValueError(f"data_as_of {data_as_of} is before the programme data start {PROGRAMME_DATA_START}.")
+    """Days from history_start(data_as_of) to data_as_of, with a density growing ANNUAL_GROWTH a year
+    (inverse-CDF sampling)."""
+    first = history_start(data_as_of)
+    if first < PROGRAMME_START:
+        raise ValueError(f"data_as_of {data_as_of} would put the programme data start ({first}) before the "
+                         f"programme began ({PROGRAMME_START}).")
+    start, end = day_number(first), day_number(data_as_of)
     span = end - start + 1
     growth = np.log1p(ANNUAL_GROWTH) / 365.25
     offset = np.log1p(rng.random(n) * np.expm1(growth * span)) / growth

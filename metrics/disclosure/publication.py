@@ -2,15 +2,16 @@
 
 Counts are protected by metrics.disclosure.secondary (primary + secondary suppression, proven by the attack).
 Every derived statistic is then computed from the PUBLISHED (rounded) counts only, so it tells a reader nothing
-the counts do not already tell them: percentages, Wilson intervals (metrics.stats.wilson_interval), comparisons of
-each locality with the area (metrics.stats.compare_frame) and trends over financial years (metrics.stats.trend_test).
+the counts do not already tell them: percentages, Wilson intervals (metrics.stats.wilson_interval), each shown
+percentage's largest possible error (kind max_error, metrics.reliability), the maturity of each period (table
+cohort_maturity, metrics.maturity, when a cohort_maturity rule is given), comparisons of each locality with the area
+and trends over complete financial years (both metrics.comparisons, shared with the audit).
 A percentage is published only where both counts are published and the percentage rule holds on the true counts.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -19,6 +20,7 @@ import polars as pl
 
 from data_access.config import DisclosurePolicy, benchmark_name, load_disclosure_policy, load_measures
 from metrics import stats
+from metrics.comparisons import comparison_labels, polarity_column, statistic_polarity, trend_series_labels
 from metrics.disclosure.history import History
 from metrics.disclosure.primary import CONFIDENTIAL
 from metrics.disclosure.relations import ALL, ALL_PERIODS, NO_BREAKDOWN, TableKnowledge
@@ -31,11 +33,14 @@ from metrics.disclosure.secondary import (
     percent_pairs,
     protect_counts,
 )
+from metrics.maturity import period_statuses, status_lookup
+from metrics.reliability import LOW_RELIABILITY, MAX_ERROR_KIND, RELIABLE_WITHIN_PP, max_percent_error
 
 PUBLISHED_COLUMNS = ("table", "measure", "locality", "period", "breakdown", "category", "statistic", "kind",
                      "value", "symbol", "numerator", "denominator")
 PLACE = ["table", "measure", "locality", "period", "breakdown", "category"]
-KIND_ORDER = {"count": 0, "percent": 1, "ci_lower": 2, "ci_upper": 3, "comparison": 4, "trend": 5}
+KIND_ORDER = {"count": 0, "percent": 1, "ci_lower": 2, "ci_upper": 3, MAX_ERROR_KIND: 4, "comparison": 5,
+              "trend": 6}
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,7 @@ def protect_publication_report(
     integer: bool = False,
     workers: int | None = None,
     history: History | None = None,
+    cohort_maturity: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
 ) -> ProtectedPublication:
     """Protect true count cells and derive every published statistic from the protected counts.
 
@@ -99,6 +105,9 @@ def protect_publication_report(
     workers: processes for independent blocks (None: automatic, see metrics.disclosure.parallel).
     history: the earlier editions a reader may hold; the counts are protected jointly with theirs
     (metrics.disclosure.history; docs/disclosure.md, "Refreshes").
+    cohort_maturity: published count rows -> published rows of table cohort_maturity (metrics.maturity.maturity_rows
+    with the area and data date); maturing periods are then never compared nor a trend point. None: every period is
+    complete.
     """
     policy = policy or load_disclosure_policy()
     specs = tuple(percent_specs)
@@ -109,11 +118,14 @@ def protect_publication_report(
                                 workers=workers, history=history)
     counts = _count_rows(cells, protection)
     percents = _percent_rows(cells, protection, specs, policy)
-    comparisons = _comparison_rows(percents, knowledge.area_name, polarities or _default_polarities())
-    trends = _trend_rows(percents, specs, polarities or _default_polarities(), trend_breakdowns)
+    maturity = cohort_maturity(counts) if cohort_maturity is not None else _empty_published()
+    statuses = status_lookup(period_statuses(maturity))
+    polarities = polarities or _default_polarities()
+    comparisons = _comparison_rows(percents, knowledge.area_name, polarities, statuses, policy)
+    trends = _trend_rows(percents, specs, polarities, trend_breakdowns, statuses)
     published = pl.concat(
         [frame.select(PUBLISHED_COLUMNS) for frame in (counts, percents.select(PUBLISHED_COLUMNS), comparisons,
-                                                       trends)]
+                                                       trends, maturity)]
     )
     published = published.with_columns(_kind_order=pl.col("kind").replace_strict(KIND_ORDER, default=9)).sort(
         "table", "measure", "statistic", "_kind_order", "locality", "period", "breakdown", "category",
@@ -164,56 +176,58 @@ def _percent_rows(
         num_pub=pl.Series(num), den_pub=pl.Series(den), pct=pl.Series(percent), lower=pl.Series(lower),
         upper=pl.Series(upper), publishable=pl.Series(publishable),
     ).with_columns(pl.col("num_pub", "den_pub", "pct", "lower", "upper").fill_nan(None))
+    error = max_percent_error(num, den, percent, policy)
+    wide = wide.with_columns(max_error=pl.Series(error)).with_columns(pl.col("max_error").fill_nan(None))
     rows = []
-    for kind, column in (("percent", "pct"), ("ci_lower", "lower"), ("ci_upper", "upper")):
-        rows.append(wide.with_columns(
-            kind=pl.lit(kind), value=pl.col(column),
-            symbol=pl.when(pl.col("publishable")).then(None).otherwise(pl.lit(CONFIDENTIAL)),
-        ))
+    for kind, column in (("percent", "pct"), ("ci_lower", "lower"), ("ci_upper", "upper"), (MAX_ERROR_KIND,
+                                                                                          "max_error")):
+        symbol = pl.when(pl.col("publishable")).then(None).otherwise(pl.lit(CONFIDENTIAL))
+        if kind == MAX_ERROR_KIND:  # the value is kept: [u] marks a percentage that may be far from the truth
+            symbol = pl.when(pl.col("max_error") > RELIABLE_WITHIN_PP).then(pl.lit(LOW_RELIABILITY)).otherwise(symbol)
+        rows.append(wide.with_columns(kind=pl.lit(kind), value=pl.col(column), symbol=symbol))
     return pl.concat(rows)
 
 
-def _comparison_rows(percents: pl.DataFrame, area: str, polarities: Mapping[str, str]) -> pl.DataFrame:
-    """Each locality's percentage against the area's (same table, measure, period, breakdown, category)."""
+def _comparison_rows(percents: pl.DataFrame, area: str, polarities: Mapping[str, str],
+                     statuses: Mapping[tuple[str, str, str], str], policy: DisclosurePolicy) -> pl.DataFrame:
+    """Each locality's percentage against the area's (same table, measure, period, breakdown, category), labelled by
+    metrics.comparisons (polarity of the statistic, maturing periods, labels that rounding could change)."""
     wide = percents.filter(pl.col("kind") == "percent")
     benchmark = wide.filter(pl.col("locality") == area).select(
-        "table", "measure", "period", "breakdown", "category", "statistic", benchmark=pl.col("pct")
+        "table", "measure", "period", "breakdown", "category", "statistic", bench_num=pl.col("num_pub"),
+        bench_den=pl.col("den_pub"),
     )
     local = wide.filter(pl.col("locality") != area).join(
         benchmark, on=["table", "measure", "period", "breakdown", "category", "statistic"], how="inner"
     )
     if local.height == 0:
         return _empty_published()
-    local = local.with_columns(
-        polarity=pl.col("measure").replace_strict(dict(polarities), default=stats.HIGHER_IS_BETTER)
-    )
-    labels = stats.compare_frame(local.select(value="pct", lower="lower", upper="upper", benchmark="benchmark",
-                                              polarity="polarity"))
+    local = local.with_columns(polarity_column(local, polarities))
+    labels = comparison_labels(local, policy, statuses)
     return local.with_columns(kind=pl.lit("comparison"), value=pl.lit(None, dtype=pl.Float64),
                               symbol=labels).select(PUBLISHED_COLUMNS)
 
 
 def _trend_rows(percents: pl.DataFrame, specs: tuple, polarities: Mapping[str, str],
-                breakdowns: tuple[str, ...]) -> pl.DataFrame:
-    """Trend over financial years from the published counts; "cannot be calculated" unless 5 published points."""
+                breakdowns: tuple[str, ...], statuses: Mapping[tuple[str, str, str], str]) -> pl.DataFrame:
+    """Trend over complete financial years from the published counts (metrics.comparisons.trend_series_labels)."""
     wide = percents.filter(
         pl.col("kind") == "percent", pl.col("breakdown").is_in(list(breakdowns)),
         pl.col("period").str.contains(r"^\d{4}/\d{2}$"),
     ).sort("period")
     if wide.height == 0:
         return _empty_published()
-    rows = []
-    series = wide.group_by("table", "measure", "locality", "breakdown", "category", "statistic", "numerator",
-                           "denominator", maintain_order=True).agg(pl.col("num_pub"), pl.col("den_pub"))
-    for row in series.iter_rows(named=True):
-        numerators = np.array([math.nan if v is None else v for v in row["num_pub"]], dtype=np.float64)
-        denominators = np.array([math.nan if v is None else v for v in row["den_pub"]], dtype=np.float64)
-        polarity = polarities.get(row["measure"], stats.HIGHER_IS_BETTER)
-        result = stats.trend_test(numerators, denominators, polarity=polarity)
-        rows.append({**{k: row[k] for k in ("table", "measure", "locality", "breakdown", "category", "statistic",
-                                            "numerator", "denominator")},
-                     "period": ALL_PERIODS, "kind": "trend", "value": None, "symbol": result.label})
-    return pl.DataFrame(rows, schema=_published_schema()).select(PUBLISHED_COLUMNS)
+    keys = ["table", "measure", "locality", "breakdown", "category", "statistic", "numerator", "denominator"]
+    series = wide.group_by(keys, maintain_order=True).agg(pl.col("period"), pl.col("num_pub"), pl.col("den_pub"))
+
+    def polarity_of(table: str, statistic: str, measure: str) -> str:
+        return statistic_polarity(table, statistic, polarities.get(measure, stats.HIGHER_IS_BETTER))
+
+    labels = trend_series_labels(series, polarity_of, statuses)
+    return series.select(keys).with_columns(
+        period=pl.lit(ALL_PERIODS), kind=pl.lit("trend"), value=pl.lit(None, dtype=pl.Float64),
+        symbol=pl.Series(labels, dtype=pl.String),
+    ).select(PUBLISHED_COLUMNS)
 
 
 def _published_schema() -> dict[str, pl.DataType]:

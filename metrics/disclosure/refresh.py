@@ -29,6 +29,7 @@ import polars as pl
 from data_access.config import DisclosurePolicy
 from metrics.disclosure.primary import CONFIDENTIAL
 from metrics.disclosure.relations import KEY_COLUMNS, TableKnowledge
+from metrics.periods import period_end  # years, quarters and pooled periods ("2021/22-2023/24" ends 31/3/2024)
 
 FROZEN_STATISTICS = frozenset({
     ("families", "families_attached"),
@@ -36,22 +37,6 @@ FROZEN_STATISTICS = frozenset({
     ("families", "families_open_at_end"),
     ("measure_progress", "with_need"),
 })
-_QUARTER_END = {1: (0, 6, 30), 2: (0, 9, 30), 3: (0, 12, 31), 4: (1, 3, 31)}  # (years after start, month, day)
-
-
-def period_end(period: str) -> date | None:
-    """Last day of a financial year "2023/24" or quarter "2023/24 Q1"; None for "all" or anything else."""
-    parts = period.split(" ")
-    try:
-        start = int(parts[0].split("/")[0])
-    except ValueError:
-        return None
-    if len(parts) == 1:
-        return date(start + 1, 3, 31)
-    if len(parts) == 2 and parts[1] in ("Q1", "Q2", "Q3", "Q4"):
-        years, month, day = _QUARTER_END[int(parts[1][1])]
-        return date(start + years, month, day)
-    return None
 
 
 def frozen_candidates(keys: pl.DataFrame, earlier_as_of: date) -> np.ndarray:

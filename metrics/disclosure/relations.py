@@ -5,6 +5,7 @@ A reader of docs/published-tables.md knows, for every count statistic:
   * category:  the categories of a breakdown (including "Not recorded") sum to All;
   * identity:  (breakdown X, category All) is the same set of units as (breakdown none, category All);
   * period:    for additive statistics, the quarters of a year sum to the year (and years to "all");
+  * pooled:    for additive statistics, a pooled period ("2021/22-2023/24", metrics.periods) is the sum of its years;
   * stock:     for a stock (families open at the end of a period) the same families as the last quarter of the year,
                and open(p) = open(p-1) + attached(p) - closed(p) from the first published period (no-one open before);
   * ordering:  improved <= reviewed <= with_need, sustained <= due_sustain_check <= with_need, sustained <= improved,
@@ -28,6 +29,7 @@ KEY_COLUMNS = ("table", "measure", "locality", "period", "breakdown", "category"
 ALL = "All"
 NO_BREAKDOWN = "none"
 ALL_PERIODS = "all"
+POOLED_PERIOD = r"^\d{4}/\d{2}-\d{4}/\d{2}$"  # a pooled period: its first and last financial year
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ def _is_pair(table: pl.Expr, statistic: pl.Expr, pairs: Iterable[tuple[str, str]
 def _canonical_cells(counts: pl.DataFrame, knowledge: TableKnowledge) -> pl.DataFrame:
     cells = counts.select(KEY_COLUMNS).with_row_index("row").with_columns(
         is_quarter=pl.col("period").str.contains(" Q", literal=True),
+        is_pooled=pl.col("period").str.contains(POOLED_PERIOD),
         year=pl.col("period").str.split(" ").list.first(),
         ubreak=pl.when(pl.col("category") == ALL).then(pl.lit(NO_BREAKDOWN)).otherwise(pl.col("breakdown")),
         is_stock=_is_pair(pl.col("table"), pl.col("statistic"), [(t, s) for t, s, _, _ in knowledge.stock_flows]),
@@ -120,6 +123,27 @@ def _sum_relation(cells: pl.DataFrame, mask: pl.Expr, group: list[str], is_total
     )
     rows = rows.filter((pl.col("coef") > 0).sum().over("rel_key") == 1, pl.len().over("rel_key") > 1)
     return rows.select("rel_key", "unit_id", "coef", origin=pl.lit(origin), kind=pl.lit("eq"), rhs=pl.lit(0.0))
+
+
+def _pooled_relations(cells: pl.DataFrame, additive: pl.Expr) -> pl.DataFrame:
+    """pooled - (sum of its years) == 0 for each pooled cell of an additive statistic whose years are all cells."""
+    pooled = cells.filter(pl.col("is_pooled") & additive)
+    if pooled.height == 0:
+        return _empty_terms()
+    first, last = pl.col("period").str.slice(0, 4).cast(pl.Int32), pl.col("period").str.slice(8, 4).cast(pl.Int32)
+    place = ["table", "measure", "statistic", "locality", "breakdown", "category"]
+    keyed = pooled.with_columns(rel_key=pl.concat_str([pl.lit("pooled"), *[pl.col(c) for c in place],
+                                                       pl.col("period")], separator="|"))
+    members = keyed.select(*place, "rel_key", start=pl.int_ranges(first, last + 1)).explode("start").with_columns(
+        period=pl.format("{}/{}", pl.col("start"), ((pl.col("start") + 1) % 100).cast(pl.String).str.zfill(2)))
+    years = members.join(cells.select(*place, "period", "unit_id"), on=[*place, "period"], how="inner")
+    complete = years.group_by("rel_key").len().join(
+        members.group_by("rel_key").len(), on="rel_key", suffix="_needed").filter(pl.col("len") == pl.col("len_needed"))
+    terms = pl.concat([
+        keyed.select("rel_key", "unit_id", coef=pl.lit(1.0)),
+        years.select("rel_key", "unit_id", coef=pl.lit(-1.0)),
+    ]).join(complete.select("rel_key"), on="rel_key", how="semi")
+    return terms.with_columns(origin=pl.lit("pooled"), kind=pl.lit("eq"), rhs=pl.lit(0.0))
 
 
 def _stock_relations(cells: pl.DataFrame, knowledge: TableKnowledge) -> pl.DataFrame:
@@ -195,9 +219,10 @@ def build_structure(counts: pl.DataFrame, knowledge: TableKnowledge) -> Structur
         _sum_relation(cells, additive & not_all_period,
                       ["table", "measure", "statistic", "locality", "breakdown", "category", "year"],
                       ~pl.col("is_quarter"), "period"),
-        _sum_relation(cells, additive & ~pl.col("is_quarter"),
+        _sum_relation(cells, additive & ~pl.col("is_quarter") & ~pl.col("is_pooled"),
                       ["table", "measure", "statistic", "locality", "breakdown", "category"],
                       pl.col("period") == ALL_PERIODS, "all_periods"),
+        _pooled_relations(cells, additive),
         _stock_relations(cells, knowledge),
         _ordering_relations(cells, knowledge),
     ]

@@ -57,6 +57,7 @@ from metrics.disclosure.relations import (
     ALL,
     ALL_PERIODS,
     KEY_COLUMNS,
+    POOLED_PERIOD,
     Structure,
     TableKnowledge,
     build_structure,
@@ -171,6 +172,7 @@ def _costs(structure: Structure, truth: np.ndarray, area_name: str) -> np.ndarra
         + (units["category"] == ALL).cast(pl.Int64)
         + (~units["period"].str.contains(" Q", literal=True)).cast(pl.Int64)
         + (units["period"] == ALL_PERIODS).cast(pl.Int64)
+        + units["period"].str.contains(POOLED_PERIOD).cast(pl.Int64)  # a pooled period is a total of its years
     ).to_numpy()
     cost = (truth + 1.0) * (2.0 ** totals)
     return np.where(truth == 0, _ZERO_COST, cost)

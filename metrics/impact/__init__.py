@@ -1,9 +1,10 @@
 """Impact: "the difference we make", estimated against a matched comparison group (docs/impact.md).
 
-Typical use (the CLI `python -m metrics.impact --db URL --export DIR` does exactly this):
+Typical use (in memory; the CLI `python -m metrics.impact --db URL --export DIR` exports the same files from the
+publication itself, so they carry exactly the published figures):
 
     results = run_impact(read_impact_inputs(engine))      # true values, never shown as they are
-    impact_rows(results)       # impact.csv / forest plot rows, protected
+    impact_rows(results)       # impact.csv / forest plot rows, protected (the CLI: impact_csv_rows of the publication)
     balance_rows(results)      # love plot, protected
     overlap_bins(results)      # propensity-score histograms, protected counts
     published_impact_rows(results)  # the "impact" table in the tidy long format
@@ -17,6 +18,7 @@ from metrics.impact.tables import (
     balance_rows,
     forest_rows,
     impact_count_cells,
+    impact_csv_rows,
     impact_estimate_rows,
     impact_rows,
     overlap_bins,
@@ -30,6 +32,7 @@ __all__ = [
     "balance_rows",
     "forest_rows",
     "impact_count_cells",
+    "impact_csv_rows",
     "impact_estimate_rows",
     "impact_inputs",
     "impact_rows",

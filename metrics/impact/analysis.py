@@ -15,10 +15,16 @@ from threadpoolctl import threadpool_limits
 
 from metrics.impact.balance import balance_table
 from metrics.impact.estimators import EffectEstimate, aipw_att, matched_difference, naive_difference
-from metrics.impact.matching import Matches, caliper_width, nearest_neighbour_match
+from metrics.impact.matching import Matches, caliper_width, optimal_match
 from metrics.impact.propensity import CovariateSpec, Design, PropensityFit, design_matrix, fit_propensity
 
 EXACT_MATCH_ON = ("cohort_year", "locality")
+UNIT_KEY = ("episode_id", "person_id")
+"""A unit's stable identity: rows are put in this order before anything is fitted or matched, and it breaks exact
+ties of the score in the matching, so no result depends on the order the rows arrive in."""
+SENSITIVITY_CALIPERS = {"psm_caliper_0.1": 0.1, "psm_caliper_0.5": 0.5}
+"""The matched estimate again with a stricter and a looser caliper (in SDs of the logit): published beside the
+headline (caliper 0.2) so a reader can see whether the answer hangs on that choice."""
 """Exact matching on cohort year (a family is compared with one that became eligible in the same financial
 year) and on locality, so every pair lies inside one locality: locality estimates are then simply the
 Dorset pairs in that locality, and locality counts add up to Dorset's."""
@@ -26,7 +32,11 @@ Dorset pairs in that locality, and locality counts add up to Dorset's."""
 
 @dataclass(frozen=True)
 class ImpactAnalysis:
-    """Everything one analysis produced (true values: protect before publishing)."""
+    """Everything one analysis produced (true values: protect before publishing).
+
+    Every array (and every row position in `matches`) is in UNIT_KEY order: row k is row order[k] of the frame
+    given to analyse (the identity when the frame was already in that order, as analysis frames are).
+    """
 
     design: Design
     treated: np.ndarray
@@ -38,6 +48,8 @@ class ImpactAnalysis:
     psm: EffectEstimate
     aipw: EffectEstimate
     clusters: np.ndarray | None = None
+    sensitivity: dict[str, EffectEstimate] | None = None
+    order: np.ndarray | None = None
 
     def estimates(self) -> tuple[EffectEstimate, ...]:
         return (self.psm, self.aipw, self.naive)
@@ -46,10 +58,14 @@ class ImpactAnalysis:
         return balance_table(self.design.raw, self.design.raw_names, self.treated, self.matches)
 
     def subgroup(self, rows: np.ndarray) -> tuple[Matches, EffectEstimate]:
-        """The pairs whose supported unit is in `rows` (a boolean mask) and their paired estimate.
+        """The pairs whose supported unit is in `rows` (a boolean mask over the rows of the frame given to analyse)
+        and their paired estimate.
 
         Meant for subgroups that were matched exactly (e.g. locality), so each pair lies wholly inside one.
         """
+        rows = np.asarray(rows, dtype=bool)
+        if self.order is not None:
+            rows = rows[self.order]
         keep = rows[self.matches.treated]
         subset = Matches(
             treated=self.matches.treated[keep],
@@ -80,13 +96,26 @@ def analyse(
 
 def _analyse(frame: pl.DataFrame, spec: CovariateSpec, strata: str | tuple[str, ...] | None,
              caliper_multiple: float, cluster: str | None) -> ImpactAnalysis:
+    key = [name for name in UNIT_KEY if name in frame.columns]
+    order = np.arange(frame.height)
+    if key:
+        order = frame.with_row_index("_row").sort(key, nulls_last=False)["_row"].to_numpy().astype(np.int64)
+        frame = frame[order]
     treated = frame["treated"].cast(pl.Boolean).to_numpy()
     outcome = frame["outcome"].cast(pl.Float64).to_numpy()
     clusters = frame[cluster].to_numpy() if cluster and cluster in frame.columns else None
     design = design_matrix(frame, spec)
     propensity = fit_propensity(design, treated)
+    codes = _strata_codes(frame, strata)
+    stable = np.arange(frame.height)  # the frame is in UNIT_KEY order now: row position is the stable key
+
+    def match(multiple: float) -> Matches:
+        return optimal_match(propensity.logit, treated, codes, caliper_width(propensity.logit, multiple), stable)
+
     caliper = caliper_width(propensity.logit, caliper_multiple)
-    matches = nearest_neighbour_match(propensity.logit, treated, _strata_codes(frame, strata), caliper)
+    matches = match(caliper_multiple)
+    sensitivity = {name: matched_difference(outcome, match(multiple), clusters)
+                   for name, multiple in SENSITIVITY_CALIPERS.items()}
     return ImpactAnalysis(
         design=design,
         treated=treated,
@@ -98,6 +127,8 @@ def _analyse(frame: pl.DataFrame, spec: CovariateSpec, strata: str | tuple[str, 
         psm=matched_difference(outcome, matches, clusters),
         aipw=aipw_att(outcome, treated, propensity.score, design.model, clusters),
         clusters=clusters,
+        sensitivity=sensitivity,
+        order=order,
     )
 
 

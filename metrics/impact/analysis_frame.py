@@ -25,6 +25,7 @@ import polars as pl
 from data_access.config import MeasureCatalogue
 from metrics.impact.propensity import CovariateSpec
 from metrics.periods import age_on, financial_year_expr
+from metrics.population import in_measure_population
 
 BASELINE_LOOKBACK_DAYS = 183
 FOLLOW_UP_DAYS = 365
@@ -187,10 +188,8 @@ def unit_statuses(inputs: ImpactInputs, catalogue: MeasureCatalogue) -> pl.DataF
         with_need.join(follow_up, on=keys, how="left")
         .join(measures.lazy(), on="measure_index")
         .join(ages, on=["episode_id", "person_id"], how="left")
-        # Person measures: only people whose age at the index date is in the measure's range (unknown age kept:
-        # the source recorded the need, so it judged the measure to apply).
-        .filter((pl.col("unit") == "family") | pl.col("age_at_index").is_null()
-                | pl.col("age_at_index").is_between(pl.col("min_age"), pl.col("max_age")))
+        # The measure's population, by the one rule the progress measures use too (metrics.population).
+        .filter(in_measure_population(pl.col("unit"), pl.col("age_at_index"), pl.col("min_age"), pl.col("max_age")))
         .with_columns(due=(pl.col("index_date") + pl.duration(days=FOLLOW_UP_DAYS)) <= as_of)
         .select("episode_id", "measure_id", "person_id", "unit", "due", "need_at_follow_up")
         .sort("measure_id", "episode_id", "person_id")

@@ -1,16 +1,22 @@
-"""1:1 nearest-neighbour matching without replacement on the logit of the propensity score.
+"""1:1 optimal matching without replacement on the logit of the propensity score, within strata, inside a caliper.
 
-Rules (Austin 2011): a caliper of 0.2 x SD(logit) (a supported unit with no comparison unit that
-close stays unmatched, and the share dropped is reported, because dropping them changes who the
-estimate is about), and exact matching on strata (the cohort year) so a supported family is only
-compared with a family that became eligible in the same financial year.
+Rules (Austin 2011): a caliper of 0.2 x SD(logit) (a supported unit with no comparison unit that close stays
+unmatched, and the share dropped is reported, because dropping them changes who the estimate is about), and exact
+matching on strata (cohort year and locality) so a supported family is only compared with a family that became
+eligible in the same financial year and lives in the same locality.
 
-Algorithm (vectorised greedy, numpy only): strata are laid side by side on one line, far enough apart
-that no caliper can bridge them. Each round, every unmatched supported unit finds its nearest still
-available comparison unit by binary search in the sorted comparison scores; when several want the
-same comparison unit the closest wins, the others try again next round. A supported unit whose
-nearest available unit is beyond the caliper can never do better (the pool only shrinks), so it is
-dropped at once. Every round matches at least one pair, so the loop ends.
+Optimal, not greedy: within each stratum the matching (1) has as many pairs inside the caliper as possible and
+(2) among those, the smallest total squared distance between the logits of each pair. Its result does not depend
+on the order of the rows (a greedy nearest-neighbour match does: whoever is matched first takes the closest
+partner). With squared distances the optimum is unique unless two units have exactly the same logit; those ties are
+broken by a stable key of each unit (e.g. episode and person ids), never by row position.
+
+Algorithm: on a line, with a convex cost, some optimal matching never crosses (if a < b are matched to d < c,
+swapping gives a-c, b-d no further apart, in total or at worst), so it is found by dynamic programming over the two
+groups sorted by logit: score(i, j) = best over the first i units of the smaller group and the first j of the
+larger, each step skipping a unit of either group or pairing the two (inside the caliper), with score = pairs x BIG
+- total squared distance and BIG larger than any total distance, so a pair more always wins. O(n x m) per stratum,
+one numpy pass per unit of the smaller group.
 """
 
 from __future__ import annotations
@@ -49,76 +55,101 @@ def caliper_width(logit: npt.ArrayLike, multiple: float = CALIPER_SD_MULTIPLE) -
     return float(multiple * values.std(ddof=1)) if values.size > 1 else 0.0
 
 
-def nearest_neighbour_match(
+def optimal_match(
     logit: npt.ArrayLike,
     treated: npt.ArrayLike,
     strata: npt.ArrayLike | None = None,
     caliper: float | None = None,
+    key: npt.ArrayLike | None = None,
 ) -> Matches:
-    """Greedy 1:1 matching without replacement, within strata, inside the caliper (None = no caliper)."""
+    """Optimal 1:1 matching without replacement, within strata, inside the caliper (None = no caliper).
+
+    key: a stable order of the units (any sortable values, one per row; e.g. a rank of episode and person ids)
+    used only to break exact ties of logit; without it, ties fall back to row position.
+    """
     logit = np.asarray(logit, dtype=np.float64)
     treated = np.asarray(treated, dtype=bool)
-    limit = np.inf if caliper is None else float(caliper)
     codes = _stratum_codes(strata, logit.size)
-    position = _positions_on_one_line(logit, codes, limit)
-    treated_rows = np.flatnonzero(treated)
-    control_rows = np.flatnonzero(~treated)
-    order = np.argsort(position[control_rows], kind="stable")
-    pool_rows = control_rows[order]
-    pool = position[pool_rows]
-
-    waiting = treated_rows
-    matched_treated: list[IntArray] = []
-    matched_control: list[IntArray] = []
+    tie = np.arange(logit.size) if key is None else _ranks(key)
+    order = np.lexsort((tie, logit))  # sorted by logit, ties by the stable key
+    limit = np.inf if caliper is None else float(caliper)
+    pairs_t: list[IntArray] = []
+    pairs_c: list[IntArray] = []
     unmatched: list[IntArray] = []
-    while waiting.size and pool.size:
-        wanted = position[waiting]
-        right = np.searchsorted(pool, wanted)
-        left = right - 1
-        gap_left = np.where(left >= 0, wanted - pool[np.maximum(left, 0)], np.inf)
-        gap_right = np.where(right < pool.size, pool[np.minimum(right, pool.size - 1)] - wanted, np.inf)
-        choice = np.where(gap_left <= gap_right, left, right)
-        candidate = pool_rows[choice]
-        # The caliper is checked on the unshifted logits (shifting strata apart must not change a distance).
-        gap = np.abs(logit[waiting] - logit[candidate])
-        usable = (gap <= limit) & (codes[waiting] == codes[candidate])
-        unmatched.append(waiting[~usable])
-        waiting, choice, gap = waiting[usable], choice[usable], gap[usable]
-        if not waiting.size:
-            break
-        # Closest claimant first for each wanted comparison unit; ties go to the earlier row (deterministic).
-        by_claim = np.lexsort((waiting, gap, choice))
-        first = np.ones(by_claim.size, dtype=bool)
-        first[1:] = choice[by_claim][1:] != choice[by_claim][:-1]
-        winners = by_claim[first]
-        matched_treated.append(waiting[winners])
-        matched_control.append(pool_rows[choice[winners]])
-        keep = np.ones(pool.size, dtype=bool)
-        keep[choice[winners]] = False
-        pool, pool_rows = pool[keep], pool_rows[keep]
-        losers = np.ones(waiting.size, dtype=bool)
-        losers[winners] = False
-        waiting = waiting[losers]
-    unmatched.append(waiting)
-    return Matches(
-        treated=_join(matched_treated),
-        control=_join(matched_control),
-        unmatched_treated=np.sort(_join(unmatched)),
-    )
+    by_stratum = codes[order]
+    for code in np.unique(codes):
+        rows = order[by_stratum == code]
+        t_rows, c_rows = rows[treated[rows]], rows[~treated[rows]]
+        matched_t, matched_c = _match_sorted(logit, t_rows, c_rows, limit)
+        pairs_t.append(matched_t)
+        pairs_c.append(matched_c)
+        unmatched.append(np.setdiff1d(t_rows, matched_t))
+    treated_rows, control_rows = _join(pairs_t), _join(pairs_c)
+    by_row = np.argsort(treated_rows, kind="stable")
+    return Matches(treated=treated_rows[by_row], control=control_rows[by_row], unmatched_treated=np.sort(
+        _join(unmatched)))
+
+
+def _match_sorted(logit: np.ndarray, t_rows: IntArray, c_rows: IntArray, limit: float) -> tuple[IntArray, IntArray]:
+    """The optimal pairs of one stratum, both groups already sorted by (logit, key)."""
+    if not t_rows.size or not c_rows.size:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    swap = t_rows.size > c_rows.size  # the dynamic programme runs over the smaller group
+    small, large = (c_rows, t_rows) if swap else (t_rows, c_rows)
+    a, b = logit[small], logit[large]
+    n, m = a.size, b.size
+    reach = limit if np.isfinite(limit) else float(max(a.max(), b.max()) - min(a.min(), b.min()))
+    big = n * reach * reach + 1.0  # more than any total squared distance of inside-caliper pairs
+    # The band of partners inside the caliper, one wider each side: the caliper test is |b - a| <= limit itself
+    # (a - limit can round differently from it).
+    lows = np.maximum(np.searchsorted(b, a - limit, "left") - 1, 0)
+    highs = np.minimum(np.searchsorted(b, a + limit, "right") + 1, m)
+    score = np.zeros((n + 1, m + 1))
+    for i in range(1, n + 1):
+        # Row i = row i-1 (skip unit i of the smaller group), improved inside the band by a pair, then the running
+        # maximum along the larger group (skip its units). Rows never decrease along j, so outside the band the
+        # running maximum is simple: unchanged before it, max(previous row, band's last value) after it.
+        prev, row = score[i - 1], score[i]
+        low, high = int(lows[i - 1]), int(highs[i - 1])
+        if high <= low:
+            row[:] = prev
+            continue
+        row[:low + 1] = prev[:low + 1]
+        gap = b[low:high] - a[i - 1]
+        band = np.maximum(prev[low + 1:high + 1], prev[low:high] + np.where(np.abs(gap) <= limit, big - gap * gap,
+                                                                             -np.inf))
+        band[0] = max(band[0], prev[low])
+        np.maximum.accumulate(band, out=band)
+        row[low + 1:high + 1] = band
+        np.maximum(prev[high + 1:], band[-1], out=row[high + 1:])
+    picked_small, picked_large = [], []
+    i, j = n, m
+    while i > 0 and j > 0:
+        if score[i, j] == score[i, j - 1]:
+            j -= 1
+        elif score[i, j] == score[i - 1, j]:
+            i -= 1
+        else:
+            picked_small.append(small[i - 1])
+            picked_large.append(large[j - 1])
+            i, j = i - 1, j - 1
+    s, lg = np.array(picked_small[::-1], dtype=np.int64), np.array(picked_large[::-1], dtype=np.int64)
+    return (lg, s) if swap else (s, lg)
+
+
+def _ranks(key: npt.ArrayLike) -> np.ndarray:
+    """Each row's position in the order of `key` (1-d values, or 2-d: one column per key part, first part first)."""
+    values = np.asarray(key)
+    order = np.argsort(values, kind="stable") if values.ndim == 1 else np.lexsort(values.T[::-1])
+    ranks = np.empty(order.size, dtype=np.int64)
+    ranks[order] = np.arange(order.size)
+    return ranks
 
 
 def _stratum_codes(strata: npt.ArrayLike | None, size: int) -> np.ndarray:
     if strata is None:
         return np.zeros(size, dtype=np.int64)
-    return np.unique(np.asarray(strata), return_inverse=True)[1].astype(np.int64)
-
-
-def _positions_on_one_line(logit: np.ndarray, codes: np.ndarray, caliper: float) -> np.ndarray:
-    """Shift each stratum along the line so that a unit's nearest neighbours are always in its own stratum."""
-    span = float(logit.max() - logit.min()) if logit.size else 0.0
-    reach = caliper if np.isfinite(caliper) else span
-    gap = 2.0 * (span + reach) + 1.0
-    return logit + codes.astype(np.float64) * gap
+    return np.unique(np.asarray(strata), return_inverse=True)[1].astype(np.int64).reshape(-1)
 
 
 def _join(parts: list[IntArray]) -> IntArray:

@@ -13,7 +13,16 @@ Publication rules (docs/impact.md explains them in plain English):
 * Locality estimates (psm only; aipw and naive are [z] for localities) need at least LOCALITY_MIN_PAIRS
   matched pairs AND a minimum detectable effect (80% power, 5% two-sided, from the paired SE) of at most
   LOCALITY_MAX_MDE_PP percentage points; otherwise [x], with the MDE shown so the reason is plain.
-* Estimates, intervals and shares are rounded to 0.1 percentage points, p-values to 0.001, SMDs to 0.01.
+* Estimates and intervals are rounded to 0.1 percentage points, p-values to 0.001, SMDs to 0.01.
+* Beside each estimate, the two shares whose difference it is (kinds supported_share and comparison_share of
+  <method>_difference): the supported group's share with the need still present is the PUBLISHED percentage of
+  that group (matched_supported_percent for psm, supported_percent for aipw and naive), and the comparison share is
+  that minus the estimate, i.e. the share the estimate says the same units would have had without support. Both
+  are functions of published figures, and supported_share - comparison_share = difference exactly. share_max_error
+  is the supported percentage's max_error ([u] above 2.5 points, metrics.reliability). The relative difference is
+  the estimate over that comparison share.
+* Sensitivity (area only): the matched estimate again with calipers of 0.1 and 0.5 SD (metrics.impact.analysis.
+  SENSITIVITY_CALIPERS), statistics psm_caliper_0.1_difference and psm_caliper_0.5_difference, under the psm rules.
 * Balance: an SMD of a yes/no covariate is published only when no count behind it can be worked out
   (balance_rows; metrics.impact.balance_disclosure).
 """
@@ -39,12 +48,13 @@ from metrics.disclosure import (
 )
 from metrics.disclosure.publication import PercentSpec
 from metrics.disclosure.relations import ALL
-from metrics.impact.analysis import EXACT_MATCH_ON
+from metrics.impact.analysis import EXACT_MATCH_ON, SENSITIVITY_CALIPERS
 from metrics.impact.analysis_frame import FollowUpCounts
 from metrics.impact.balance import IMBALANCE_THRESHOLD
 from metrics.impact.balance_disclosure import SMD_DIGITS, published_balance, smd_publishable
 from metrics.impact.estimators import EffectEstimate
 from metrics.impact.run import ImpactResults, OutcomeResult
+from metrics.reliability import LOW_RELIABILITY, MAX_ERROR_KIND, RELIABLE_WITHIN_PP
 
 PSM, AIPW, NAIVE = "psm", "aipw", "naive"
 METHODS = (PSM, AIPW, NAIVE)
@@ -77,6 +87,7 @@ class _Area:
     matched_supported_present: int
     matched_comparison_present: int
     estimates: dict[str, EffectEstimate | None]
+    sensitivity: dict[str, EffectEstimate]
 
 
 def _areas(results: ImpactResults) -> list[_Area]:
@@ -108,24 +119,26 @@ def _areas(results: ImpactResults) -> list[_Area]:
                 matched_supported_present=psm.treated_count if psm else 0,
                 matched_comparison_present=int(psm.control_count) if psm else 0,
                 estimates=estimates,
+                sensitivity=dict(analysis.sensitivity or {}) if analysis is not None and locality is None else {},
             ))
     return areas
 
 
 def _estimate_status(method: str, area: _Area, policy: DisclosurePolicy) -> tuple[str | None, str | None]:
     """(symbol, note) for one estimate; (None, None) when it may be published."""
-    estimate = area.estimates.get(method)
+    matched = method == PSM or method in SENSITIVITY_CALIPERS
+    estimate = area.sensitivity.get(method) if method in SENSITIVITY_CALIPERS else area.estimates.get(method)
     if area.is_locality and method != PSM:
         return NOT_APPLICABLE, "Locality estimates use matched pairs only."
     if estimate is None or math.isnan(estimate.estimate):
         return NOT_AVAILABLE, "No estimate: no supported or no comparison units with a 12-month follow-up."
-    if method == PSM:
+    if matched:
         sides = [(estimate.treated_count, estimate.n_treated), (estimate.control_count, estimate.n_control)]
     else:  # aipw and naive use every analysed unit in both groups
         sides = [(area.supported_present, area.supported.analysed), (area.comparison_present, area.comparison.analysed)]
     if not all(percent_publishable(count, total, policy) for count, total in sides):
         return CONFIDENTIAL, "Suppressed to protect confidentiality: too few units with or without the need in a group."
-    size = estimate.n_treated if method == PSM else min(estimate.n_treated, estimate.n_control)
+    size = estimate.n_treated if matched else min(estimate.n_treated, estimate.n_control)
     if size < MIN_UNITS_FOR_ESTIMATE or not estimate.standard_error > 0:
         return NOT_AVAILABLE, f"Not estimated: fewer than {MIN_UNITS_FOR_ESTIMATE} matched pairs or units per group."
     if area.is_locality:
@@ -148,46 +161,68 @@ def _count(value: int, policy: DisclosurePolicy) -> float | None:
 
 
 def impact_rows(results: ImpactResults, policy: DisclosurePolicy | None = None) -> pl.DataFrame:
-    """impact.csv: one row per outcome x area x method (forest-plot ready), every number protected."""
-    policy = policy or load_disclosure_policy()
-    rows = []
-    for area in _areas(results):
-        n_treated = _count(area.supported.analysed, policy)
-        n_comparison = _count(area.comparison.analysed, policy)
-        n_matched = _count(area.pairs, policy)
-        for method in METHODS:
-            symbol, note = _estimate_status(method, area, policy)
-            estimate = area.estimates.get(method)
-            published = symbol is None
-            mde = estimate.minimum_detectable_effect if estimate is not None and method == PSM else math.nan
-            unmatched = (
-                round(100 * (n_treated - n_matched) / n_treated, 1)
-                if method == PSM and n_treated and n_matched is not None else None
-            )
-            rows.append({
-                "measure": area.outcome.outcome_id,
-                "label": area.outcome.label,
-                "locality": area.locality,
-                "method": method,
-                "estimate": _pp(estimate.estimate) if published else None,
-                "ci_lower": _pp(estimate.ci_lower) if published else None,
-                "ci_upper": _pp(estimate.ci_upper) if published else None,
-                "relative_difference": _pp(estimate.relative_difference) if published else None,
-                "p_value": round(estimate.p_value, 3) if published and math.isfinite(estimate.p_value) else None,
-                "mde_pp": _pp(mde) if symbol in (None, NOT_AVAILABLE) else None,
-                "n_treated": n_treated,
-                "n_matched": n_matched if method == PSM else None,
-                "n_comparison": n_comparison,
-                "unmatched_share": unmatched,
-                "treated_share": _pp(estimate.treated_share) if published else None,
-                "comparison_share": _pp(estimate.control_share) if published else None,
-                "symbol": symbol,
-                "note": note,
-            })
+    """impact.csv for results protected on their own (published_impact_rows), one row per outcome x area x method;
+    the CLI writes the same from the publication itself (impact_csv_rows)."""
+    labels = {outcome.outcome_id: outcome.label for outcome in results.outcomes}
+    return impact_csv_rows(published_impact_rows(results, policy), labels, results.area_name,
+                           results.locality_names)
+
+
+NOTES = {
+    NOT_APPLICABLE: "Locality estimates use matched pairs only.",
+    CONFIDENTIAL: "Suppressed to protect confidentiality: too few units with or without the need in a group.",
+    NOT_AVAILABLE: f"Not estimated: no follow-up yet, fewer than {MIN_UNITS_FOR_ESTIMATE} matched pairs or units "
+                   f"per group, or (a locality) fewer than {LOCALITY_MIN_PAIRS} pairs or unable to detect an effect "
+                   f"of {LOCALITY_MAX_MDE_PP:.0f} percentage points.",
+}
+
+
+def impact_csv_rows(published: pl.DataFrame, labels: dict[str, str], area: str,
+                    locality_names: tuple[str, ...]) -> pl.DataFrame:
+    """impact.csv from PUBLISHED impact rows: one row per outcome x area x method (forest-plot ready), with the
+    columns of IMPACT_COLUMNS. Every number is a published figure (or, for unmatched_share, one worked out from
+    published group sizes), so the file carries exactly what the publication does."""
+    rows = published.filter(pl.col("table") == TABLE)
+    values = {(r["measure"], r["locality"], r["statistic"], r["kind"], r["breakdown"]): (r["value"], r["symbol"])
+              for r in rows.iter_rows(named=True)}
+
+    def get(measure: str, locality: str, statistic: str, kind: str) -> tuple[float | None, str | None]:
+        return values.get((measure, locality, statistic, kind, "none"), (None, None))
+
+    order = [measure for measure in labels if any(key[0] == measure for key in values)]
+    out = []
+    for measure in order:
+        for locality in (area, *locality_names):
+            n_treated = get(measure, locality, "supported_analysed", "count")[0]
+            n_matched = get(measure, locality, "matched_pairs", "count")[0]
+            n_comparison = get(measure, locality, "comparison_analysed", "count")[0]
+            methods = METHODS + (tuple(SENSITIVITY_CALIPERS) if locality == area else ())
+            for method in methods:
+                estimate, symbol = get(measure, locality, f"{method}_difference", "difference")
+                unmatched = (round(100 * (n_treated - n_matched) / n_treated, 1)
+                             if method == PSM and n_treated and n_matched is not None else None)
+                mde = get(measure, locality, "psm_mde", "difference")[0] if method == PSM else None
+                note = NOTES.get(symbol) if symbol else None
+                if note and mde is not None and symbol == NOT_AVAILABLE:
+                    note += f" It could only detect an effect of about {mde:.0f} percentage points or more."
+                out.append({
+                    "measure": measure, "label": labels.get(measure, measure), "locality": locality, "method": method,
+                    "estimate": estimate,
+                    "ci_lower": get(measure, locality, f"{method}_difference", EFFECT_CI_LOWER)[0],
+                    "ci_upper": get(measure, locality, f"{method}_difference", EFFECT_CI_UPPER)[0],
+                    "relative_difference": get(measure, locality, f"{method}_relative_difference", "relative")[0],
+                    "p_value": get(measure, locality, f"{method}_p_value", "p_value")[0],
+                    "mde_pp": mde,
+                    "n_treated": n_treated, "n_matched": n_matched if method == PSM else None,
+                    "n_comparison": n_comparison, "unmatched_share": unmatched,
+                    "treated_share": get(measure, locality, f"{method}_difference", SUPPORTED_SHARE)[0],
+                    "comparison_share": get(measure, locality, f"{method}_difference", COMPARISON_SHARE)[0],
+                    "symbol": symbol, "note": note,
+                })
     schema = {name: pl.Float64 for name in IMPACT_COLUMNS} | {
         name: pl.String for name in ("measure", "label", "locality", "method", "symbol", "note")
     }
-    return pl.DataFrame(rows, schema=schema, orient="row").select(IMPACT_COLUMNS)
+    return pl.DataFrame(out, schema=schema, orient="row").select(IMPACT_COLUMNS)
 
 
 def forest_rows(results: ImpactResults, policy: DisclosurePolicy | None = None) -> pl.DataFrame:
@@ -324,37 +359,60 @@ def overlap_count_cells(results: ImpactResults, bins: int = OVERLAP_BINS) -> pl.
 EFFECT_CI_LOWER, EFFECT_CI_UPPER = "effect_ci_lower", "effect_ci_upper"
 
 
-def impact_estimate_rows(results: ImpactResults, policy: DisclosurePolicy | None = None) -> pl.DataFrame:
-    """The estimate rows of the impact table (differences, effect intervals, relative differences, p-values, MDE),
-    in the tidy long format, after the publication rules in this module's docstring."""
+SUPPORTED_SHARE, COMPARISON_SHARE, SHARE_MAX_ERROR = "supported_share", "comparison_share", "share_max_error"
+SHARE_SOURCE = {PSM: "matched_supported_percent", AIPW: "supported_percent", NAIVE: "supported_percent"}
+"""The published percentage whose group each method's estimate is about (supported units with the need present)."""
+
+
+def impact_estimate_rows(results: ImpactResults, published: pl.DataFrame,
+                         policy: DisclosurePolicy | None = None) -> pl.DataFrame:
+    """The estimate rows of the impact table (differences, effect intervals, the two shares whose difference each
+    estimate is, relative differences, p-values, MDE, and the sensitivity estimates), in the tidy long format, after
+    the publication rules in this module's docstring. `published`: the protected rows of the impact table's counts
+    and percentages (the shares beside an estimate are made from them)."""
     policy = policy or load_disclosure_policy()
+    shown = published.filter(pl.col("table") == TABLE, pl.col("breakdown") == "none",
+                             pl.col("kind").is_in(["percent", MAX_ERROR_KIND]))
+    percents = {(r["measure"], r["locality"], r["statistic"], r["kind"]): r["value"] for r in shown.iter_rows(
+        named=True)}
     rows = []
     for area in _areas(results):
         key = {"table": TABLE, "measure": area.outcome.outcome_id, "locality": area.locality, "period": PERIOD,
                "breakdown": "none", "category": "All"}
-        for method in METHODS:
+
+        def add(statistic: str, kind: str, value: float | None, symbol: str | None, key: dict = key) -> None:
+            ok = symbol is None and value is not None and math.isfinite(value)
+            rows.append(key | {"statistic": statistic, "kind": kind, "value": value if ok else None,
+                               "symbol": None if ok else (symbol or NOT_AVAILABLE)})
+
+        methods = METHODS + (tuple(SENSITIVITY_CALIPERS) if not area.is_locality else ())
+        for method in methods:
             symbol, _ = _estimate_status(method, area, policy)
-            estimate = area.estimates.get(method)
-            values = {
-                (f"{method}_difference", "difference"): estimate.estimate if estimate else math.nan,
-                (f"{method}_difference", EFFECT_CI_LOWER): estimate.ci_lower if estimate else math.nan,
-                (f"{method}_difference", EFFECT_CI_UPPER): estimate.ci_upper if estimate else math.nan,
-                (f"{method}_relative_difference", "relative"): estimate.relative_difference if estimate else math.nan,
-            }
-            for (statistic, kind), value in values.items():
-                shown = symbol is None and math.isfinite(value)
-                rows.append(key | {"statistic": statistic, "kind": kind, "value": _pp(value) if shown else None,
-                                   "symbol": None if shown else (symbol or NOT_AVAILABLE)})
+            estimate = area.sensitivity.get(method) if method in SENSITIVITY_CALIPERS else area.estimates.get(method)
+            difference = _pp(estimate.estimate) if estimate else None
+            add(f"{method}_difference", "difference", difference, symbol)
+            add(f"{method}_difference", EFFECT_CI_LOWER, _pp(estimate.ci_lower) if estimate else None, symbol)
+            add(f"{method}_difference", EFFECT_CI_UPPER, _pp(estimate.ci_upper) if estimate else None, symbol)
+            if method in SENSITIVITY_CALIPERS:
+                continue
+            supported = percents.get((area.outcome.outcome_id, area.locality, SHARE_SOURCE[method], "percent"))
+            share_symbol = symbol or (None if supported is not None else CONFIDENTIAL)
+            comparison = round(supported - difference, 1) if share_symbol is None else None
+            add(f"{method}_difference", SUPPORTED_SHARE, supported, share_symbol)
+            add(f"{method}_difference", COMPARISON_SHARE, comparison, share_symbol)
+            error = percents.get((area.outcome.outcome_id, area.locality, SHARE_SOURCE[method], MAX_ERROR_KIND))
+            rows.append(key | {"statistic": f"{method}_difference", "kind": SHARE_MAX_ERROR,
+                               "value": error if share_symbol is None else None,
+                               "symbol": share_symbol if share_symbol else (
+                                   LOW_RELIABILITY if error is not None and error > RELIABLE_WITHIN_PP else None)})
+            relative = round(100 * difference / comparison, 1) if comparison else None
+            add(f"{method}_relative_difference", "relative", relative, share_symbol)
             p_value = estimate.p_value if estimate else math.nan
-            shown = symbol is None and math.isfinite(p_value)
-            rows.append(key | {"statistic": f"{method}_p_value", "kind": "p_value",
-                               "value": round(p_value, 3) if shown else None,
-                               "symbol": None if shown else (symbol or NOT_AVAILABLE)})
+            add(f"{method}_p_value", "p_value", round(p_value, 3) if math.isfinite(p_value) else None, symbol)
             if method == PSM:
                 mde = estimate.minimum_detectable_effect if estimate else math.nan
-                shown = symbol in (None, NOT_AVAILABLE) and math.isfinite(mde)
-                rows.append(key | {"statistic": "psm_mde", "kind": "difference", "value": _pp(mde) if shown else None,
-                                   "symbol": None if shown else (symbol or NOT_AVAILABLE)})
+                add("psm_mde", "difference", _pp(mde) if symbol in (None, NOT_AVAILABLE) else None,
+                    symbol if symbol != NOT_AVAILABLE else None)
     frame = pl.DataFrame(rows, schema_overrides={"value": pl.Float64, "symbol": pl.String})
     return frame.with_columns(numerator=pl.lit(None, dtype=pl.String),
                               denominator=pl.lit(None, dtype=pl.String)).select(PUBLISHED_COLUMNS)
@@ -370,7 +428,8 @@ def published_impact_rows(results: ImpactResults, policy: DisclosurePolicy | Non
     policy = policy or load_disclosure_policy()
     report = protect_publication_report(impact_count_cells(results), IMPACT_PERCENT_SPECS, policy,
                                         knowledge=TableKnowledge(area_name=results.area_name))
-    return pl.concat([report.published.select(PUBLISHED_COLUMNS), impact_estimate_rows(results, policy)])
+    return pl.concat([report.published.select(PUBLISHED_COLUMNS),
+                      impact_estimate_rows(results, report.published, policy)])
 
 
 def balance_rows(results: ImpactResults, policy: DisclosurePolicy | None = None) -> pl.DataFrame:

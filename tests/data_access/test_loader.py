@@ -172,8 +172,9 @@ BAD_INPUTS = {
         "programme_episode.cohort, attachment_date: 1 row(s) attachment_date must be present for supported "
         "families and empty for comparison families"),
     "closure before eligibility": (
-        _first_row_where("programme_episode", pl.col("closure_date").is_not_null(), "closure_date",
-                         datetime(2022, 1, 1).date()),
+        _first_row_where("programme_episode", pl.col("closure_date").is_not_null()
+                         & (pl.col("eligibility_date") > datetime(2018, 1, 1).date()), "closure_date",
+                         datetime(2018, 1, 1).date()),
         "programme_episode.closure_date, eligibility_date: 1 row(s) closure_date before eligibility_date"),
     "observation after the extract date": (_set("need_observation", "observed_on", datetime(2027, 1, 1).date()),
                                            "need_observation.observed_on: 1 row(s) after the data extract date"),

@@ -29,11 +29,16 @@ from tests.browser.harness import PROJECT_ROOT
 
 
 def test_labels_agree_with_the_code_that_makes_them():
-    from metrics import stats
+    from metrics import maturity, reliability, stats
+    from metrics.comparisons import NOT_COMPARED_MATURING, NOT_COMPARED_ROUNDING
     from metrics.disclosure.primary import CONFIDENTIAL, NOT_APPLICABLE, NOT_AVAILABLE
+    from metrics.impact.analysis import SENSITIVITY_CALIPERS
 
-    assert catalogue.COMPARISON_LABELS == stats.COMPARISON_LABELS
+    assert (*stats.COMPARISON_LABELS, NOT_COMPARED_MATURING, NOT_COMPARED_ROUNDING) == catalogue.COMPARISON_LABELS
     assert catalogue.TREND_LABELS == stats.TREND_LABELS
+    assert catalogue.MATURITY_LABELS == maturity.STATUSES
+    assert catalogue.LOW_RELIABILITY == reliability.LOW_RELIABILITY
+    assert {f"{name}_difference" for name in SENSITIVITY_CALIPERS} <= set(catalogue.STATISTICS)
     assert catalogue.GSS_SYMBOLS == (CONFIDENTIAL, NOT_AVAILABLE, NOT_APPLICABLE)
 
 
@@ -51,6 +56,7 @@ def test_every_percentage_and_headline_statistic_is_declared():
     from metrics import headline
     from metrics.impact.tables import IMPACT_PERCENT_SPECS
     from metrics.publish import SUMMARY_TABLE
+    from metrics.reliability import MAX_ERROR_KIND
     from metrics.true_cells import PERCENT_SPECS
 
     for spec in (*PERCENT_SPECS, *IMPACT_PERCENT_SPECS):
@@ -60,7 +66,7 @@ def test_every_percentage_and_headline_statistic_is_declared():
         assert table.kinds_of(spec.denominator) == ("count",), spec
     overview = catalogue.TABLES_BY_NAME[headline.TABLE]
     assert overview.kinds_of(headline.DUE) == overview.kinds_of(headline.SUSTAINED) == (headline.SUM_KIND,)
-    assert overview.kinds_of(headline.SHARE) == (headline.PERCENT_KIND,)
+    assert overview.kinds_of(headline.SHARE) == (headline.PERCENT_KIND, MAX_ERROR_KIND)
     assert overview.kinds_of(headline.INCLUDED) == (headline.MEASURES_KIND,)
     assert SUMMARY_TABLE in catalogue.TABLES_BY_NAME
 

@@ -3,7 +3,8 @@
 Data date 2024-12-31. Two localities (Chesil, Purbeck). Measures used: M01 (family), M02 (person, 10+).
 
 family 1 (Chesil, lone_parent), supported, attached 2023-05-01, closed 2023-12-01 (outcomes_achieved), route school
-   M01 family: baseline present (2023-05-01); closure 2023-12-01 absent; post 2024-05-31 absent -> improved, sustained
+   M01 family: baseline present (2023-05-01); review 2023-10-30 absent; closure 2023-12-01 absent;
+        post 2024-05-31 absent -> improved, sustained
    person 11 (female, born 2010-06-15, age 12 at index): M02 baseline present; review 2023-10-30 absent;
         closure 2023-12-01 absent; post 2024-05-31 PRESENT -> improved, due, not sustained
    person 12 (male, born 1990-01-01): M02 baseline absent -> not counted
@@ -30,6 +31,7 @@ D = date.fromisoformat
 def hand_frames() -> dict[str, pl.DataFrame]:
     observations = [
         ("M01", 1, None, "2023-05-01", True),
+        ("M01", 1, None, "2023-10-30", False),
         ("M01", 1, None, "2023-12-01", False),
         ("M01", 1, None, "2024-05-31", False),
         ("M02", 1, 11, "2023-05-01", True),

@@ -45,8 +45,10 @@ def published() -> pl.DataFrame:
     ])
 
 
-def _value(rows: pl.DataFrame, locality: str, statistic: str) -> tuple[float | None, str | None]:
-    row = rows.filter(pl.col("locality") == locality, pl.col("statistic") == statistic)
+def _value(rows: pl.DataFrame, locality: str, statistic: str, kind: str | None = None
+           ) -> tuple[float | None, str | None]:
+    row = rows.filter(pl.col("locality") == locality, pl.col("statistic") == statistic,
+                      (pl.col("kind") == kind) if kind else (pl.col("kind") != "max_error"))
     assert row.height == 1
     return row["value"].item(), row["symbol"].item()
 
@@ -61,6 +63,14 @@ def test_sums_and_share_from_published_parts(published):
     assert share_row.select("numerator", "denominator", "kind").row(0) == (SUSTAINED, DUE, "percent_of_published")
     assert set(rows["period"].to_list()) == {"2024/25"}
     assert set(rows["table"].to_list()) == {"needs_overview"}
+
+
+def test_the_share_says_how_far_it_can_be_from_the_truth(published):
+    """Dorset: due 120 + 45 (true 118-122 and 43-47: 161-169), sustained 70 + 20 (68-72, 18-22: 86-94). The share
+    shown is 54.5%; the truth lies between 86 / 169 = 50.89% and 94 / 161 = 58.39%: up to 3.89 points away."""
+    rows = needs_overview_rows(published, MEASURES, load_disclosure_policy())
+    assert _value(rows, "Dorset", SHARE, "max_error") == (pytest.approx(3.9), "[u]")
+    assert _value(rows, "Chesil", SHARE, "max_error") == (None, "[c]")  # no share shown: nothing to bound
 
 
 def test_a_measure_with_a_suppressed_part_is_left_out_and_counted(published):

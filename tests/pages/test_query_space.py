@@ -34,7 +34,7 @@ from streamlit.testing.v1 import AppTest
 from data_access.access import web_tier_engine
 from data_access.config import CONFIG_DIR, load_localities, load_measures, load_roles
 from data_access.published_reads import read_published
-from metrics.views import IMPACT_METHODS, financial_years
+from metrics.views import IMPACT_METHODS, SENSITIVITY_METHODS, year_choices
 from tests.pages.conftest import APP, PAGE_FILES
 
 TOLERANCE = 0.051
@@ -42,9 +42,9 @@ SEED = 20240401
 RANDOM_COMBINATIONS = 3
 OUTCOMES = ["improved_percent", "sustained_percent"]
 PAGE_TABLES = {
-    "overview": ["families", "family_outcomes", "needs_overview"],
-    "measures": ["measure_progress"],
-    "localities": ["measure_progress"],
+    "overview": ["families", "family_outcomes", "needs_overview", "cohort_maturity"],
+    "measures": ["measure_progress", "cohort_maturity"],
+    "localities": ["measure_progress", "cohort_maturity"],
     "impact": ["impact", "impact_balance"],
     "disclosure": ["disclosure_summary"],
     "methodology": [],
@@ -131,7 +131,7 @@ def allowed_numbers(published: dict[str, pl.DataFrame], page_id: str, config_num
         for table in ("families", "needs_overview"):
             yearly = published[table].filter(pl.col("period").str.contains(r"^\d{4}/\d{2}$"))
             keyed = yearly.sort("period").with_columns(
-                previous=pl.col("value").shift(1).over("statistic", "locality", "breakdown", "category"))
+                previous=pl.col("value").shift(1).over("statistic", "kind", "locality", "breakdown", "category"))
             difference = (keyed["value"] - keyed["previous"]).drop_nulls().to_numpy()
             deltas += [difference, np.round(difference, 1)]
         allowed.deltas = _sorted(*deltas)
@@ -308,7 +308,7 @@ def labels(published: dict[str, pl.DataFrame]) -> set[str]:
     for measure in catalogue.measures:
         names |= {measure.id, measure.label, measure.short_label, f"{measure.id} {measure.short_label}",
                   f"{measure.id} {measure.label}"}
-    names |= set(IMPACT_METHODS.values()) | {"Any of the family's needs", ""}
+    names |= set(IMPACT_METHODS.values()) | set(SENSITIVITY_METHODS.values()) | {"Any of the family's needs", ""}
     return names
 
 
@@ -321,7 +321,7 @@ def config_numbers() -> np.ndarray:
 def selections(page_id: str, role, published: dict[str, pl.DataFrame]) -> tuple[set[str], list[dict[str, str]]]:
     """The URL keys a page sets and the selections to run: defaults, one filter varied at a time, seeded combos."""
     progress = published["measure_progress"]
-    years = financial_years(progress)
+    years = year_choices(progress)  # single years and pooled periods
     measure_ids = [m.id for m in load_measures().measures]
     if page_id == "measures":
         by_measure = {m: set(progress.filter(pl.col("measure") == m)["breakdown"].unique().to_list())

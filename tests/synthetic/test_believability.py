@@ -12,6 +12,7 @@ from data_access.config import load_localities, load_measures
 from data_access.loader import validate_linked_frames
 from data_access.schema import ETHNIC_GROUPS, LINKED_TABLES_IN_LOAD_ORDER
 from synthetic import DEFAULT_DATA_AS_OF, GENERATOR_VERSION
+from synthetic.households import history_start
 from tests.synthetic.conftest import WORLD_FAMILIES, WORLD_SEED
 
 AS_OF = DEFAULT_DATA_AS_OF
@@ -127,7 +128,7 @@ def test_missing_values_and_identifiers_follow_the_documented_rules(world):
 
 def test_episode_dates_follow_the_programme_rules(world):
     episodes = world["programme_episode"]
-    assert episodes["eligibility_date"].is_between(date(2022, 4, 1), AS_OF).all()
+    assert episodes["eligibility_date"].is_between(date(2020, 4, 1), AS_OF).all()
     supported = episodes.filter(pl.col("cohort") == "supported")
     comparison = episodes.filter(pl.col("cohort") == "comparison")
 
@@ -153,7 +154,19 @@ def test_episode_dates_follow_the_programme_rules(world):
     assert comparison["comparison_status"].is_not_null().all()
     by_year = episodes.group_by(pl.col("eligibility_date").dt.year().alias("year")).len()
     counts = dict(by_year.iter_rows())
-    assert counts[2025] > counts[2023]  # the programme grows
+    assert counts[2025] > counts[2021]  # the programme grows
+
+
+def test_history_has_six_complete_financial_years_before_the_part_year(world):
+    """The default data date (30 September 2026) leaves 2020/21 to 2025/26 complete: enough for a five-year trend
+    after a maturing latest year."""
+    starts = world["programme_episode"].select(
+        year=pl.when(pl.col("eligibility_date").dt.month() >= 4).then(pl.col("eligibility_date").dt.year())
+        .otherwise(pl.col("eligibility_date").dt.year() - 1))["year"]
+    assert sorted(starts.unique().to_list()) == [2020, 2021, 2022, 2023, 2024, 2025, 2026]
+    assert history_start(date(2026, 9, 30)) == date(2020, 4, 1)
+    assert history_start(date(2027, 3, 31)) == date(2020, 4, 1)
+    assert history_start(date(2027, 4, 1)) == date(2021, 4, 1)
 
 
 def test_every_applicable_unit_has_one_baseline_on_the_index_date(world, index_dates):

@@ -28,5 +28,5 @@ def test_cli_builds_then_replaces_a_database(sqlite_url, capsys):
 
 
 def test_cli_refuses_an_extract_date_before_the_programme_data(sqlite_url, capsys):
-    assert main(["--families", "10", "--as-of", "2021-01-01", "--db", sqlite_url]) == 2
-    assert "before the programme data start" in capsys.readouterr().err
+    assert main(["--families", "10", "--as-of", "2017-01-01", "--db", sqlite_url]) == 2
+    assert "before the programme began" in capsys.readouterr().err

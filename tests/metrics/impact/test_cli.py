@@ -1,32 +1,71 @@
-"""The CLI and the database path: a synthetic world loaded into a real database gives the same results as in memory."""
+"""The CLI writes exactly the publication's impact figures; the database path gives the same analysis as memory."""
 
 from __future__ import annotations
 
 import polars as pl
 from polars.testing import assert_frame_equal
 
+from data_access.config import benchmark_name, load_localities, load_measures
 from data_access.engine import make_engine
+from data_access.linked_reads import read_linked_data
 from data_access.loader import load_linked_data
-from metrics.impact import impact_inputs, impact_rows, read_impact_inputs, run_impact
+from data_access.published_reads import read_published
+from metrics.audit import read_published_csv
+from metrics.impact import impact_csv_rows, impact_inputs, impact_rows, read_impact_inputs, run_impact
 from metrics.impact.__main__ import main
+from metrics.impact.analysis_frame import ANY_NEED
+from metrics.impact.run import ANY_NEED_LABEL
+from metrics.impact.tables import IMPACT_COLUMNS
+from metrics.publish import protected_publication
 from synthetic.world import generate_world
 
+LABELS = {m.id: m.short_label for m in load_measures().measures} | {ANY_NEED: ANY_NEED_LABEL}
+LOCALITIES = tuple(locality.name for locality in load_localities())
 
-def test_cli_writes_impact_csv_matching_the_in_memory_analysis(db_url, tmp_path) -> None:
-    world = generate_world(1500, 21)
+
+def _read_impact_csv(path) -> pl.DataFrame:
+    schema = {name: pl.Float64 for name in IMPACT_COLUMNS} | {
+        name: pl.String for name in ("measure", "label", "locality", "method", "symbol", "note")}
+    return pl.read_csv(path, schema=schema)
+
+
+def test_impact_csv_is_the_publications_impact_rows(demo_database, tmp_path) -> None:
+    """On the published demo: impact.csv holds the very figures of the published impact table."""
+    assert main(["--db", demo_database.linked_url, "--export", str(tmp_path)]) == 0
+    engine = make_engine(demo_database.published_url, published=True)
+    try:
+        published = read_published(engine, "impact")
+    finally:
+        engine.dispose()
+    written = _read_impact_csv(tmp_path / "impact.csv")
+    assert written.columns == list(IMPACT_COLUMNS)
+    assert_frame_equal(written, impact_csv_rows(published, LABELS, benchmark_name(), LOCALITIES))
+    # Spot checks against the published rows themselves, not through impact_csv_rows.
+    rows = {(r["measure"], r["locality"], r["statistic"], r["kind"]): r for r in published.filter(
+        pl.col("breakdown") == "none").iter_rows(named=True)}
+    for row in written.filter(pl.col("method") == "psm").iter_rows(named=True):
+        difference = rows[(row["measure"], row["locality"], "psm_difference", "difference")]
+        assert (row["estimate"], row["symbol"]) == (difference["value"], difference["symbol"])
+        assert row["n_matched"] == rows[(row["measure"], row["locality"], "matched_pairs", "count")]["value"]
+        assert row["treated_share"] == rows[(row["measure"], row["locality"], "psm_difference",
+                                             "supported_share")]["value"]
+    tidy = read_published_csv(tmp_path / "impact_published.csv")
+    assert_frame_equal(tidy, published.select(tidy.columns), check_dtypes=False)
+    for name in ("impact_balance.csv", "impact_overlap.csv"):
+        assert (tmp_path / name).is_file()
+
+
+def test_without_a_publication_the_cli_computes_the_first_one(db_url, tmp_path) -> None:
+    world = generate_world(400, 21)
     engine = make_engine(db_url)
     try:
         load_linked_data(engine, world)
         from_db = read_impact_inputs(engine)
+        linked = read_linked_data(engine)
     finally:
         engine.dispose()
     assert "date_of_birth" not in from_db.people_at_index.columns
+    assert_frame_equal(impact_rows(run_impact(from_db)), impact_rows(run_impact(impact_inputs(world))))
     assert main(["--db", db_url, "--export", str(tmp_path)]) == 0
-    written = pl.read_csv(tmp_path / "impact.csv", infer_schema_length=None)
-    for column in ("measure", "method", "estimate", "ci_lower", "ci_upper", "n_treated", "n_matched"):
-        assert column in written.columns
-    for name in ("impact_balance.csv", "impact_overlap.csv", "impact_published.csv"):
-        assert (tmp_path / name).is_file()
-    expected = impact_rows(run_impact(impact_inputs(world)))
-    assert_frame_equal(impact_rows(run_impact(from_db)), expected)
-    assert written.height == expected.height
+    expected = impact_csv_rows(protected_publication(linked), LABELS, benchmark_name(), LOCALITIES)
+    assert_frame_equal(_read_impact_csv(tmp_path / "impact.csv"), expected)

@@ -21,6 +21,7 @@ from metrics.impact import (
     published_impact_rows,
     run_impact,
 )
+from metrics.impact.analysis import SENSITIVITY_CALIPERS
 from metrics.impact.tables import (
     COMPARISON_SCORE,
     IMPACT_COLUMNS,
@@ -29,6 +30,7 @@ from metrics.impact.tables import (
     MIN_UNITS_FOR_ESTIMATE,
     OVERLAP_BINS,
     OVERLAP_HISTOGRAMS,
+    SHARE_SOURCE,
     SUPPORTED_SCORE,
     overlap_from_published,
 )
@@ -49,8 +51,9 @@ def _protected_count(value: float | None) -> bool:
 def test_impact_rows_columns_and_protected_counts(results) -> None:
     rows = impact_rows(results)
     assert rows.columns == list(IMPACT_COLUMNS)
-    assert set(rows["method"]) == {"psm", "aipw", "naive"}
-    assert rows.height == len(results.outcomes) * (1 + len(results.locality_names)) * 3
+    assert set(rows["method"]) == {"psm", "aipw", "naive", *SENSITIVITY_CALIPERS}
+    sensitivity = len(SENSITIVITY_CALIPERS)  # Dorset only
+    assert rows.height == len(results.outcomes) * ((1 + len(results.locality_names)) * 3 + sensitivity)
     for column in ("n_treated", "n_matched", "n_comparison"):
         assert all(_protected_count(value) for value in rows[column].to_list()), column
     published = rows.filter(pl.col("symbol").is_null())
@@ -88,7 +91,7 @@ def test_locality_rule_needs_pairs_and_power(results) -> None:
                 assert powered
                 checked += 1
             elif row["symbol"] == "[x]" and locality.psm.n_treated >= MIN_UNITS_FOR_ESTIMATE:
-                assert "Too few matched pairs in this locality" in row["note"]
+                assert "It could only detect an effect of about" in row["note"]
                 assert not powered
     assert checked >= 1, "a 6,000-family world should support at least one locality estimate (any need)"
 
@@ -111,7 +114,8 @@ def published(results) -> pl.DataFrame:
 def test_published_rows_are_in_the_long_format_and_protected(results, published) -> None:
     assert published.columns == list(PUBLISHED_COLUMNS)
     assert (published["table"] == "impact").all()
-    rows = published.filter(pl.col("kind") != "comparison")  # comparison rows carry their label as the symbol
+    # comparison rows carry their label as the symbol; a max_error keeps its value beside [u]
+    rows = published.filter(~pl.col("kind").is_in(["comparison", "max_error", "share_max_error"]))
     assert (rows["value"].is_null() != rows["symbol"].is_null()).all(), "exactly one of value and symbol"
     counts = published.filter(pl.col("kind") == "count")
     assert all(_protected_count(value) for value in counts["value"].to_list())
@@ -203,5 +207,56 @@ def test_tiny_degenerate_data_publishes_no_estimate() -> None:
     rows = impact_rows(tiny)
     assert rows["estimate"].is_null().all()
     assert rows["symbol"].is_not_null().all()
-    published = published_impact_rows(tiny).filter(pl.col("kind") != "comparison")
+    published = published_impact_rows(tiny).filter(~pl.col("kind").is_in(["comparison", "max_error",
+                                                                         "share_max_error"]))
     assert (published["value"].is_null() != published["symbol"].is_null()).all()
+
+
+def test_the_shares_beside_an_estimate_reproduce_it(published) -> None:
+    """supported_share - comparison_share = the estimate, and supported_share is the published percentage of the
+    group the estimate is about (matched supported units for psm, all analysed supported units otherwise)."""
+    rows = {(r["measure"], r["locality"], r["statistic"], r["kind"]): r for r in published.filter(
+        pl.col("breakdown") == "none").iter_rows(named=True)}
+    checked = 0
+    for (measure, locality, statistic, kind), row in rows.items():
+        if kind != "difference" or not statistic.endswith("_difference") or row["value"] is None:
+            continue
+        method = statistic.removesuffix("_difference")
+        if method not in SHARE_SOURCE:
+            continue
+        supported = rows[(measure, locality, statistic, "supported_share")]
+        comparison = rows[(measure, locality, statistic, "comparison_share")]
+        source = rows[(measure, locality, SHARE_SOURCE[method], "percent")]
+        assert supported["value"] == source["value"]
+        if supported["value"] is not None:
+            assert supported["value"] - comparison["value"] == pytest.approx(row["value"], abs=1e-9)
+            relative = rows[(measure, locality, f"{method}_relative_difference", "relative")]["value"]
+            assert relative == pytest.approx(round(100 * row["value"] / comparison["value"], 1))
+            checked += 1
+    assert checked >= 10
+
+
+def test_impact_comparisons_follow_the_polarity_of_a_share_still_with_the_need(published) -> None:
+    """"better" for a share of units whose need is still present means a LOWER share than the area's."""
+    percents = published.filter(pl.col("kind") == "percent", pl.col("breakdown") == "none")
+    area = percents.filter(pl.col("locality") == "Dorset").select("measure", "statistic", area=pl.col("value"))
+    labelled = published.filter(pl.col("kind") == "comparison", pl.col("symbol").is_in(["better", "worse"])).join(
+        percents.select("measure", "locality", "statistic", local=pl.col("value")),
+        on=["measure", "locality", "statistic"]).join(area, on=["measure", "statistic"])
+    for row in labelled.iter_rows(named=True):
+        assert (row["symbol"] == "better") == (row["local"] < row["area"]), row
+
+
+def test_sensitivity_estimates_follow_the_psm_rules(results) -> None:
+    rows = impact_rows(results).filter(pl.col("method").is_in(list(SENSITIVITY_CALIPERS)))
+    assert set(rows["locality"]) == {results.area_name}
+    for outcome in results.outcomes:
+        for method in SENSITIVITY_CALIPERS:
+            estimate = outcome.analysis.sensitivity[method]
+            row = rows.filter(pl.col("measure") == outcome.outcome_id, pl.col("method") == method).row(0, named=True)
+            publishable = (estimate.n_treated >= MIN_UNITS_FOR_ESTIMATE
+                           and percent_publishable(estimate.treated_count, estimate.n_treated, POLICY)
+                           and percent_publishable(estimate.control_count, estimate.n_control, POLICY))
+            assert (row["symbol"] is None) == publishable
+            if publishable:
+                assert row["estimate"] == round(100 * estimate.estimate, 1)
