@@ -17,14 +17,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import polars as pl
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 from splink import Linker
 
+from linkage.clustering import IDENTITY_COLUMNS, cluster_people
 from linkage.config import LinkageConfig, load_linkage_config
 from linkage.normalise import normalise_people
+from linkage.review_queue import review_queue
 from linkage.splink_settings import duckdb_api, quiet_splink_logging, settings, train
 
 PAIR_SCHEMA = {"record_id_l": pl.String, "record_id_r": pl.String, "match_probability": pl.Float64}
@@ -42,6 +41,7 @@ class PersonLinks:
     clusters: pl.DataFrame  # record_id, person_key: every input record exactly once
     review_pairs: pl.DataFrame  # record_id_l, record_id_r, match_probability: the review band, undecided pairs
     model_json: str  # the trained Splink settings: store it and pass it back next run
+    ambiguous_records: int = 0  # records held apart because they fitted two people equally well (clustering.py)
 
 
 def _check_records(records: pl.DataFrame) -> None:
@@ -114,116 +114,19 @@ def score_pairs(normalised: pl.DataFrame, model: dict[str, Any], config: Linkage
     return ordered_pairs(pl.from_arrow(relation.to_arrow_table()).cast(PAIR_SCHEMA))
 
 
-def _connected_components(record_ids: pl.Series, edges: pl.DataFrame) -> np.ndarray:
-    """Component label of each record (in `record_ids` order) under the given undirected edges."""
-    index = pl.DataFrame({"record_id": record_ids}).with_row_index("position")
-    numbered = (
-        edges.join(index.rename({"record_id": "record_id_l", "position": "left"}), on="record_id_l")
-        .join(index.rename({"record_id": "record_id_r", "position": "right"}), on="record_id_r")
-    )
-    n = record_ids.len()
-    left = numbered.get_column("left").to_numpy()
-    right = numbered.get_column("right").to_numpy()
-    graph = coo_matrix((np.ones(left.size, dtype=np.int8), (left, right)), shape=(n, n))
-    return connected_components(graph, directed=False)[1]
-
-
-class _UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, item: str) -> str:
-        root = self.parent.setdefault(item, item)
-        while root != self.parent[root]:
-            root = self.parent[root]
-        while item != root:  # path compression
-            self.parent[item], item = root, self.parent[item]
-        return root
-
-
-def _cluster_with_forbidden_pairs(component: pl.DataFrame, forbidden: set[tuple[str, str]]) -> dict[str, str]:
-    """Greedy clustering of one component: strongest edges first, never joining two records marked "not a match".
-
-    `component` holds the component's edges (record_id_l, record_id_r, priority), priority 2 for an analyst's
-    "match" and the match probability otherwise. Returns record_id -> a representative record_id.
-    """
-    groups = _UnionFind()
-    members: dict[str, set[str]] = {}
-    strongest_first = component.sort(["priority", "record_id_l", "record_id_r"], descending=[True, False, False])
-    for left, right, _ in strongest_first.iter_rows():
-        root_left, root_right = groups.find(left), groups.find(right)
-        if root_left == root_right:
-            continue
-        left_members = members.setdefault(root_left, {root_left})
-        right_members = members.setdefault(root_right, {root_right})
-        if any((min(a, b), max(a, b)) in forbidden for a in left_members for b in right_members):
-            continue
-        groups.parent[root_right] = root_left
-        left_members |= members.pop(root_right)
-    return {record: groups.find(record) for record in members.keys() | groups.parent.keys()}
-
-
-def cluster_records(record_ids: pl.Series, links: pl.DataFrame, decisions: pl.DataFrame) -> pl.DataFrame:
+def cluster_records(record_ids: pl.Series, links: pl.DataFrame, decisions: pl.DataFrame,
+                    identities: pl.DataFrame | None = None, auto_link_probability: float | None = None
+                    ) -> pl.DataFrame:
     """record_id -> person_key (the smallest record_id of its cluster) from automatic links and analysts' decisions.
 
     `links` are the pairs at or above the automatic-link threshold. An analyst's "match" adds a link and a
-    "not a match" removes one, and also stops a chain of other links from joining the two records: components
-    holding a forbidden pair are re-clustered greedily, strongest links first, skipping any link that would put
-    a forbidden pair together.
+    "not a match" removes one, and also stops a chain of other links from joining the two records. With
+    `identities` (linkage.clustering.IDENTITY_COLUMNS), records whose identifiers say they are two people are
+    never joined either, and with `auto_link_probability` a record torn between two such people is held apart
+    (linkage/clustering.py).
     """
-    decisions, links = ordered_pairs(decisions), ordered_pairs(links)
-    forced = decisions.filter(pl.col("is_match")).select("record_id_l", "record_id_r")
-    forbidden_pairs = decisions.filter(~pl.col("is_match")).select("record_id_l", "record_id_r")
-    edges = pl.concat(
-        [
-            links.join(forbidden_pairs, on=["record_id_l", "record_id_r"], how="anti").select(
-                "record_id_l", "record_id_r", pl.col("match_probability").alias("priority")
-            ),
-            forced.with_columns(pl.lit(2.0).alias("priority")),
-        ]
-    ).unique(["record_id_l", "record_id_r"], keep="first")
-    component = pl.Series("component", _connected_components(record_ids, edges))
-    labels = pl.DataFrame({"record_id": record_ids, "component": component})
-
-    if not forbidden_pairs.is_empty():
-        forbidden = set(forbidden_pairs.iter_rows())
-        with_component = forbidden_pairs.join(labels.rename({"record_id": "record_id_l"}), on="record_id_l").join(
-            labels.rename({"record_id": "record_id_r", "component": "component_r"}), on="record_id_r"
-        )
-        broken = with_component.filter(pl.col("component") == pl.col("component_r")).get_column("component").unique()
-        if broken.len():
-            edge_components = edges.join(labels.rename({"record_id": "record_id_l"}), on="record_id_l")
-            split_labels: dict[str, str] = {}
-            to_split = edge_components.filter(pl.col("component").is_in(broken.to_list()))
-            for (label,), component_edges in to_split.group_by("component"):
-                representatives = _cluster_with_forbidden_pairs(component_edges.drop("component"), forbidden)
-                split_labels.update({record: f"{label}:{root}" for record, root in representatives.items()})
-            relabelled = pl.DataFrame(
-                {"record_id": list(split_labels), "split": list(split_labels.values())},
-                schema={"record_id": pl.String, "split": pl.String},
-            )
-            labels = (
-                labels.join(relabelled, on="record_id", how="left")
-                .with_columns(pl.coalesce("split", pl.col("component").cast(pl.String)).alias("component"))
-                .drop("split")
-            )
-
-    return labels.with_columns(pl.col("record_id").min().over("component").alias("person_key")).select(
-        "record_id", "person_key"
-    )
-
-
-def review_band(scored: pl.DataFrame, decisions: pl.DataFrame, config: LinkageConfig) -> pl.DataFrame:
-    """Pairs from the review floor up to (not including) the automatic-link threshold that nobody has decided."""
-    band = scored.filter(
-        (pl.col("match_probability") >= config.review_floor)
-        & (pl.col("match_probability") < config.auto_link_probability)
-    )
-    return (
-        band.join(decisions.select("record_id_l", "record_id_r"), on=["record_id_l", "record_id_r"], how="anti")
-        .sort("match_probability", "record_id_l", "record_id_r", descending=[True, False, False])
-        .select(list(PAIR_SCHEMA))
-    )
+    return cluster_people(record_ids, ordered_pairs(links), ordered_pairs(decisions), identities,
+                          auto_link_probability).clusters
 
 
 def link_people(
@@ -257,10 +160,14 @@ def link_people_with_scores(
     model = json.loads(model_json) if model_json is not None else train_model(normalised, config)
     scored = score_pairs(normalised, model, config)
     links = scored.filter(pl.col("match_probability") >= config.auto_link_probability)
-    clusters = cluster_records(normalised.get_column("record_id"), links, decided)
+    identities = normalised.select(IDENTITY_COLUMNS)
+    clustering = cluster_people(normalised.get_column("record_id"), links, ordered_pairs(decided), identities,
+                                config.auto_link_probability)
     links = PersonLinks(
-        clusters=clusters.cast(CLUSTER_SCHEMA),
-        review_pairs=review_band(scored, decided, config),
+        clusters=clustering.clusters.cast(CLUSTER_SCHEMA),
+        review_pairs=review_queue(scored, clustering.clusters, ordered_pairs(decided), identities,
+                                  config.review_floor),
         model_json=json.dumps(model, sort_keys=True),
+        ambiguous_records=len(clustering.ambiguous),
     )
     return links, scored

@@ -329,16 +329,23 @@ chance: about one in the number of people); it is only kept off zero, for a leve
 
 def with_probability_floor(model: dict[str, Any]) -> dict[str, Any]:
     """The model with every trained m raised to at least M_PROBABILITY_FLOOR and u to U_PROBABILITY_FLOOR (each
-    comparison's m and u renormalised)."""
+    comparison's m and u renormalised).
+
+    A level EM never saw among matches has no m at all (Splink leaves it out of the JSON, and on loading falls back
+    to a default that gives, e.g., "dates of birth in the same year but different" a weight of only -1): such a
+    level gets the floor, because "never seen among true matches" is what the data said. A level seen neither among
+    matches nor in the random pairs (e.g. middle-name initials in data that have none) keeps Splink's defaults.
+    """
     for comparison in model["comparisons"]:
         levels = [level for level in comparison["comparison_levels"] if not level.get("is_null_level")]
+        trained = [level for level in levels
+                   if level.get("m_probability") is not None or level.get("u_probability") is not None]
         for parameter, floor in (("m_probability", M_PROBABILITY_FLOOR), ("u_probability", U_PROBABILITY_FLOOR)):
-            values = [level.get(parameter) for level in levels]
-            if any(value is None for value in values):
+            if all(level.get(parameter) is None for level in trained):
                 continue
-            raised = [max(value, floor) for value in values]
+            raised = [max(level.get(parameter) or 0.0, floor) for level in trained]
             total = sum(raised)
-            for level, value in zip(levels, raised, strict=True):
+            for level, value in zip(trained, raised, strict=True):
                 level[parameter] = value / total
     return model
 
