@@ -167,6 +167,8 @@ def save_model_json(engine: Engine, model_json: str) -> None:
 
 
 def read_decisions(engine: Engine) -> pl.DataFrame:
+    if not inspect(engine).has_table(linkage_decision.name):
+        return pl.DataFrame(schema={"record_id_l": pl.String, "record_id_r": pl.String, "is_match": pl.Boolean})
     with engine.connect() as connection:
         frame = read_frame(connection, select(linkage_decision.c.record_id_l, linkage_decision.c.record_id_r,
                                               linkage_decision.c.is_match))
@@ -182,6 +184,16 @@ def save_decisions(engine: Engine, decisions: pl.DataFrame) -> None:
             connection.execute(delete(linkage_decision).where((linkage_decision.c.record_id_l == left)
                                                               & (linkage_decision.c.record_id_r == right)))
         write_frame(connection, linkage_decision, decided)
+
+
+def read_review_pairs(engine: Engine) -> pl.DataFrame:
+    """The review queue the latest run wrote: record_id_l, record_id_r, match_probability (empty before any run)."""
+    if not inspect(engine).has_table(linkage_review_pair.name):
+        return pl.DataFrame(schema={"record_id_l": pl.String, "record_id_r": pl.String,
+                                    "match_probability": pl.Float64})
+    with engine.connect() as connection:
+        return read_frame(connection, select(linkage_review_pair.c.record_id_l, linkage_review_pair.c.record_id_r,
+                                             linkage_review_pair.c.match_probability))
 
 
 def replace_review_pairs(engine: Engine, pairs: pl.DataFrame) -> None:
