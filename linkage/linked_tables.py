@@ -58,7 +58,7 @@ def build_linked_tables(contract: PartnerContract, staged: dict[str, pl.DataFram
     records = person_records(contract, staged)
     facts = record_facts(contract, staged)
     links = assign_person_ids(clusters, previous_links)
-    people = consolidate_people(records, facts, links)
+    people = consolidate_people(records, facts, links, data_as_of)
 
     families_raw = case_families(contract, staged)
     family_ids, new_family_ids = _assign(families_raw.get_column("family_ref").to_list(), dict(family_keys or {}))

@@ -12,6 +12,8 @@ case records and then to the most recent record.
 
 from __future__ import annotations
 
+from datetime import date
+
 import polars as pl
 
 from data_access import identifiers
@@ -147,9 +149,19 @@ def _consolidated_name(values: pl.DataFrame, column: str) -> pl.DataFrame:
                            .otherwise(pl.col(column)).alias(column))
 
 
-def consolidate_people(records: pl.DataFrame, facts: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
-    """One person_identifier row per person_id (links: record_id, person_id) from their records."""
+EARLIEST_BIRTH = date(1900, 1, 1)
+
+
+def consolidate_people(records: pl.DataFrame, facts: pl.DataFrame, links: pl.DataFrame,
+                       data_as_of: date | None = None) -> pl.DataFrame:
+    """One person_identifier row per person_id (links: record_id, person_id) from their records.
+
+    A date of birth before 1900 or after data_as_of never counts (a baby's date with day and month swapped can
+    fall after the extract date; the linked tables refuse such a date)."""
+    latest_birth = data_as_of or date.max
     values = (normalised_values(records)
+              .with_columns(pl.when(pl.col("date_of_birth").is_between(EARLIEST_BIRTH, latest_birth))
+                            .then(pl.col("date_of_birth")).alias("date_of_birth"))
               .join(facts.select("record_id", "priority", "record_day", "ethnic_group"), on="record_id", how="left")
               .with_columns(pl.when(pl.col("ethnic_group").is_in(list(ETHNIC_GROUPS))).then(pl.col("ethnic_group"))
                             .alias("ethnic_group"))

@@ -14,6 +14,9 @@ prior and u are fixed first and EM estimates only m:
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
+import weakref
 from typing import Any
 
 import duckdb
@@ -36,13 +39,19 @@ def quiet_splink_logging() -> None:
 def duckdb_api(config: LinkageConfig) -> DuckDBAPI:
     """Splink's DuckDB backend on an in-memory database capped at config.duckdb_memory_limit.
 
-    DuckDB otherwise plans to use 80% of the machine's memory; capped, it spills to its temporary folder instead
-    (the linkage target is <= 4 GB for a million records, and the process holds the records too).
+    DuckDB otherwise plans to use 80% of the machine's memory; capped, it spills to a private temporary folder
+    instead (the linkage target is <= 4 GB for a million records, and the process holds the records too); the
+    folder is removed with the connection.
     """
     connection = duckdb.connect(":memory:")
     connection.execute(f"SET memory_limit = '{config.duckdb_memory_limit}'")
     connection.execute("SET preserve_insertion_order = false")
-    return DuckDBAPI(connection)
+    # What DuckDB spills is personal data: into a private folder (0700), not ".tmp" in the working directory.
+    spill = tempfile.mkdtemp(prefix="linkage-duckdb-")
+    connection.execute(f"SET temp_directory = '{spill}'")
+    api = DuckDBAPI(connection)
+    weakref.finalize(api, shutil.rmtree, spill, ignore_errors=True)
+    return api
 
 
 def _names_swapped(this_side: str, other_side: str) -> cll.CustomLevel:
