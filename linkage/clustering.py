@@ -276,7 +276,7 @@ def cluster_people(record_ids: pl.Series, links: pl.DataFrame, decisions: pl.Dat
             ambiguous |= held
             split_labels.update({record: f"{label}:{root}" for record, root in representatives.items()})
         relabelled = pl.DataFrame({"record_id": list(split_labels), "split": list(split_labels.values())},
-                                  schema={"record_id": pl.String, "split": pl.String})
+                                  schema={"record_id": record_ids.dtype, "split": pl.String})
         labels = (labels.join(relabelled, on="record_id", how="left")
                   .with_columns(pl.coalesce("split", pl.col("component").cast(pl.String)).alias("component"))
                   .drop("split"))

@@ -14,7 +14,7 @@ returned as JSON for the caller to store and pass back: a run given a model does
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
@@ -23,6 +23,8 @@ from splink import Linker
 from linkage.clustering import IDENTITY_COLUMNS, cluster_people
 from linkage.config import LinkageConfig, load_linkage_config
 from linkage.normalise import normalise_people
+from linkage.profiles import Profiles, identity_profiles
+from linkage.quality import estimated_precision_recall
 from linkage.review_queue import review_queue
 from linkage.splink_settings import duckdb_api, quiet_splink_logging, settings, train
 
@@ -42,6 +44,7 @@ class PersonLinks:
     review_pairs: pl.DataFrame  # record_id_l, record_id_r, match_probability: the review band, undecided pairs
     model_json: str  # the trained Splink settings: store it and pass it back next run
     ambiguous_records: int = 0  # records held apart because they fitted two people equally well (clustering.py)
+    estimates: dict[str, float] = field(default_factory=dict)  # model-estimated pairwise quality (linkage.quality)
 
 
 def _check_records(records: pl.DataFrame) -> None:
@@ -103,15 +106,18 @@ def train_model(normalised: pl.DataFrame, config: LinkageConfig, *, link_type: s
 
 
 def score_pairs(normalised: pl.DataFrame, model: dict[str, Any], config: LinkageConfig) -> pl.DataFrame:
-    """Every blocked pair scored by the model, kept when its match probability reaches the review floor."""
+    """Every blocked pair scored by the model, kept when its match probability reaches the review floor
+    (record_id_l < record_id_r, in the type of the records' record_id)."""
     if normalised.height < 2:
-        return pl.DataFrame(schema=PAIR_SCHEMA)
+        ids = normalised.schema.get("record_id", pl.String)
+        return pl.DataFrame(schema={"record_id_l": ids, "record_id_r": ids, "match_probability": pl.Float64})
     db_api = duckdb_api(config)
     table = db_api.register(normalised.to_arrow(), table_name="person_records")
     linker = Linker(table, model, log_level=None)
     predictions = linker.inference.predict(threshold_match_probability=config.review_floor, warning_mode="never")
     relation = predictions.as_duckdbpyrelation().select("record_id_l, record_id_r, match_probability")
-    return ordered_pairs(pl.from_arrow(relation.to_arrow_table()).cast(PAIR_SCHEMA))
+    return ordered_pairs(pl.from_arrow(relation.to_arrow_table())).with_columns(
+        pl.col("match_probability").cast(pl.Float64))
 
 
 def cluster_records(record_ids: pl.Series, links: pl.DataFrame, decisions: pl.DataFrame,
@@ -151,23 +157,42 @@ def link_people_with_scores(
     decisions: pl.DataFrame | None = None,
     config: LinkageConfig | None = None,
 ) -> tuple[PersonLinks, pl.DataFrame]:
-    """`link_people`, also returning every scored pair at or above the review floor (for quality estimates)."""
+    """`link_people`, also returning every scored pair at or above the review floor, between identity profiles
+    (record_id_l, record_id_r are profile numbers: linkage/profiles.py), for quality estimates and benchmarks."""
     quiet_splink_logging()
     config = config or load_linkage_config()
     _check_records(records)
     normalised = normalise_people(records)
     decided = _check_decisions(decisions, normalised.get_column("record_id"))
-    model = json.loads(model_json) if model_json is not None else train_model(normalised, config)
-    scored = score_pairs(normalised, model, config)
+    profiles = identity_profiles(normalised, pl.concat([decided.get_column("record_id_l"),
+                                                        decided.get_column("record_id_r")]).unique())
+    del normalised
+    model = json.loads(model_json) if model_json is not None else train_model(profiles.table, config)
+    scored = score_pairs(profiles.table, model, config)
     links = scored.filter(pl.col("match_probability") >= config.auto_link_probability)
-    identities = normalised.select(IDENTITY_COLUMNS)
-    clustering = cluster_people(normalised.get_column("record_id"), links, ordered_pairs(decided), identities,
+    identities = profiles.table.select(IDENTITY_COLUMNS)
+    decided_profiles = ordered_pairs(profiles.profile_numbers(decided, "record_id_l", "record_id_r"))
+    clustering = cluster_people(profiles.table.get_column("record_id"), links, decided_profiles, identities,
                                 config.auto_link_probability)
+    queue = review_queue(scored, clustering.clusters, decided_profiles, identities, config.review_floor)
+    review_pairs = (ordered_pairs(profiles.record_ids(queue, "record_id_l", "record_id_r"))
+                    .sort(["match_probability", "record_id_l", "record_id_r"], descending=[True, False, False])
+                    .select(list(PAIR_SCHEMA)).cast(PAIR_SCHEMA))
     links = PersonLinks(
-        clusters=clustering.clusters.cast(CLUSTER_SCHEMA),
-        review_pairs=review_queue(scored, clustering.clusters, ordered_pairs(decided), identities,
-                                  config.review_floor),
+        clusters=_record_clusters(profiles, clustering.clusters),
+        review_pairs=review_pairs,
         model_json=json.dumps(model, sort_keys=True),
-        ambiguous_records=len(clustering.ambiguous),
+        ambiguous_records=profiles.members.join(
+            pl.DataFrame({"profile": list(clustering.ambiguous)}, schema={"profile": pl.Int64}), on="profile",
+            how="semi").height,
+        estimates=estimated_precision_recall(scored, config.auto_link_probability),
     )
     return links, scored
+
+
+def _record_clusters(profiles: Profiles, profile_clusters: pl.DataFrame) -> pl.DataFrame:
+    """Every record's person_key (the smallest record_id of the person's records) from the profiles' clusters."""
+    return (profiles.members
+            .join(profile_clusters.rename({"record_id": "profile", "person_key": "person"}), on="profile")
+            .select("record_id", pl.col("record_id").min().over("person").alias("person_key"))
+            .cast(CLUSTER_SCHEMA))

@@ -9,9 +9,12 @@ which the linked pairs hold their own sum. Every output row is an aggregate, to 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
-from linkage.person_linking import PersonLinks
+if TYPE_CHECKING:
+    from linkage.person_linking import PersonLinks
 
 
 def estimated_precision_recall(scored_pairs: pl.DataFrame, auto_link_probability: float) -> dict[str, float]:
