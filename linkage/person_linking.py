@@ -22,7 +22,6 @@ from splink import Linker
 
 from linkage.clustering import IDENTITY_COLUMNS, cluster_people
 from linkage.config import LinkageConfig, load_linkage_config
-from linkage.normalise import normalise_people
 from linkage.profiles import Profiles, identity_profiles
 from linkage.quality import estimated_precision_recall
 from linkage.review_queue import review_queue
@@ -102,7 +101,9 @@ def train_model(normalised: pl.DataFrame, config: LinkageConfig, *, link_type: s
     db_api = duckdb_api(config)
     table = db_api.register(sample.to_arrow(), table_name="training_records")
     linker = Linker(table, settings(link_type), log_level=None)
-    return train(linker, config)
+    model = train(linker, config)
+    db_api.duckdb_con.close()
+    return model
 
 
 def score_pairs(normalised: pl.DataFrame, model: dict[str, Any], config: LinkageConfig) -> pl.DataFrame:
@@ -116,8 +117,9 @@ def score_pairs(normalised: pl.DataFrame, model: dict[str, Any], config: Linkage
     linker = Linker(table, model, log_level=None)
     predictions = linker.inference.predict(threshold_match_probability=config.review_floor, warning_mode="never")
     relation = predictions.as_duckdbpyrelation().select("record_id_l, record_id_r, match_probability")
-    return ordered_pairs(pl.from_arrow(relation.to_arrow_table())).with_columns(
-        pl.col("match_probability").cast(pl.Float64))
+    scored = pl.from_arrow(relation.to_arrow_table())
+    db_api.duckdb_con.close()  # its memory now, not when the garbage collector finds Splink's reference cycles
+    return ordered_pairs(scored).with_columns(pl.col("match_probability").cast(pl.Float64))
 
 
 def cluster_records(record_ids: pl.Series, links: pl.DataFrame, decisions: pl.DataFrame,
@@ -162,11 +164,9 @@ def link_people_with_scores(
     quiet_splink_logging()
     config = config or load_linkage_config()
     _check_records(records)
-    normalised = normalise_people(records)
-    decided = _check_decisions(decisions, normalised.get_column("record_id"))
-    profiles = identity_profiles(normalised, pl.concat([decided.get_column("record_id_l"),
-                                                        decided.get_column("record_id_r")]).unique())
-    del normalised
+    decided = _check_decisions(decisions, records.get_column("record_id").cast(pl.String))
+    profiles = identity_profiles(records, pl.concat([decided.get_column("record_id_l"),
+                                                     decided.get_column("record_id_r")]).unique())
     model = json.loads(model_json) if model_json is not None else train_model(profiles.table, config)
     scored = score_pairs(profiles.table, model, config)
     links = scored.filter(pl.col("match_probability") >= config.auto_link_probability)
