@@ -23,6 +23,7 @@ from data_access.partner_schema import (
     ingest_quarantine,
     linkage_decision,
     linkage_model,
+    linkage_quality,
     linkage_review_pair,
     staging_metadata,
 )
@@ -200,6 +201,31 @@ def replace_review_pairs(engine: Engine, pairs: pl.DataFrame) -> None:
     with engine.begin() as connection:
         connection.execute(delete(linkage_review_pair))
         write_frame(connection, linkage_review_pair, pairs.select("record_id_l", "record_id_r", "match_probability"))
+
+
+LINKAGE_QUALITY_SCHEMA = {"breakdown": pl.String, "value": pl.String, "statistic": pl.String, "amount": pl.Float64}
+
+
+def replace_linkage_quality(engine: Engine, quality: pl.DataFrame, built_from: str) -> None:
+    """Store the latest run's linkage-quality figures (breakdown, value, statistic, amount), replacing the last."""
+    frame = quality.select(list(LINKAGE_QUALITY_SCHEMA)).cast(LINKAGE_QUALITY_SCHEMA).with_columns(
+        pl.lit(built_from).alias("built_from"))
+    try:
+        with engine.begin() as connection:
+            connection.execute(delete(linkage_quality))
+            write_frame(connection, linkage_quality, frame)
+    except SQLAlchemyError as error:
+        raise _redacted(error, "storing the linkage quality figures") from error
+
+
+def read_linkage_quality(engine: Engine, built_from: str | None) -> pl.DataFrame | None:
+    """The stored linkage-quality figures when they describe the linked tables built from `built_from` (their
+    dataset_info.built_from); None when there are none (e.g. linked data loaded directly) or they are stale."""
+    if not built_from or not inspect(engine).has_table(linkage_quality.name):
+        return None
+    with engine.connect() as connection:
+        frame = read_frame(connection, select(linkage_quality).where(linkage_quality.c.built_from == built_from))
+    return None if frame.is_empty() else frame.select(list(LINKAGE_QUALITY_SCHEMA))
 
 
 def table_names(engine: Engine) -> Iterable[str]:

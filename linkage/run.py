@@ -33,6 +33,7 @@ from data_access.staging import (
     read_decisions,
     read_key_map,
     read_staged,
+    replace_linkage_quality,
     replace_review_pairs,
     save_model_json,
 )
@@ -40,6 +41,7 @@ from linkage.contract import PartnerContract
 from linkage.ingest import FileReport, ingest_inbox, staged_tables
 from linkage.linked_tables import build_linked_tables, fingerprint
 from linkage.person_records import person_records
+from linkage.quality import quality_figures, record_quality_facts
 
 logger = logging.getLogger(__name__)
 
@@ -113,15 +115,20 @@ def run(engine: Engine, inbox: Path, contract: PartnerContract, link_people: Lin
     save_model_json(engine, links.model_json)
     replace_review_pairs(engine, links.review_pairs)
 
+    as_of = data_as_of or default_data_as_of(files)
     built = build_linked_tables(
-        contract, staged, clusters, data_as_of=data_as_of or default_data_as_of(files),
+        contract, staged, clusters, data_as_of=as_of,
         previous_links=_previous_links(engine), family_keys=read_key_map(engine, "family"),
         episode_keys=read_key_map(engine, "episode"), is_synthetic=is_synthetic, built_from=built_from)
     add_keys(engine, "family", built.new_family_ids)
     add_keys(engine, "episode", built.new_episode_ids)
     counts = load_linked_data(engine, built.frames, loaded_at=datetime.now(UTC))
+    labels = {source.id: source.label for source in contract.person_sources}
+    facts = record_quality_facts(built.frames["record_link"], built.frames["person_identifier"],
+                                 built.frames["family_member"], as_of, labels)
+    replace_linkage_quality(engine, quality_figures(facts, links, list(labels.values())), built_from)
     report.linked = {"status": "loaded", "rows": counts, "review_pairs": links.review_pairs.height,
-                     "not_placed": built.dropped}
+                     "ambiguous_records": getattr(links, "ambiguous_records", 0), "not_placed": built.dropped}
     return report
 
 

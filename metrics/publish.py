@@ -33,6 +33,7 @@ from data_access.published_schema import (
     published_metadata,
     published_statistic,
 )
+from data_access.staging import read_linkage_quality
 from metrics import disclosure
 from metrics.audit import previous_ranges
 from metrics.disclosure.refresh import carried_decisions
@@ -45,6 +46,8 @@ from metrics.impact.tables import (
     impact_count_cells,
     impact_estimate_rows,
 )
+from metrics.linkage_quality import PERCENT_SPECS as LINKAGE_PERCENT_SPECS
+from metrics.linkage_quality import linkage_estimate_rows, linkage_quality_cells
 from metrics.true_cells import PERCENT_SPECS, true_cells
 
 
@@ -58,7 +61,8 @@ class PublishTimings:
         return now
 
 
-def protected_publication(linked: LinkedData, previous: tuple[pl.DataFrame, date] | None = None) -> pl.DataFrame:
+def protected_publication(linked: LinkedData, previous: tuple[pl.DataFrame, date] | None = None,
+                          linkage_quality: pl.DataFrame | None = None) -> pl.DataFrame:
     """Every published row, protected, in the tidy long format (no true values).
 
     The impact table's counts, including its propensity-score histograms (bins that add up to the group sizes),
@@ -68,10 +72,14 @@ def protected_publication(linked: LinkedData, previous: tuple[pl.DataFrame, date
     previous: the rows of the publication this one replaces and its data date: decisions on counts that cannot
     have changed since are carried over, with the ranges that publication left its hidden ones in
     (metrics.disclosure.refresh; docs/disclosure.md, "Refreshes").
+    linkage_quality: the figures linkage run stored (data_access.staging.read_linkage_quality), or None.
     """
     impact = run_impact(impact_inputs(linked.as_tables()))
     cells = pl.concat([true_cells(linked), impact_count_cells(impact)])
     percent_specs = (*PERCENT_SPECS, *IMPACT_PERCENT_SPECS)
+    if linkage_quality is not None:  # metrics/linkage_quality.py: protected with every other count
+        cells = pl.concat([cells, linkage_quality_cells(linkage_quality)], how="vertical_relaxed")
+        percent_specs = (*percent_specs, *LINKAGE_PERCENT_SPECS)
     # Before the long protection step: every cell and percentage must be declared in the published catalogue.
     check_publication(pl.concat([cells.select("table", "statistic", "kind"), pl.DataFrame(
         [(spec.table, spec.statistic, "percent") for spec in percent_specs], schema=["table", "statistic", "kind"],
@@ -89,6 +97,7 @@ def protected_publication(linked: LinkedData, previous: tuple[pl.DataFrame, date
         impact_estimate_rows(impact),
         balance_published_rows(balance_rows(impact)),
         suppression_summary_rows(report.summary),
+        *([] if linkage_quality is None else [linkage_estimate_rows(linkage_quality)]),
     ])
 
 
@@ -183,10 +192,12 @@ def publish(linked_url: str, published_url: str, export_dir: Path | None = None)
     problems = publisher_problems(published_engine)  # before minutes of computing, not after
     if problems:
         raise PermissionError(f"cannot write the published tables: {'; '.join(problems)}")
-    linked = read_linked_data(make_engine(linked_url))
+    linked_engine = make_engine(linked_url)
+    linked = read_linked_data(linked_engine)
+    linkage_quality = read_linkage_quality(linked_engine, linked.info.get("built_from"))  # None: not partner data
     previous = read_previous_publication(published_engine)  # None on the first run
     started = timings.lap("read", started)
-    published = protected_publication(linked, previous)
+    published = protected_publication(linked, previous, linkage_quality)
     started = timings.lap("compute_and_protect", started)
     write_publication(published_engine, published, publication_facts(linked))
     if export_dir is not None:
