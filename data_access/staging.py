@@ -228,5 +228,22 @@ def read_linkage_quality(engine: Engine, built_from: str | None) -> pl.DataFrame
     return None if frame.is_empty() else frame.select(list(LINKAGE_QUALITY_SCHEMA))
 
 
+def drop_partner_tables(engine: Engine) -> list[str]:
+    """Drop every private table of the partner-data stage (staged records, ingest log, quarantine, keys, model,
+    decisions, review queue, quality figures): for rebuilding a synthetic demo from scratch only (the caller checks
+    that the data are synthetic). Returns the names dropped."""
+    fixed = {table.name for table in FIXED_TABLES}
+    names = [name for name in inspect(engine).get_table_names() if name.startswith("staged_") or name in fixed]
+    names.sort(key=lambda name: name == ingest_file.name)  # last: the staged tables and quarantine refer to it
+    try:
+        with engine.begin() as connection:
+            quote = connection.dialect.identifier_preparer.quote
+            for name in names:
+                connection.exec_driver_sql(f"DROP TABLE {quote(name)}")
+    except SQLAlchemyError as error:
+        raise _redacted(error, "dropping the partner-data tables") from error
+    return names
+
+
 def table_names(engine: Engine) -> Iterable[str]:
     return inspect(engine).get_table_names()

@@ -73,6 +73,9 @@ def run_command(args: argparse.Namespace, *, link_people: LinkPeople | None = No
         rows = linked["rows"]
         print(f"linked tables replaced: {rows['person_identifier']:,} people, {rows['family']:,} families, "
               f"{rows['need_observation']:,} observations, {rows['record_link']:,} records linked")
+        if linked.get("review_pairs"):
+            print(f"review queue: {linked['review_pairs']:,} uncertain pair(s) for an analyst: "
+                  "python -m linkage review --export FILE")
     else:
         print(f"linked tables: {linked.get('status')}")
     if args.report:

@@ -30,10 +30,31 @@ from linkage.config import LinkageConfig
 SPLINK_LOGGERS = ("splink",)
 
 
+class _ExpectedTrainingNotices(logging.Filter):
+    """Drops Splink's warnings about what training is expected to meet: a level EM never saw among matches (its m is
+    floored: with_probability_floor) and a blocking probe with no pairs (EM then uses every pair). A council's
+    analyst running `linkage run` cannot act on them; every other warning still shows."""
+
+    EXPECTED = ("not observed in dataset, unable to train m value", "Probe returned zero blocked pairs")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not any(text in message for text in self.EXPECTED)
+
+
+_NOTICE_FILTER = _ExpectedTrainingNotices()
+_NOTICE_LOGGERS = ("splink.internals.expectation_maximisation", "splink.internals.em_sampling")
+"""Where those notices are logged (a filter on a parent logger does not see its children's records)."""
+
+
 def quiet_splink_logging() -> None:
     """Splink logs progress at INFO, and some of its messages could quote SQL or values: keep it to WARNING."""
     for name in SPLINK_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    for name in _NOTICE_LOGGERS:
+        logger = logging.getLogger(name)
+        if _NOTICE_FILTER not in logger.filters:
+            logger.addFilter(_NOTICE_FILTER)
 
 
 def duckdb_api(config: LinkageConfig) -> DuckDBAPI:
