@@ -39,8 +39,9 @@ def linkage_summary(published: pl.DataFrame) -> pl.DataFrame:
                          "Value": [shown[name] for name in SUMMARY_LABELS if name in shown]})
 
 
-def linkage_rates(published: pl.DataFrame, breakdown: str) -> pl.DataFrame:
-    """One row per category of `breakdown` (All last): records, match rate with its interval, family rate.
+def linkage_rates(published: pl.DataFrame, breakdown: str, categories: list[str] | None = None) -> pl.DataFrame:
+    """One row per category of `breakdown`, in the order of `categories` (others after them, in published order;
+    All last): records, match rate with its interval, family rate.
 
     Columns: category, records, value / ci_lower / ci_upper (match rate, numbers or null), shown (match rate text),
     interval, family_rate (text).
@@ -50,7 +51,9 @@ def linkage_rates(published: pl.DataFrame, breakdown: str) -> pl.DataFrame:
         return pl.DataFrame(schema={"category": pl.String, "records": pl.String, "value": pl.Float64,
                                     "ci_lower": pl.Float64, "ci_upper": pl.Float64, "shown": pl.String,
                                     "interval": pl.String, "family_rate": pl.String})
-    order = rows.select("category").unique(maintain_order=True).with_row_index("order")
+    ranks = {category: rank for rank, category in enumerate(categories or [])}
+    order = rows.select("category").unique(maintain_order=True).with_row_index("published").with_columns(
+        pl.col("category").replace_strict(ranks, default=len(ranks), return_dtype=pl.Int64).alias("order"))
 
     def pick(statistic: str, kind: str, value: str, text: str) -> pl.DataFrame:
         return rows.filter(pl.col("statistic") == statistic, pl.col("kind") == kind).select(
@@ -68,7 +71,7 @@ def linkage_rates(published: pl.DataFrame, breakdown: str) -> pl.DataFrame:
         pl.when(pl.col("value").is_not_null()).then(pl.format("{}% to {}%", pl.col("ci_lower"), pl.col("ci_upper")))
         .otherwise(pl.col("shown")).alias("interval"),
         (pl.col("category") == "All").alias("_last"))
-        .sort("_last", "order")
+        .sort("_last", "order", "published")
         .select("category", "records", "value", "ci_lower", "ci_upper", "shown", "interval", "family_rate"))
 
 

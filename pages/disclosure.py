@@ -6,7 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from data_access.config import load_disclosure_policy
+from data_access.config import load_breakdowns, load_disclosure_policy
 from metrics.linkage_quality_views import BREAKDOWN_LABELS, linkage_rates, linkage_rates_table, linkage_summary
 from pages._layout import chart_with_table, explain_symbols, page_header, percent_bars, url_choice
 from pages._published import published_table, require_page
@@ -57,7 +57,9 @@ else:
                "clerical review are decided with `python -m linkage review`.")
     breakdown = url_choice("Match rates by", list(BREAKDOWN_LABELS), key="linkage",
                            format_func=BREAKDOWN_LABELS.get, horizontal_radio=True)
-    rates = linkage_rates(linkage, breakdown)
+    catalogue = load_breakdowns()
+    configured = next((item.categories for item in catalogue.breakdowns if item.id == breakdown), ())
+    rates = linkage_rates(linkage, breakdown, [*configured, catalogue.not_recorded])
     figure = percent_bars(rates, "category", "#009E73", f"Match rate by {BREAKDOWN_LABELS[breakdown].lower()}")
     chart_with_table(figure, linkage_rates_table(rates, breakdown), key="linkage-rates",
                      file_name=f"linkage-match-rates-{breakdown}.csv",
