@@ -78,6 +78,10 @@ def run_command(args: argparse.Namespace, *, link_people: LinkPeople | None = No
                   "python -m linkage review --export FILE")
     else:
         print(f"linked tables: {linked.get('status')}")
+    if report.seconds:
+        phases = ", ".join(f"{name} {times['wall']:.1f}" for name, times in report.seconds.items())
+        cpu = sum(times["cpu"] for times in report.seconds.values())
+        print(f"seconds (wall): {phases}; CPU {cpu:.1f} in all")
     if args.report:
         args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text(json.dumps(report.as_json(), indent=2, default=str) + "\n", encoding="utf-8")
