@@ -14,6 +14,7 @@ returned as JSON for the caller to store and pass back: a run given a model does
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,19 +138,26 @@ def cluster_records(record_ids: pl.Series, links: pl.DataFrame, decisions: pl.Da
                           auto_link_probability).clusters
 
 
+Scorer = Callable[[pl.DataFrame, dict[str, Any], LinkageConfig], pl.DataFrame]
+"""Scores the blocked pairs of normalised profiles with a model (score_pairs on DuckDB; Spark:
+linkage/spark_linking.py)."""
+
+
 def link_people(
     records: pl.DataFrame,
     *,
     model_json: str | None = None,
     decisions: pl.DataFrame | None = None,
     config: LinkageConfig | None = None,
+    scorer: Scorer | None = None,
 ) -> PersonLinks:
     """Link person records from every source into people (the interface's entry point).
 
     model_json None: train on (a sample of) these records; otherwise reuse the stored parameters without training.
     decisions (record_id_l, record_id_r, is_match): analysts' review decisions, applied before clustering.
     """
-    return link_people_with_scores(records, model_json=model_json, decisions=decisions, config=config)[0]
+    return link_people_with_scores(records, model_json=model_json, decisions=decisions, config=config,
+                                   scorer=scorer)[0]
 
 
 def link_people_with_scores(
@@ -158,9 +166,11 @@ def link_people_with_scores(
     model_json: str | None = None,
     decisions: pl.DataFrame | None = None,
     config: LinkageConfig | None = None,
+    scorer: Scorer | None = None,
 ) -> tuple[PersonLinks, pl.DataFrame]:
     """`link_people`, also returning every scored pair at or above the review floor, between identity profiles
-    (record_id_l, record_id_r are profile numbers: linkage/profiles.py), for quality estimates and benchmarks."""
+    (record_id_l, record_id_r are profile numbers: linkage/profiles.py), for quality estimates and benchmarks.
+    scorer: where pairs are scored (default: Splink on DuckDB); everything else runs here, the same on every backend."""
     quiet_splink_logging()
     config = config or load_linkage_config()
     _check_records(records)
@@ -168,7 +178,7 @@ def link_people_with_scores(
     profiles = identity_profiles(records, pl.concat([decided.get_column("record_id_l"),
                                                      decided.get_column("record_id_r")]).unique())
     model = json.loads(model_json) if model_json is not None else train_model(profiles.table, config)
-    scored = score_pairs(profiles.table, model, config)
+    scored = (scorer or score_pairs)(profiles.table, model, config)
     links = scored.filter(pl.col("match_probability") >= config.auto_link_probability)
     identities = profiles.table.select(IDENTITY_COLUMNS)
     decided_profiles = ordered_pairs(profiles.profile_numbers(decided, "record_id_l", "record_id_r"))
