@@ -94,6 +94,20 @@ linkage_review_pair = Table(
     comment="Pairs in the review band from the latest run (replaced every run).",
 )
 
+linkage_quality = Table(
+    "linkage_quality",
+    staging_metadata,
+    Column("built_from", String(32), nullable=False,
+           comment="dataset_info.built_from of the linked tables these figures describe (stale when they differ)"),
+    Column("breakdown", String(32), nullable=False, comment="none, source, sex, age or ethnic_group"),
+    Column("value", String(200), nullable=False,
+           comment="the source's title, sex code, age in whole years, ethnic group as recorded; empty: not known"),
+    Column("statistic", String(64), nullable=False),
+    Column("amount", Float, nullable=False, comment="TRUE counts (and model estimates): private until published"),
+    comment="Linkage quality of the latest run, before disclosure control: counts of records per breakdown value, "
+            "review-queue size, model estimates. Written by linkage run, read by the publish step.",
+)
+
 STAGED_KEY_COLUMNS = ("record_id", "file_id", "row_number")
 SQL_TYPES = {"text": String, "date": Date, "integer": Integer, "decimal": Float}
 
@@ -141,4 +155,5 @@ def staging_table(source_id: str, columns: Sequence[StagingColumn]) -> Table:
     )
 
 
-FIXED_TABLES = (ingest_file, ingest_quarantine, ingest_key_map, linkage_model, linkage_decision, linkage_review_pair)
+FIXED_TABLES = (ingest_file, ingest_quarantine, ingest_key_map, linkage_model, linkage_decision, linkage_review_pair,
+                linkage_quality)

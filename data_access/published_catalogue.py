@@ -67,6 +67,7 @@ KINDS: dict[str, str] = {
     "supported_share": "the supported group's percentage an effect estimate is the difference of",
     "comparison_share": "the comparison group's percentage that reproduces the estimate",
     "share_max_error": "the largest max_error of the shares beside an estimate, in percentage points",
+    "estimate": "a percentage the linkage model estimates over all scored pairs (not a count of people)",
 }
 """Every kind, with what its value is."""
 
@@ -149,6 +150,15 @@ TABLES: tuple[PublishedTable, ...] = (
         Statistic("needs_sustained", ("sum_of_published",)),
         Statistic("needs_sustained_percent", ("percent_of_published", "max_error")),
         Statistic("measures_included", ("measures",)),
+    )),
+    PublishedTable("linkage_quality", "how well partner records were linked into people: records, match and family "
+                   "rates by source, sex, age band and ethnic group, the review queue, the model's estimates", (
+        *_counts("person_records", "records_matched", "records_in_family", "people", "review_queue_pairs",
+                 "ambiguous_records"),
+        Statistic("matched_percent", ("percent", "ci_lower", "ci_upper", "max_error")),
+        Statistic("in_family_percent", ("percent", "ci_lower", "ci_upper", "max_error")),
+        Statistic("estimated_precision", ("estimate",)),
+        Statistic("estimated_recall", ("estimate",)),
     )),
     PublishedTable("disclosure_summary", "cells suppressed per published table (numbers of cells, not people)", (
         *(Statistic(name, ("cells",)) for name in ("count_cells", "percent_cells", "suppressed_primary",

@@ -23,6 +23,7 @@ from data_access.partner_schema import (
     ingest_quarantine,
     linkage_decision,
     linkage_model,
+    linkage_quality,
     linkage_review_pair,
     staging_metadata,
 )
@@ -167,6 +168,8 @@ def save_model_json(engine: Engine, model_json: str) -> None:
 
 
 def read_decisions(engine: Engine) -> pl.DataFrame:
+    if not inspect(engine).has_table(linkage_decision.name):
+        return pl.DataFrame(schema={"record_id_l": pl.String, "record_id_r": pl.String, "is_match": pl.Boolean})
     with engine.connect() as connection:
         frame = read_frame(connection, select(linkage_decision.c.record_id_l, linkage_decision.c.record_id_r,
                                               linkage_decision.c.is_match))
@@ -184,10 +187,62 @@ def save_decisions(engine: Engine, decisions: pl.DataFrame) -> None:
         write_frame(connection, linkage_decision, decided)
 
 
+def read_review_pairs(engine: Engine) -> pl.DataFrame:
+    """The review queue the latest run wrote: record_id_l, record_id_r, match_probability (empty before any run)."""
+    if not inspect(engine).has_table(linkage_review_pair.name):
+        return pl.DataFrame(schema={"record_id_l": pl.String, "record_id_r": pl.String,
+                                    "match_probability": pl.Float64})
+    with engine.connect() as connection:
+        return read_frame(connection, select(linkage_review_pair.c.record_id_l, linkage_review_pair.c.record_id_r,
+                                             linkage_review_pair.c.match_probability))
+
+
 def replace_review_pairs(engine: Engine, pairs: pl.DataFrame) -> None:
     with engine.begin() as connection:
         connection.execute(delete(linkage_review_pair))
         write_frame(connection, linkage_review_pair, pairs.select("record_id_l", "record_id_r", "match_probability"))
+
+
+LINKAGE_QUALITY_SCHEMA = {"breakdown": pl.String, "value": pl.String, "statistic": pl.String, "amount": pl.Float64}
+
+
+def replace_linkage_quality(engine: Engine, quality: pl.DataFrame, built_from: str) -> None:
+    """Store the latest run's linkage-quality figures (breakdown, value, statistic, amount), replacing the last."""
+    frame = quality.select(list(LINKAGE_QUALITY_SCHEMA)).cast(LINKAGE_QUALITY_SCHEMA).with_columns(
+        pl.lit(built_from).alias("built_from"))
+    try:
+        with engine.begin() as connection:
+            connection.execute(delete(linkage_quality))
+            write_frame(connection, linkage_quality, frame)
+    except SQLAlchemyError as error:
+        raise _redacted(error, "storing the linkage quality figures") from error
+
+
+def read_linkage_quality(engine: Engine, built_from: str | None) -> pl.DataFrame | None:
+    """The stored linkage-quality figures when they describe the linked tables built from `built_from` (their
+    dataset_info.built_from); None when there are none (e.g. linked data loaded directly) or they are stale."""
+    if not built_from or not inspect(engine).has_table(linkage_quality.name):
+        return None
+    with engine.connect() as connection:
+        frame = read_frame(connection, select(linkage_quality).where(linkage_quality.c.built_from == built_from))
+    return None if frame.is_empty() else frame.select(list(LINKAGE_QUALITY_SCHEMA))
+
+
+def drop_partner_tables(engine: Engine) -> list[str]:
+    """Drop every private table of the partner-data stage (staged records, ingest log, quarantine, keys, model,
+    decisions, review queue, quality figures): for rebuilding a synthetic demo from scratch only (the caller checks
+    that the data are synthetic). Returns the names dropped."""
+    fixed = {table.name for table in FIXED_TABLES}
+    names = [name for name in inspect(engine).get_table_names() if name.startswith("staged_") or name in fixed]
+    names.sort(key=lambda name: name == ingest_file.name)  # last: the staged tables and quarantine refer to it
+    try:
+        with engine.begin() as connection:
+            quote = connection.dialect.identifier_preparer.quote
+            for name in names:
+                connection.exec_driver_sql(f"DROP TABLE {quote(name)}")
+    except SQLAlchemyError as error:
+        raise _redacted(error, "dropping the partner-data tables") from error
+    return names
 
 
 def table_names(engine: Engine) -> Iterable[str]:

@@ -1,4 +1,5 @@
-"""Linkage quality against a known truth (synthetic extracts): pairwise person precision/recall, B-cubed F1.
+"""Linkage quality against a known truth (synthetic extracts): pairwise person precision/recall, B-cubed F1, and
+how evenly linkage finds people's records across sexes, age bands and ethnic groups.
 
 For evaluation only (tests, benchmarks); the pipeline never reads a truth. B-cubed scores each record by how much
 of its predicted cluster is truly its own (precision) and how much of its true cluster was found (recall), so
@@ -59,3 +60,45 @@ def family_assignments(truth: pl.DataFrame, record_link: pl.DataFrame, family_me
                 pl.when(pl.col("family_key") != "").then(pl.col("family_key"))
                 .otherwise(pl.format("person:{}", pl.col("person_key"))).alias("true"))
     )
+
+
+def person_assignments(truth: pl.DataFrame, record_link: pl.DataFrame) -> pl.DataFrame:
+    """record_id, predicted (the linked person_id), true (the planted person_key; a record of nobody is its own)."""
+    return (record_link.select("record_id", pl.col("person_id").cast(pl.String).alias("predicted"))
+            .join(truth.select("record_id", "person_key"), on="record_id")
+            .select("record_id", "predicted", pl.when(pl.col("person_key") != "").then(pl.col("person_key"))
+                    .otherwise(pl.format("alone:{}", pl.col("record_id"))).alias("true")))
+
+
+def age_band_expression(age: pl.Expr) -> pl.Expr:
+    """The configured age band (config/breakdowns.toml) of an age in whole years; null outside every band."""
+    from data_access.config import load_breakdowns
+
+    band = next(item for item in load_breakdowns().breakdowns if item.id == "age_band")
+    expression = pl.lit(None, dtype=pl.String)
+    for low, high, label in reversed(band.bands):
+        expression = pl.when(age.is_between(low, high)).then(pl.lit(label)).otherwise(expression)
+    return expression
+
+
+def world_groups(world_people: pl.DataFrame, data_as_of) -> pl.DataFrame:
+    """true (P<person_id>, the truth's person_key), sex, age_band (on data_as_of), ethnic_group (ONS high level)
+    of the synthetic world's people."""
+    born = pl.col("date_of_birth")
+    age = (pl.lit(data_as_of.year) - born.dt.year()
+           - ((pl.lit(data_as_of.month) < born.dt.month())
+              | ((pl.lit(data_as_of.month) == born.dt.month()) & (pl.lit(data_as_of.day) < born.dt.day())))
+           .cast(pl.Int32))
+    return world_people.select(pl.format("P{}", pl.col("person_id")).alias("true"), "sex",
+                               age_band_expression(age).alias("age_band"),
+                               pl.col("ethnic_group").str.split(":").list.first().alias("ethnic_group"))
+
+
+def found_rates(assignments: pl.DataFrame, groups: pl.DataFrame, by: str, min_records: int = 500) -> pl.DataFrame:
+    """Per value of `by`: among records whose true person has other records, the share linked to at least one of
+    them (linkage recall seen from each record), for groups of at least min_records such records."""
+    found = (assignments.filter(~pl.col("true").str.starts_with("alone:"), pl.len().over("true") > 1)
+             .with_columns((pl.len().over("predicted", "true") > 1).alias("found")))
+    return (found.join(groups, on="true", how="inner").group_by(by)
+            .agg(pl.len().alias("records"), pl.col("found").mean().alias("rate"))
+            .filter(pl.col("records") >= min_records, pl.col(by).is_not_null()).sort(by))

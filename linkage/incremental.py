@@ -16,6 +16,7 @@ import json
 import polars as pl
 from splink import Linker
 
+from linkage.clustering import IDENTITY_COLUMNS, cluster_people
 from linkage.config import LinkageConfig, load_linkage_config
 from linkage.normalise import normalise_people
 from linkage.person_linking import (
@@ -25,10 +26,9 @@ from linkage.person_linking import (
     PersonLinks,
     _check_decisions,
     _check_records,
-    cluster_records,
     ordered_pairs,
-    review_band,
 )
+from linkage.review_queue import review_queue
 from linkage.splink_settings import duckdb_api, quiet_splink_logging
 
 TERM_FREQUENCY_COLUMNS = ("first_name", "surname")
@@ -107,14 +107,20 @@ def link_new_records(
             mapped.drop("record_id_l", "record_id_r").rename({"node_l": "record_id_l", "node_r": "record_id_r"})
         ).filter(pl.col("record_id_l") != pl.col("record_id_r"))
 
-    links = as_nodes(scored.filter(pl.col("match_probability") >= config.auto_link_probability))
-    node_decisions = as_nodes(decided)
+    # Each link between two nodes keeps its strongest record pair.
+    links = (as_nodes(scored.filter(pl.col("match_probability") >= config.auto_link_probability))
+             .sort("match_probability", descending=True).unique(["record_id_l", "record_id_r"], keep="first"))
+    node_decisions = as_nodes(decided).unique(["record_id_l", "record_id_r"])
     nodes = to_node.get_column("node").unique().sort()
-    node_clusters = cluster_records(nodes, links.unique(["record_id_l", "record_id_r"]), node_decisions.unique(
-        ["record_id_l", "record_id_r"]))
+    identities = pl.concat([existing.select(IDENTITY_COLUMNS), new.select(IDENTITY_COLUMNS)])
+    node_identities = identities.join(to_node, on="record_id").drop("record_id").rename({"node": "record_id"})
+    clustering = cluster_people(nodes, links, node_decisions, node_identities.select(IDENTITY_COLUMNS),
+                                config.auto_link_probability)
     clusters = (
-        to_node.join(node_clusters.rename({"record_id": "node"}), on="node")
+        to_node.join(clustering.clusters.rename({"record_id": "node"}), on="node")
         .select("record_id", "person_key")
         .cast(CLUSTER_SCHEMA)
     )
-    return PersonLinks(clusters=clusters, review_pairs=review_band(scored, decided, config), model_json=model_json)
+    return PersonLinks(clusters=clusters, review_pairs=review_queue(scored, clusters, decided, identities,
+                                                                    config.review_floor),
+                       model_json=model_json, ambiguous_records=len(clustering.ambiguous))

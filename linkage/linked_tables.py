@@ -58,7 +58,7 @@ def build_linked_tables(contract: PartnerContract, staged: dict[str, pl.DataFram
     records = person_records(contract, staged)
     facts = record_facts(contract, staged)
     links = assign_person_ids(clusters, previous_links)
-    people = consolidate_people(records, facts, links)
+    people = consolidate_people(records, facts, links, data_as_of)
 
     families_raw = case_families(contract, staged)
     family_ids, new_family_ids = _assign(families_raw.get_column("family_ref").to_list(), dict(family_keys or {}))
@@ -77,9 +77,9 @@ def build_linked_tables(contract: PartnerContract, staged: dict[str, pl.DataFram
     dropped["needs_of_unknown_episodes"] = int(needs_raw.get_column("episode_id").null_count())
     needs = needs_raw.filter(pl.col("episode_id").is_not_null())
 
-    case_members = case_memberships(contract, staged, links).join(refs, on="family_ref", how="inner")
-    dropped["members_of_unknown_families"] = int(
-        case_memberships(contract, staged, links).height - case_members.height)
+    all_case_members = case_memberships(contract, staged, links)
+    case_members = all_case_members.join(refs, on="family_ref", how="inner")
+    dropped["members_of_unknown_families"] = int(all_case_members.height - case_members.height)
     first_eligibility = episodes.group_by("family_id").agg(pl.col("eligibility_date").min())
     household = household_memberships(
         sightings(contract, staged, links, facts.select("record_id", "record_day")),

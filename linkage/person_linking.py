@@ -14,17 +14,18 @@ returned as JSON for the caller to store and pass back: a run given a model does
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import polars as pl
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 from splink import Linker
 
+from linkage.clustering import IDENTITY_COLUMNS, cluster_people
 from linkage.config import LinkageConfig, load_linkage_config
-from linkage.normalise import normalise_people
+from linkage.profiles import Profiles, identity_profiles
+from linkage.quality import estimated_precision_recall
+from linkage.review_queue import review_queue
 from linkage.splink_settings import duckdb_api, quiet_splink_logging, settings, train
 
 PAIR_SCHEMA = {"record_id_l": pl.String, "record_id_r": pl.String, "match_probability": pl.Float64}
@@ -42,6 +43,8 @@ class PersonLinks:
     clusters: pl.DataFrame  # record_id, person_key: every input record exactly once
     review_pairs: pl.DataFrame  # record_id_l, record_id_r, match_probability: the review band, undecided pairs
     model_json: str  # the trained Splink settings: store it and pass it back next run
+    ambiguous_records: int = 0  # records held apart because they fitted two people equally well (clustering.py)
+    estimates: dict[str, float] = field(default_factory=dict)  # model-estimated pairwise quality (linkage.quality)
 
 
 def _check_records(records: pl.DataFrame) -> None:
@@ -99,131 +102,45 @@ def train_model(normalised: pl.DataFrame, config: LinkageConfig, *, link_type: s
     db_api = duckdb_api(config)
     table = db_api.register(sample.to_arrow(), table_name="training_records")
     linker = Linker(table, settings(link_type), log_level=None)
-    return train(linker, config)
+    model = train(linker, config)
+    db_api.duckdb_con.close()
+    return model
 
 
 def score_pairs(normalised: pl.DataFrame, model: dict[str, Any], config: LinkageConfig) -> pl.DataFrame:
-    """Every blocked pair scored by the model, kept when its match probability reaches the review floor."""
+    """Every blocked pair scored by the model, kept when its match probability reaches the review floor
+    (record_id_l < record_id_r, in the type of the records' record_id)."""
     if normalised.height < 2:
-        return pl.DataFrame(schema=PAIR_SCHEMA)
+        ids = normalised.schema.get("record_id", pl.String)
+        return pl.DataFrame(schema={"record_id_l": ids, "record_id_r": ids, "match_probability": pl.Float64})
     db_api = duckdb_api(config)
     table = db_api.register(normalised.to_arrow(), table_name="person_records")
     linker = Linker(table, model, log_level=None)
     predictions = linker.inference.predict(threshold_match_probability=config.review_floor, warning_mode="never")
     relation = predictions.as_duckdbpyrelation().select("record_id_l, record_id_r, match_probability")
-    return ordered_pairs(pl.from_arrow(relation.to_arrow_table()).cast(PAIR_SCHEMA))
+    scored = pl.from_arrow(relation.to_arrow_table())
+    db_api.duckdb_con.close()  # its memory now, not when the garbage collector finds Splink's reference cycles
+    return ordered_pairs(scored).with_columns(pl.col("match_probability").cast(pl.Float64))
 
 
-def _connected_components(record_ids: pl.Series, edges: pl.DataFrame) -> np.ndarray:
-    """Component label of each record (in `record_ids` order) under the given undirected edges."""
-    index = pl.DataFrame({"record_id": record_ids}).with_row_index("position")
-    numbered = (
-        edges.join(index.rename({"record_id": "record_id_l", "position": "left"}), on="record_id_l")
-        .join(index.rename({"record_id": "record_id_r", "position": "right"}), on="record_id_r")
-    )
-    n = record_ids.len()
-    left = numbered.get_column("left").to_numpy()
-    right = numbered.get_column("right").to_numpy()
-    graph = coo_matrix((np.ones(left.size, dtype=np.int8), (left, right)), shape=(n, n))
-    return connected_components(graph, directed=False)[1]
-
-
-class _UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, item: str) -> str:
-        root = self.parent.setdefault(item, item)
-        while root != self.parent[root]:
-            root = self.parent[root]
-        while item != root:  # path compression
-            self.parent[item], item = root, self.parent[item]
-        return root
-
-
-def _cluster_with_forbidden_pairs(component: pl.DataFrame, forbidden: set[tuple[str, str]]) -> dict[str, str]:
-    """Greedy clustering of one component: strongest edges first, never joining two records marked "not a match".
-
-    `component` holds the component's edges (record_id_l, record_id_r, priority), priority 2 for an analyst's
-    "match" and the match probability otherwise. Returns record_id -> a representative record_id.
-    """
-    groups = _UnionFind()
-    members: dict[str, set[str]] = {}
-    strongest_first = component.sort(["priority", "record_id_l", "record_id_r"], descending=[True, False, False])
-    for left, right, _ in strongest_first.iter_rows():
-        root_left, root_right = groups.find(left), groups.find(right)
-        if root_left == root_right:
-            continue
-        left_members = members.setdefault(root_left, {root_left})
-        right_members = members.setdefault(root_right, {root_right})
-        if any((min(a, b), max(a, b)) in forbidden for a in left_members for b in right_members):
-            continue
-        groups.parent[root_right] = root_left
-        left_members |= members.pop(root_right)
-    return {record: groups.find(record) for record in members.keys() | groups.parent.keys()}
-
-
-def cluster_records(record_ids: pl.Series, links: pl.DataFrame, decisions: pl.DataFrame) -> pl.DataFrame:
+def cluster_records(record_ids: pl.Series, links: pl.DataFrame, decisions: pl.DataFrame,
+                    identities: pl.DataFrame | None = None, auto_link_probability: float | None = None
+                    ) -> pl.DataFrame:
     """record_id -> person_key (the smallest record_id of its cluster) from automatic links and analysts' decisions.
 
     `links` are the pairs at or above the automatic-link threshold. An analyst's "match" adds a link and a
-    "not a match" removes one, and also stops a chain of other links from joining the two records: components
-    holding a forbidden pair are re-clustered greedily, strongest links first, skipping any link that would put
-    a forbidden pair together.
+    "not a match" removes one, and also stops a chain of other links from joining the two records. With
+    `identities` (linkage.clustering.IDENTITY_COLUMNS), records whose identifiers say they are two people are
+    never joined either, and with `auto_link_probability` a record torn between two such people is held apart
+    (linkage/clustering.py).
     """
-    decisions, links = ordered_pairs(decisions), ordered_pairs(links)
-    forced = decisions.filter(pl.col("is_match")).select("record_id_l", "record_id_r")
-    forbidden_pairs = decisions.filter(~pl.col("is_match")).select("record_id_l", "record_id_r")
-    edges = pl.concat(
-        [
-            links.join(forbidden_pairs, on=["record_id_l", "record_id_r"], how="anti").select(
-                "record_id_l", "record_id_r", pl.col("match_probability").alias("priority")
-            ),
-            forced.with_columns(pl.lit(2.0).alias("priority")),
-        ]
-    ).unique(["record_id_l", "record_id_r"], keep="first")
-    component = pl.Series("component", _connected_components(record_ids, edges))
-    labels = pl.DataFrame({"record_id": record_ids, "component": component})
-
-    if not forbidden_pairs.is_empty():
-        forbidden = set(forbidden_pairs.iter_rows())
-        with_component = forbidden_pairs.join(labels.rename({"record_id": "record_id_l"}), on="record_id_l").join(
-            labels.rename({"record_id": "record_id_r", "component": "component_r"}), on="record_id_r"
-        )
-        broken = with_component.filter(pl.col("component") == pl.col("component_r")).get_column("component").unique()
-        if broken.len():
-            edge_components = edges.join(labels.rename({"record_id": "record_id_l"}), on="record_id_l")
-            split_labels: dict[str, str] = {}
-            to_split = edge_components.filter(pl.col("component").is_in(broken.to_list()))
-            for (label,), component_edges in to_split.group_by("component"):
-                representatives = _cluster_with_forbidden_pairs(component_edges.drop("component"), forbidden)
-                split_labels.update({record: f"{label}:{root}" for record, root in representatives.items()})
-            relabelled = pl.DataFrame(
-                {"record_id": list(split_labels), "split": list(split_labels.values())},
-                schema={"record_id": pl.String, "split": pl.String},
-            )
-            labels = (
-                labels.join(relabelled, on="record_id", how="left")
-                .with_columns(pl.coalesce("split", pl.col("component").cast(pl.String)).alias("component"))
-                .drop("split")
-            )
-
-    return labels.with_columns(pl.col("record_id").min().over("component").alias("person_key")).select(
-        "record_id", "person_key"
-    )
+    return cluster_people(record_ids, ordered_pairs(links), ordered_pairs(decisions), identities,
+                          auto_link_probability).clusters
 
 
-def review_band(scored: pl.DataFrame, decisions: pl.DataFrame, config: LinkageConfig) -> pl.DataFrame:
-    """Pairs from the review floor up to (not including) the automatic-link threshold that nobody has decided."""
-    band = scored.filter(
-        (pl.col("match_probability") >= config.review_floor)
-        & (pl.col("match_probability") < config.auto_link_probability)
-    )
-    return (
-        band.join(decisions.select("record_id_l", "record_id_r"), on=["record_id_l", "record_id_r"], how="anti")
-        .sort("match_probability", "record_id_l", "record_id_r", descending=[True, False, False])
-        .select(list(PAIR_SCHEMA))
-    )
+Scorer = Callable[[pl.DataFrame, dict[str, Any], LinkageConfig], pl.DataFrame]
+"""Scores the blocked pairs of normalised profiles with a model (score_pairs on DuckDB; Spark:
+linkage/spark_linking.py)."""
 
 
 def link_people(
@@ -232,13 +149,15 @@ def link_people(
     model_json: str | None = None,
     decisions: pl.DataFrame | None = None,
     config: LinkageConfig | None = None,
+    scorer: Scorer | None = None,
 ) -> PersonLinks:
     """Link person records from every source into people (the interface's entry point).
 
     model_json None: train on (a sample of) these records; otherwise reuse the stored parameters without training.
     decisions (record_id_l, record_id_r, is_match): analysts' review decisions, applied before clustering.
     """
-    return link_people_with_scores(records, model_json=model_json, decisions=decisions, config=config)[0]
+    return link_people_with_scores(records, model_json=model_json, decisions=decisions, config=config,
+                                   scorer=scorer)[0]
 
 
 def link_people_with_scores(
@@ -247,20 +166,43 @@ def link_people_with_scores(
     model_json: str | None = None,
     decisions: pl.DataFrame | None = None,
     config: LinkageConfig | None = None,
+    scorer: Scorer | None = None,
 ) -> tuple[PersonLinks, pl.DataFrame]:
-    """`link_people`, also returning every scored pair at or above the review floor (for quality estimates)."""
+    """`link_people`, also returning every scored pair at or above the review floor, between identity profiles
+    (record_id_l, record_id_r are profile numbers: linkage/profiles.py), for quality estimates and benchmarks.
+    scorer: where pairs are scored (default: Splink on DuckDB); everything else runs here, the same on every backend."""
     quiet_splink_logging()
     config = config or load_linkage_config()
     _check_records(records)
-    normalised = normalise_people(records)
-    decided = _check_decisions(decisions, normalised.get_column("record_id"))
-    model = json.loads(model_json) if model_json is not None else train_model(normalised, config)
-    scored = score_pairs(normalised, model, config)
+    decided = _check_decisions(decisions, records.get_column("record_id").cast(pl.String))
+    profiles = identity_profiles(records, pl.concat([decided.get_column("record_id_l"),
+                                                     decided.get_column("record_id_r")]).unique())
+    model = json.loads(model_json) if model_json is not None else train_model(profiles.table, config)
+    scored = (scorer or score_pairs)(profiles.table, model, config)
     links = scored.filter(pl.col("match_probability") >= config.auto_link_probability)
-    clusters = cluster_records(normalised.get_column("record_id"), links, decided)
+    identities = profiles.table.select(IDENTITY_COLUMNS)
+    decided_profiles = ordered_pairs(profiles.profile_numbers(decided, "record_id_l", "record_id_r"))
+    clustering = cluster_people(profiles.table.get_column("record_id"), links, decided_profiles, identities,
+                                config.auto_link_probability)
+    queue = review_queue(scored, clustering.clusters, decided_profiles, identities, config.review_floor)
+    review_pairs = (ordered_pairs(profiles.record_ids(queue, "record_id_l", "record_id_r"))
+                    .sort(["match_probability", "record_id_l", "record_id_r"], descending=[True, False, False])
+                    .select(list(PAIR_SCHEMA)).cast(PAIR_SCHEMA))
     links = PersonLinks(
-        clusters=clusters.cast(CLUSTER_SCHEMA),
-        review_pairs=review_band(scored, decided, config),
+        clusters=_record_clusters(profiles, clustering.clusters),
+        review_pairs=review_pairs,
         model_json=json.dumps(model, sort_keys=True),
+        ambiguous_records=profiles.members.join(
+            pl.DataFrame({"profile": list(clustering.ambiguous)}, schema={"profile": pl.Int64}), on="profile",
+            how="semi").height,
+        estimates=estimated_precision_recall(scored, config.auto_link_probability),
     )
     return links, scored
+
+
+def _record_clusters(profiles: Profiles, profile_clusters: pl.DataFrame) -> pl.DataFrame:
+    """Every record's person_key (the smallest record_id of the person's records) from the profiles' clusters."""
+    return (profiles.members
+            .join(profile_clusters.rename({"record_id": "profile", "person_key": "person"}), on="profile")
+            .select("record_id", pl.col("record_id").min().over("person").alias("person_key"))
+            .cast(CLUSTER_SCHEMA))

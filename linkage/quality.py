@@ -9,9 +9,12 @@ which the linked pairs hold their own sum. Every output row is an aggregate, to 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import polars as pl
 
-from linkage.person_linking import PersonLinks
+if TYPE_CHECKING:
+    from linkage.person_linking import PersonLinks
 
 
 def estimated_precision_recall(scored_pairs: pl.DataFrame, auto_link_probability: float) -> dict[str, float]:
@@ -77,3 +80,67 @@ def match_rates_by_group(links: PersonLinks, groups: pl.DataFrame, by: str) -> p
         .agg(pl.len().alias("records"), (pl.col("person_records") > 1).mean().alias("match_rate"))
         .sort(by)
     )
+
+
+# --- the figures `linkage run` stores for publication (data_access.staging.replace_linkage_quality) ------------
+
+RECORD_STATISTICS = ("person_records", "records_matched", "records_in_family")
+"""Counted per breakdown value: person records; of those, records whose person also has a record from another
+source ("matched"); records whose person is a member of a programme family ("in a family")."""
+BREAKDOWN_COLUMNS = {"source": "source", "sex": "sex", "age": "age", "ethnic_group": "ethnic_group"}
+
+
+def record_quality_facts(record_link: pl.DataFrame, people: pl.DataFrame, members: pl.DataFrame,
+                         data_as_of, source_labels: dict[str, str]) -> pl.DataFrame:
+    """One row per linked person record: source (its label), sex, age (whole years on data_as_of), ethnic_group
+    (as recorded, empty when not known) and the two flags, from the linked tables record_link, person_identifier
+    and family_member."""
+    sources_per_person = record_link.group_by("person_id").agg(pl.col("source").n_unique().alias("sources"))
+    in_family = members.select("person_id").unique().with_columns(pl.lit(True).alias("in_family"))
+    born = pl.col("date_of_birth")
+    age = (pl.lit(data_as_of.year) - born.dt.year()
+           - ((pl.lit(data_as_of.month) < born.dt.month())
+              | ((pl.lit(data_as_of.month) == born.dt.month()) & (pl.lit(data_as_of.day) < born.dt.day())))
+           .cast(pl.Int32))
+    return (
+        record_link.select("source", "person_id")
+        .join(sources_per_person, on="person_id", how="left")
+        .join(in_family, on="person_id", how="left")
+        .join(people.select("person_id", "sex", "date_of_birth", "ethnic_group"), on="person_id", how="left")
+        .select(
+            pl.col("source").replace_strict(source_labels, default=pl.col("source")).alias("source"),
+            pl.col("sex").fill_null(""),
+            age.cast(pl.String).fill_null("").alias("age"),
+            pl.col("ethnic_group").fill_null(""),
+            (pl.col("sources") > 1).fill_null(False).alias("records_matched"),
+            pl.col("in_family").fill_null(False).alias("records_in_family"),
+        )
+    )
+
+
+def quality_figures(facts: pl.DataFrame, links: PersonLinks, all_sources: list[str]) -> pl.DataFrame:
+    """breakdown, value, statistic, amount: TRUE counts of records per breakdown value (every source in
+    `all_sources` present, zero when it sent nothing), the run's counts (people, review queue, ambiguous records)
+    and the model's estimates. Private until the publish step protects them (metrics/linkage_quality.py)."""
+    counted = [pl.len().alias("person_records"), pl.col("records_matched").sum(), pl.col("records_in_family").sum()]
+    frames = [facts.select(pl.lit("none").alias("breakdown"), pl.lit("").alias("value"),
+                           pl.len().alias("person_records"), pl.col("records_matched").sum(),
+                           pl.col("records_in_family").sum())]
+    for breakdown, column in BREAKDOWN_COLUMNS.items():
+        grouped = facts.group_by(column).agg(*counted).rename({column: "value"})
+        if breakdown == "source":
+            every = pl.DataFrame({"value": all_sources})
+            grouped = every.join(grouped, on="value", how="full", coalesce=True).fill_null(0)
+        frames.append(grouped.with_columns(pl.lit(breakdown).alias("breakdown")))
+    counts = pl.concat([frame.select("breakdown", "value", *RECORD_STATISTICS).cast(
+        {name: pl.Float64 for name in RECORD_STATISTICS}) for frame in frames])
+    long = counts.unpivot(index=["breakdown", "value"], on=list(RECORD_STATISTICS), variable_name="statistic",
+                          value_name="amount")
+    run = {"people": float(links.clusters.get_column("person_key").n_unique()),
+           "review_queue_pairs": float(links.review_pairs.height),
+           "ambiguous_records": float(getattr(links, "ambiguous_records", 0))}
+    estimates = getattr(links, "estimates", None) or {}
+    run |= {name: float(estimates[name]) for name in ("estimated_precision", "estimated_recall") if name in estimates}
+    extra = pl.DataFrame({"breakdown": ["none"] * len(run), "value": [""] * len(run), "statistic": list(run),
+                          "amount": list(run.values())})
+    return pl.concat([long, extra]).sort("breakdown", "value", "statistic")

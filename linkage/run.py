@@ -15,7 +15,9 @@ rejected, 1 on failure. Messages name files, sources, counts and reason codes on
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -33,6 +35,7 @@ from data_access.staging import (
     read_decisions,
     read_key_map,
     read_staged,
+    replace_linkage_quality,
     replace_review_pairs,
     save_model_json,
 )
@@ -40,6 +43,7 @@ from linkage.contract import PartnerContract
 from linkage.ingest import FileReport, ingest_inbox, staged_tables
 from linkage.linked_tables import build_linked_tables, fingerprint
 from linkage.person_records import person_records
+from linkage.quality import quality_figures, record_quality_facts
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +60,17 @@ class RunFailure(RuntimeError):
 class RunReport:
     files: list[FileReport]
     linked: dict = field(default_factory=dict)
+    seconds: dict[str, dict[str, float]] = field(default_factory=dict)  # phase -> wall, cpu (this process)
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Time one phase (wall and this process's CPU seconds, its threads included) into `seconds`."""
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            self.seconds[name] = {"wall": round(time.perf_counter() - wall, 2),
+                                  "cpu": round(time.process_time() - cpu, 2)}
 
     @property
     def exit_code(self) -> int:
@@ -63,7 +78,8 @@ class RunReport:
         return EXIT_SOMETHING_SET_ASIDE if set_aside else EXIT_CLEAN
 
     def as_json(self) -> dict:
-        return {"files": [report.as_dict() for report in self.files], "linked_tables": self.linked}
+        return {"files": [report.as_dict() for report in self.files], "linked_tables": self.linked,
+                "seconds": self.seconds}
 
 
 def _linked_fact(engine: Engine, key: str) -> str | None:
@@ -89,8 +105,9 @@ def default_data_as_of(files: pl.DataFrame) -> date:
 
 def run(engine: Engine, inbox: Path, contract: PartnerContract, link_people: LinkPeople, *,
         data_as_of: date | None = None, is_synthetic: bool = False) -> RunReport:
-    reports = ingest_inbox(engine, inbox, contract)
-    report = RunReport(reports)
+    report = RunReport([])
+    with report.phase("ingest"):
+        report.files = ingest_inbox(engine, inbox, contract)
     files = loaded_files(engine)
     if files.height == 0:
         report.linked = {"status": "nothing_loaded"}
@@ -104,24 +121,36 @@ def run(engine: Engine, inbox: Path, contract: PartnerContract, link_people: Lin
         report.linked = {"status": "up_to_date"}
         return report
 
-    tables = staged_tables(contract)
-    staged = {source_id: read_staged(engine, table) for source_id, table in tables.items()}
-    records = person_records(contract, staged)
-    links = link_people(records, model_json=latest_model_json(engine), decisions=decisions)
-    clusters = links.clusters.select(pl.col("record_id").cast(pl.String), pl.col("person_key").cast(pl.String))
-    _check_clusters(records, clusters)
-    save_model_json(engine, links.model_json)
-    replace_review_pairs(engine, links.review_pairs)
+    with report.phase("read_staged"):
+        tables = staged_tables(contract)
+        staged = {source_id: read_staged(engine, table) for source_id, table in tables.items()}
+        records = person_records(contract, staged)
+    with report.phase("link"):
+        links = link_people(records, model_json=latest_model_json(engine), decisions=decisions)
+        clusters = links.clusters.select(pl.col("record_id").cast(pl.String), pl.col("person_key").cast(pl.String))
+        _check_clusters(records, clusters)
+        del records
+        save_model_json(engine, links.model_json)
+        replace_review_pairs(engine, links.review_pairs)
 
-    built = build_linked_tables(
-        contract, staged, clusters, data_as_of=data_as_of or default_data_as_of(files),
-        previous_links=_previous_links(engine), family_keys=read_key_map(engine, "family"),
-        episode_keys=read_key_map(engine, "episode"), is_synthetic=is_synthetic, built_from=built_from)
-    add_keys(engine, "family", built.new_family_ids)
-    add_keys(engine, "episode", built.new_episode_ids)
-    counts = load_linked_data(engine, built.frames, loaded_at=datetime.now(UTC))
+    as_of = data_as_of or default_data_as_of(files)
+    with report.phase("build"):
+        built = build_linked_tables(
+            contract, staged, clusters, data_as_of=as_of,
+            previous_links=_previous_links(engine), family_keys=read_key_map(engine, "family"),
+            episode_keys=read_key_map(engine, "episode"), is_synthetic=is_synthetic, built_from=built_from)
+        del staged
+    with report.phase("load"):
+        add_keys(engine, "family", built.new_family_ids)
+        add_keys(engine, "episode", built.new_episode_ids)
+        counts = load_linked_data(engine, built.frames, loaded_at=datetime.now(UTC))
+    with report.phase("quality"):
+        labels = {source.id: source.label for source in contract.person_sources}
+        facts = record_quality_facts(built.frames["record_link"], built.frames["person_identifier"],
+                                     built.frames["family_member"], as_of, labels)
+        replace_linkage_quality(engine, quality_figures(facts, links, list(labels.values())), built_from)
     report.linked = {"status": "loaded", "rows": counts, "review_pairs": links.review_pairs.height,
-                     "not_placed": built.dropped}
+                     "ambiguous_records": getattr(links, "ambiguous_records", 0), "not_placed": built.dropped}
     return report
 
 

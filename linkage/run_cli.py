@@ -73,8 +73,15 @@ def run_command(args: argparse.Namespace, *, link_people: LinkPeople | None = No
         rows = linked["rows"]
         print(f"linked tables replaced: {rows['person_identifier']:,} people, {rows['family']:,} families, "
               f"{rows['need_observation']:,} observations, {rows['record_link']:,} records linked")
+        if linked.get("review_pairs"):
+            print(f"review queue: {linked['review_pairs']:,} uncertain pair(s) for an analyst: "
+                  "python -m linkage review --export FILE")
     else:
         print(f"linked tables: {linked.get('status')}")
+    if report.seconds:
+        phases = ", ".join(f"{name} {times['wall']:.1f}" for name, times in report.seconds.items())
+        cpu = sum(times["cpu"] for times in report.seconds.values())
+        print(f"seconds (wall): {phases}; CPU {cpu:.1f} in all")
     if args.report:
         args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text(json.dumps(report.as_json(), indent=2, default=str) + "\n", encoding="utf-8")

@@ -3,20 +3,19 @@
 Why: a linkage of every council's extracts may not fit one machine; Spark is the distributed engine public
 bodies already run. The model is the one link_people stores: its comparisons and blocking rules are written
 again in Spark's SQL dialect and carry the trained parameters (splink_settings.model_in_dialect), so Spark scores
-pairs as DuckDB does; Splink's connected components run in Spark.
+pairs as DuckDB does. Scoring is the heavy part and runs in Spark; identity profiles, clustering (with the
+identifier safeguards and analysts' decisions) and the review queue are link_people's own, on the scored pairs,
+so both backends find the same people by construction.
 Spark's string-similarity functions (Jaro-Winkler, Damerau-Levenshtein) come from the JAR that ships inside the
 splink wheel (splink.backends.spark.similarity_jar_location), so nothing is downloaded at run time.
-Analysts' decisions are not applied here (they live with the DuckDB path).
 """
 
 from __future__ import annotations
 
-import json
-
 import polars as pl
 
 from linkage.config import LinkageConfig, load_linkage_config
-from linkage.normalise import normalise_people
+from linkage.person_linking import Scorer, link_people, ordered_pairs
 from linkage.splink_settings import model_in_dialect, quiet_splink_logging
 
 
@@ -42,24 +41,29 @@ def local_spark_session(checkpoint_dir: str, app_name: str = "dorset-families-li
     return session
 
 
-def link_people_on_spark(records: pl.DataFrame, *, model_json: str, spark, config: LinkageConfig | None = None
-                         ) -> pl.DataFrame:
-    """record_id -> person_key (smallest record_id of the cluster), scored and clustered in Spark."""
-    from splink import Linker, SparkAPI
+def spark_scorer(spark) -> Scorer:
+    """A scorer (linkage.person_linking.Scorer) running Splink's predict on Spark with the model in Spark SQL."""
 
+    def score(profiles: pl.DataFrame, model: dict, config: LinkageConfig) -> pl.DataFrame:
+        from splink import Linker, SparkAPI
+
+        db_api = SparkAPI(spark_session=spark)
+        table = db_api.register(spark.createDataFrame(profiles.to_pandas()), table_name="person_records")
+        linker = Linker(table, model_in_dialect(model, "spark"), log_level=None)
+        predictions = linker.inference.predict(threshold_match_probability=config.review_floor,
+                                               warning_mode="never")
+        pairs = predictions.as_spark_dataframe().select("record_id_l", "record_id_r", "match_probability")
+        scored = pl.from_pandas(pairs.toPandas()).cast({"record_id_l": pl.Int64, "record_id_r": pl.Int64,
+                                                        "match_probability": pl.Float64})
+        return ordered_pairs(scored)
+
+    return score
+
+
+def link_people_on_spark(records: pl.DataFrame, *, model_json: str, spark, config: LinkageConfig | None = None,
+                         decisions: pl.DataFrame | None = None) -> pl.DataFrame:
+    """record_id -> person_key (smallest record_id of the person), the pairs scored in Spark."""
     quiet_splink_logging()
-    config = config or load_linkage_config()
-    normalised = normalise_people(records)
-    db_api = SparkAPI(spark_session=spark)
-    frame = spark.createDataFrame(normalised.to_pandas())
-    table = db_api.register(frame, table_name="person_records")
-    linker = Linker(table, model_in_dialect(json.loads(model_json), "spark"), log_level=None)
-    predictions = linker.inference.predict(threshold_match_probability=config.review_floor, warning_mode="never")
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        predictions, threshold_match_probability=config.auto_link_probability
-    )
-    spark_clusters = clusters.as_spark_dataframe().select("record_id", "cluster_id")
-    result = pl.from_pandas(spark_clusters.toPandas())
-    return result.with_columns(pl.col("record_id").min().over("cluster_id").alias("person_key")).select(
-        pl.col("record_id").cast(pl.String), pl.col("person_key").cast(pl.String)
-    )
+    links = link_people(records, model_json=model_json, decisions=decisions, config=config or load_linkage_config(),
+                        scorer=spark_scorer(spark))
+    return links.clusters

@@ -49,6 +49,7 @@ from data_access.published_schema import (
     published_revision,
     published_statistic,
 )
+from data_access.staging import read_linkage_quality
 from metrics import disclosure
 from metrics.audit import AuditReport, audit_editions
 from metrics.disclosure.history import History
@@ -73,6 +74,8 @@ from metrics.impact.tables import (
     impact_count_cells,
     impact_estimate_rows,
 )
+from metrics.linkage_quality import PERCENT_SPECS as LINKAGE_PERCENT_SPECS
+from metrics.linkage_quality import linkage_estimate_rows, linkage_quality_cells
 from metrics.maturity import maturity_rows
 from metrics.true_cells import PERCENT_SPECS, true_cells
 
@@ -124,7 +127,8 @@ class ProtectedEdition:
     cells: pl.DataFrame
 
 
-def protected_edition(linked: LinkedData, history: History | None = None) -> ProtectedEdition:
+def protected_edition(linked: LinkedData, history: History | None = None,
+                      linkage_quality: pl.DataFrame | None = None) -> ProtectedEdition:
     """Every published row, protected, in the tidy long format, and the true count cells behind them.
 
     The impact table's counts, including its propensity-score histograms (bins that add up to the group sizes),
@@ -134,10 +138,14 @@ def protected_edition(linked: LinkedData, history: History | None = None) -> Pro
     The maturity of each cohort (table cohort_maturity) is made from the protected counts alone.
     history: the earlier editions a reader may hold: the counts are protected jointly with theirs
     (metrics.disclosure.history; docs/disclosure.md, "Refreshes").
+    linkage_quality: the figures linkage run stored (data_access.staging.read_linkage_quality), or None.
     """
     impact = run_impact(impact_inputs(linked.as_tables()))
     cells = pl.concat([true_cells(linked), impact_count_cells(impact)])
     percent_specs = (*PERCENT_SPECS, *IMPACT_PERCENT_SPECS)
+    if linkage_quality is not None:  # metrics/linkage_quality.py: protected with every other count
+        cells = pl.concat([cells, linkage_quality_cells(linkage_quality)], how="vertical_relaxed")
+        percent_specs = (*percent_specs, *LINKAGE_PERCENT_SPECS)
     # Before the long protection step: every cell and percentage must be declared in the published catalogue.
     check_publication(pl.concat([cells.select("table", "statistic", "kind"), pl.DataFrame(
         [(spec.table, spec.statistic, "percent") for spec in percent_specs], schema=["table", "statistic", "kind"],
@@ -157,13 +165,15 @@ def protected_edition(linked: LinkedData, history: History | None = None) -> Pro
         impact_estimate_rows(impact, report.published),
         balance_published_rows(balance_rows(impact)),
         suppression_summary_rows(report.summary),
+        *([] if linkage_quality is None else [linkage_estimate_rows(linkage_quality)]),
     ]).with_columns(value=stored_value(pl.col("value")))
     return ProtectedEdition(published, cells)
 
 
-def protected_publication(linked: LinkedData, history: History | None = None) -> pl.DataFrame:
+def protected_publication(linked: LinkedData, history: History | None = None,
+                          linkage_quality: pl.DataFrame | None = None) -> pl.DataFrame:
     """Every published row, protected (protected_edition without the true counts)."""
-    return protected_edition(linked, history).published
+    return protected_edition(linked, history, linkage_quality).published
 
 
 def _published_frame(frame: pl.DataFrame, **columns: pl.Expr) -> pl.DataFrame:
@@ -275,8 +285,9 @@ def publish(linked_url: str, published_url: str, export_dir: Path | None = None)
     adopt_unknown_publication(linked_engine, published_engine)
     all_facts, kept = load_kept_editions(linked_engine)
     history = History(tuple(edition.as_earlier() for edition in kept), linked.data_as_of) if kept else None
+    linkage_quality = read_linkage_quality(linked_engine, linked.info.get("built_from"))  # None: not partner data
     started = timings.lap("read", started)
-    edition = protected_edition(linked, history)
+    edition = protected_edition(linked, history, linkage_quality)
     published = edition.published
     started = timings.lap("compute_and_protect", started)
     policy = load_disclosure_policy()

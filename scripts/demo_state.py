@@ -6,6 +6,8 @@
     demo_state.py --publish-to URL   where publish writes (data_access.engine.publishing_db_url)
     demo_state.py --web-url URL  the one URL the web process gets (FAMILIES_PUBLISHED_DB_URL); exits 2 with the reason
                                  when there is none (PostgreSQL without a reader's URL)
+    demo_state.py --reset-partner-data URL   drop the partner-data stage's private tables (a forced rebuild of a
+                                 synthetic demo starts from an empty inbox history); refuses data not marked synthetic
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy import Engine, func, inspect, select
 from data_access.engine import make_engine, normalise_url, published_db_url, publishing_db_url
 from data_access.published_schema import publication_info
 from data_access.schema import dataset_info
+from data_access.staging import drop_partner_tables
 
 NO_READER = """On PostgreSQL the dashboard needs FAMILIES_PUBLISHED_DB_URL: the URL of its read-only role (it never
 gets FAMILIES_DB_URL). Create the role once, as a role that may create roles, and use the URL it prints:
@@ -78,6 +81,16 @@ def main(argv: list[str]) -> int:
             print(NO_READER, file=sys.stderr)
             return 2
         print(url)
+        return 0
+    if argv[0] == "--reset-partner-data":
+        if not is_synthetic_or_empty(make_engine(argv[1])):
+            print("demo_state: refused: the linked data are not marked synthetic", file=sys.stderr)
+            return 2
+        engine = make_engine(argv[1])
+        try:
+            drop_partner_tables(engine)
+        finally:
+            engine.dispose()
         return 0
     linked_url = argv[0]
     linked = has_rows(make_engine(linked_url), dataset_info)

@@ -73,16 +73,14 @@ class DemoDatabase:
 
 
 def build_demo_database(folder: Path, log: Path, families: int, seed: int = DEMO_SEED) -> DemoDatabase:
-    """A seeded synthetic SQLite database in `folder`, plus its published tables once metrics/publish.py exists."""
-    linked_url = f"sqlite:///{folder / 'families.db'}"
-    env = {key: value for key, value in os.environ.items() if key != "FAMILIES_PUBLISHED_DB_URL"}
-    env["FAMILIES_DB_URL"] = linked_url
-    python = sys.executable
-    synthetic = [python, "-m", "synthetic", "--families", str(families), "--seed", str(seed), "--db", linked_url]
-    run_step(synthetic, env, log)
-    if (PROJECT_ROOT / "metrics" / "publish.py").is_file():
-        run_step([python, "-m", "metrics.publish", "--db", linked_url], env, log)
-    return DemoDatabase(linked_url, f"sqlite:///{folder / 'families-published.db'}")
+    """The demo built exactly as `make run` builds it (scripts/build-demo.sh: synthetic partner extracts ->
+    `linkage run` -> publish), into `folder` instead of data/: families.db and families-published.db."""
+    env = {key: value for key, value in os.environ.items() if key not in ("FAMILIES_PUBLISHED_DB_URL",
+                                                                          "FAMILIES_DB_URL")}
+    env |= {"FAMILIES_DEMO_DIR": str(folder), "FAMILIES_DEMO_FAMILIES": str(families),
+            "FAMILIES_DEMO_SEED": str(seed)}
+    run_step(["bash", str(PROJECT_ROOT / "scripts" / "build-demo.sh")], env, log)
+    return DemoDatabase(f"sqlite:///{folder / 'families.db'}", f"sqlite:///{folder / 'families-published.db'}")
 
 
 def web_process_env(overrides: dict[str, str]) -> dict[str, str]:

@@ -302,6 +302,27 @@ def test_a_database_failure_part_way_rolls_everything_back(engine, previous, inc
         assert connection.execute(select(func.count()).select_from(family)).scalar() == previous["family"].height
 
 
+def test_the_database_checks_foreign_keys_itself_before_committing(engine, previous, incoming, monkeypatch):
+    """Validation checks every foreign key first; the database checks again in one pass (SQLite: row-by-row
+    enforcement is off while writing), so a row that slipped past validation still stops the load."""
+    load_linked_data(engine, previous)
+    real_write = loader.write_frame
+
+    def orphan_observation(connection, table, frame):
+        if table is need_observation:
+            frame = frame.with_columns(pl.lit(10**9).alias("family_id"))  # no such family
+        return real_write(connection, table, frame)
+
+    monkeypatch.setattr(loader, "write_frame", orphan_observation)
+    with pytest.raises(LoadError) as refused:
+        load_linked_data(engine, incoming)
+    assert str(10**9) not in str(refused.value)
+    _assert_database_holds(engine, previous)
+    if engine.dialect.name == "sqlite":  # row-by-row enforcement is back on for everything else
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
 def test_the_loader_knows_every_check_constraint_in_the_schema():
     """A new CHECK constraint in schema.py must get a loader rule, so bad data fail with a readable message."""
     for table in LINKED_TABLES_IN_LOAD_ORDER:

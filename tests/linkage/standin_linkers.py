@@ -30,7 +30,8 @@ def read_truth(truth_csv: Path) -> pl.DataFrame:
                                                                     pl.col("family_key").fill_null(""))
 
 
-def truth_linker(truth_csv: Path, calls: list | None = None):
+def truth_linker(truth_csv: Path, calls: list | None = None, review_pairs: pl.DataFrame | None = None):
+    """review_pairs (record_id_l, record_id_r, match_probability): what the stand-in puts in the review queue."""
     truth = read_truth(truth_csv).select("record_id", "person_key")
 
     def link_people(records: pl.DataFrame, *, model_json: str | None = None,
@@ -39,7 +40,8 @@ def truth_linker(truth_csv: Path, calls: list | None = None):
             calls.append({"records": records.height, "model_json": model_json, "decisions": decisions})
         clusters = records.select("record_id").join(truth, on="record_id", how="left").with_columns(
             pl.coalesce("person_key", pl.format("unknown:{}", pl.col("record_id"))).alias("person_key"))
-        return PersonLinks(clusters, NO_PAIRS, model_json or '{"model": "truth stand-in"}')
+        return PersonLinks(clusters, NO_PAIRS if review_pairs is None else review_pairs,
+                           model_json or '{"model": "truth stand-in"}')
 
     return link_people
 

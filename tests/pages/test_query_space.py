@@ -34,6 +34,7 @@ from streamlit.testing.v1 import AppTest
 from data_access.access import web_tier_engine
 from data_access.config import CONFIG_DIR, load_localities, load_measures, load_roles
 from data_access.published_reads import read_published
+from metrics.linkage_quality_views import BREAKDOWN_LABELS as LINKAGE_BREAKDOWNS
 from metrics.views import IMPACT_METHODS, SENSITIVITY_METHODS, year_choices
 from tests.pages.conftest import APP, PAGE_FILES
 
@@ -46,7 +47,7 @@ PAGE_TABLES = {
     "measures": ["measure_progress", "cohort_maturity"],
     "localities": ["measure_progress", "cohort_maturity"],
     "impact": ["impact", "impact_balance"],
-    "disclosure": ["disclosure_summary"],
+    "disclosure": ["disclosure_summary", "linkage_quality"],
     "methodology": [],
 }
 TABLES = sorted({table for tables in PAGE_TABLES.values() for table in tables})
@@ -125,6 +126,10 @@ def allowed_numbers(published: dict[str, pl.DataFrame], page_id: str, config_num
         impact = published["impact"]
         allowed.error_bars = _pair_differences(impact, ["measure", "locality", "statistic"], "difference",
                                                "effect_ci_lower", "effect_ci_upper")
+    if page_id == "disclosure":
+        # 8. linkage match rates: error bars of each published rate.
+        allowed.error_bars = _pair_differences(published["linkage_quality"], ["breakdown", "category", "statistic"],
+                                               "percent", "ci_lower", "ci_upper")
     if page_id == "overview":
         # 7. metric deltas: a published headline value minus the same cell's value in the previous year.
         deltas = []
@@ -351,6 +356,8 @@ def selections(page_id: str, role, published: dict[str, pl.DataFrame]) -> tuple[
         outcomes = sorted(set(published["impact"].filter(pl.col("statistic").str.ends_with("_difference"))[
             "measure"].unique().to_list()))
         return {"outcome"}, [{"outcome": outcome} for outcome in outcomes]
+    if page_id == "disclosure" and published["linkage_quality"].height:
+        return {"linkage"}, [{"linkage": breakdown} for breakdown in LINKAGE_BREAKDOWNS]
     return set(), [{}]
 
 
