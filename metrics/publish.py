@@ -100,7 +100,8 @@ def _published_frame(frame: pl.DataFrame, **columns: pl.Expr) -> pl.DataFrame:
 def balance_published_rows(balance: pl.DataFrame) -> pl.DataFrame:
     """Standardised mean differences (love plot) as published rows: table impact_balance, kind smd."""
     if balance.is_empty():
-        return _published_frame(pl.DataFrame({"x": []}))
+        # Empty, typed like the other parts (selecting literals from an empty frame would give one null row).
+        return pl.DataFrame(schema={name: pl.Float64 if name == "value" else pl.String for name in PUBLISHED_COLUMNS})
     long = balance.unpivot(index=["measure", "covariate", "symbol"], on=["smd_before", "smd_after"],
                            variable_name="statistic", value_name="value")
     return _published_frame(
@@ -176,7 +177,10 @@ def export_csv(published: pl.DataFrame, directory: Path) -> Path:
     return path
 
 
-def publish(linked_url: str, published_url: str, export_dir: Path | None = None) -> PublishTimings:
+def publish(linked_url: str, published_url: str, export_dir: Path | None = None, *,
+            carry_previous: bool = True) -> PublishTimings:
+    """carry_previous=False: protect afresh, carrying no decision over from the publication this replaces (for a
+    republish after records were deleted, when counts of ended periods changed: data_access.retention)."""
     timings = PublishTimings()
     started = time.perf_counter()
     published_engine = make_engine(published_url, published=True)
@@ -184,7 +188,7 @@ def publish(linked_url: str, published_url: str, export_dir: Path | None = None)
     if problems:
         raise PermissionError(f"cannot write the published tables: {'; '.join(problems)}")
     linked = read_linked_data(make_engine(linked_url))
-    previous = read_previous_publication(published_engine)  # None on the first run
+    previous = read_previous_publication(published_engine) if carry_previous else None  # None on the first run
     started = timings.lap("read", started)
     published = protected_publication(linked, previous)
     started = timings.lap("compute_and_protect", started)
