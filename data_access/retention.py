@@ -29,7 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -40,7 +40,6 @@ from sqlalchemy import (
     DateTime,
     Engine,
     MetaData,
-    Table,
     and_,
     case,
     delete,
@@ -57,6 +56,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import ColumnElement, Select
 
 from data_access.access_log import ACCESS_LOG_FILE, ACCESS_LOG_SCHEMA, access_event, access_log_dir, prune_jsonl
+from data_access.cascade import (
+    STAGED_PREFIX,
+    chunks,
+    delete_keys,
+    delete_with_dependants,
+    fetch,
+    reflect,
+    staged_tables,
+    table_named,
+)
 from data_access.config import ConfigError
 from data_access.db_errors import plain_message
 from data_access.engine import linked_db_url, make_engine, normalise_url, published_db_url, publishing_db_url
@@ -65,8 +74,6 @@ from data_access.lifecycle_schema import LifecycleStoreError, ensure_lifecycle_t
 from data_access.retention_schedule import RecordType, RetentionSchedule, load_retention_schedule
 
 EXIT_OK, EXIT_FAILURE, EXIT_DELETED_BUT_NOT_REPUBLISHED = 0, 1, 3
-CHUNK = 5000  # keys per IN (...) list: well inside SQLite's and PostgreSQL's limits on bound parameters
-STAGED_PREFIX = "staged_"
 
 StagedReferences = Mapping[str, Mapping[str, str]]
 """staging table -> {"family": column holding the case system's family reference, "episode": ... episode reference}"""
@@ -130,15 +137,6 @@ class RetentionResult:
 # --- the deletion ----------------------------------------------------------------------------------------------
 
 
-def reflect(connection: Connection) -> MetaData:
-    """Every table of the linked database's default schema (and the access log's schema, when it is there)."""
-    tables = MetaData()
-    tables.reflect(bind=connection)
-    if connection.dialect.name == "postgresql" and ACCESS_LOG_SCHEMA in inspect(connection).get_schema_names():
-        tables.reflect(bind=connection, schema=ACCESS_LOG_SCHEMA)
-    return tables
-
-
 def _bound(column: Column, day: date):
     """A cut-off day as the column's type wants it: midnight (UTC when the column has a time zone) for times."""
     if isinstance(column.type, DateTime):
@@ -147,13 +145,9 @@ def _bound(column: Column, day: date):
     return day
 
 
-def _table(tables: MetaData, name: str, schema: str | None = None) -> Table | None:
-    return tables.tables.get(f"{schema}.{name}" if schema else name)
-
-
 def expired_condition(tables: MetaData, record: RecordType, cutoff: date) -> ColumnElement[bool]:
     """The rows of the record type's table that are past their date."""
-    table = _table(tables, record.table_name, record.schema)
+    table = table_named(tables, record.table_name, record.schema)
     assert table is not None
     computed = COMPUTED_DATES.get((record.table_name, record.date_column))
     if computed is not None:
@@ -179,44 +173,6 @@ def expired_condition(tables: MetaData, record: RecordType, cutoff: date) -> Col
                       f"{other_name} with a column {column_name}.")
 
 
-def delete_with_dependants(connection: Connection, tables: MetaData, table: Table, condition: ColumnElement[bool],
-                           counts: dict[str, int], _seen: frozenset[str] = frozenset()) -> None:
-    """Delete the rows of `table` meeting `condition`, and first every row that refers to them (recursively)."""
-    for child in tables.sorted_tables:
-        if child.fullname in _seen or child is table:
-            continue
-        for constraint in child.foreign_key_constraints:
-            if constraint.referred_table is not table:
-                continue
-            local = [element.parent for element in constraint.elements]
-            remote = [element.column for element in constraint.elements]
-            keys = select(*remote).where(condition)
-            child_condition = local[0].in_(keys) if len(local) == 1 else tuple_(*local).in_(keys)
-            delete_with_dependants(connection, tables, child, child_condition, counts, _seen | {table.fullname})
-    removed = connection.execute(delete(table).where(condition)).rowcount or 0
-    counts[table.fullname] = counts.get(table.fullname, 0) + removed
-
-
-def _chunks(values: Sequence) -> Iterator[list]:
-    for start in range(0, len(values), CHUNK):
-        yield list(values[start:start + CHUNK])
-
-
-def _delete_keys(connection: Connection, tables: MetaData, table: Table, column: Column, keys: Iterable,
-                 counts: dict[str, int]) -> None:
-    for chunk in _chunks(sorted(set(keys))):
-        delete_with_dependants(connection, tables, table, column.in_(chunk), counts)
-
-
-def _fetch(connection: Connection, statement: Select) -> list:
-    return [row[0] for row in connection.execute(statement)]
-
-
-def _staged_tables(tables: MetaData) -> list[Table]:
-    return [table for name, table in sorted(tables.tables.items())
-            if name.startswith(STAGED_PREFIX) and "record_id" in table.c]
-
-
 def remove_families(connection: Connection, tables: MetaData, family_ids: Sequence[int], counts: dict[str, int],
                     staged_references: StagedReferences) -> None:
     """Families, everything that refers to them, their people who belong to no other family, and the partner
@@ -227,50 +183,50 @@ def remove_families(connection: Connection, tables: MetaData, family_ids: Sequen
     if not families:
         return
     episodes, people = [], []
-    for chunk in _chunks(families):
-        episodes += _fetch(connection, select(episode.c.episode_id).where(episode.c.family_id.in_(chunk)))
-        people += _fetch(connection, select(member.c.person_id).where(member.c.family_id.in_(chunk)).distinct())
-    _delete_keys(connection, tables, family, family.c.family_id, families, counts)
+    for chunk in chunks(families):
+        episodes += fetch(connection, select(episode.c.episode_id).where(episode.c.family_id.in_(chunk)))
+        people += fetch(connection, select(member.c.person_id).where(member.c.family_id.in_(chunk)).distinct())
+    delete_keys(connection, tables, family, family.c.family_id, families, counts)
     remaining = set()
-    for chunk in _chunks(sorted(set(people))):
-        remaining |= set(_fetch(connection, select(member.c.person_id).where(member.c.person_id.in_(chunk))))
+    for chunk in chunks(sorted(set(people))):
+        remaining |= set(fetch(connection, select(member.c.person_id).where(member.c.person_id.in_(chunk))))
     leaving = sorted(set(people) - remaining)
     record_ids: list[str] = []
-    link = _table(tables, "record_link")
+    link = table_named(tables, "record_link")
     if link is not None:
-        for chunk in _chunks(leaving):
-            record_ids += _fetch(connection, select(link.c.record_id).where(link.c.person_id.in_(chunk)))
-    _delete_keys(connection, tables, person, person.c.person_id, leaving, counts)
-    for staged in _staged_tables(tables):
-        _delete_keys(connection, tables, staged, staged.c.record_id, record_ids, counts)
-    key_map = _table(tables, "ingest_key_map")
+        for chunk in chunks(leaving):
+            record_ids += fetch(connection, select(link.c.record_id).where(link.c.person_id.in_(chunk)))
+    delete_keys(connection, tables, person, person.c.person_id, leaving, counts)
+    for staged in staged_tables(tables):
+        delete_keys(connection, tables, staged, staged.c.record_id, record_ids, counts)
+    key_map = table_named(tables, "ingest_key_map")
     if key_map is None:
         return
     refs = {}
     for kind, keys in (("family", families), ("episode", episodes)):
         refs[kind] = []
-        for chunk in _chunks(sorted(set(keys))):
-            refs[kind] += _fetch(connection, select(key_map.c.ref).where(
+        for chunk in chunks(sorted(set(keys))):
+            refs[kind] += fetch(connection, select(key_map.c.ref).where(
                 (key_map.c.kind == kind) & key_map.c.key.in_(chunk)))
     for table_name, columns in sorted(staged_references.items()):
-        staged = _table(tables, table_name)
+        staged = table_named(tables, table_name)
         if staged is None:
             continue
         for kind, column_name in sorted(columns.items()):
             if column_name in staged.c and refs.get(kind):
-                _delete_keys(connection, tables, staged, staged.c[column_name], refs[kind], counts)
+                delete_keys(connection, tables, staged, staged.c[column_name], refs[kind], counts)
     for kind, keys in (("family", families), ("episode", episodes)):
-        for chunk in _chunks(sorted(set(keys))):
+        for chunk in chunks(sorted(set(keys))):
             delete_with_dependants(connection, tables, key_map, (key_map.c.kind == kind) & key_map.c.key.in_(chunk),
                                    counts)
 
 
 def sweep_orphans(connection: Connection, tables: MetaData, counts: dict[str, int]) -> None:
     """Lineage and review state naming partner records that no longer exist."""
-    staged = _staged_tables(tables)
+    staged = staged_tables(tables)
     if not staged:
         return
-    link = _table(tables, "record_link")
+    link = table_named(tables, "record_link")
     if link is not None:
         for table in staged:
             source = table.name.removeprefix(STAGED_PREFIX)
@@ -279,7 +235,7 @@ def sweep_orphans(connection: Connection, tables: MetaData, counts: dict[str, in
     every_record = union(*(select(table.c.record_id.label("record_id")) for table in staged)).subquery()
     known = select(every_record.c.record_id)
     for name in ("linkage_decision", "linkage_review_pair"):
-        table = _table(tables, name)
+        table = table_named(tables, name)
         if table is not None:
             delete_with_dependants(connection, tables, table, or_(not_(table.c.record_id_l.in_(known)),
                                                                   not_(table.c.record_id_r.in_(known))), counts)
@@ -297,13 +253,13 @@ def delete_expired(connection: Connection, schedule: RetentionSchedule, as_of: d
     for record in schedule.record_types:
         outcome = TypeResult(record, record.cutoff(as_of))
         result.types.append(outcome)
-        table = _table(tables, record.table_name, record.schema)
+        table = table_named(tables, record.table_name, record.schema)
         if table is None:
             outcome.note = "not in this database"
             continue
         condition = expired_condition(tables, record, outcome.cutoff)
         if (record.table_name, record.date_column) == ("family", "last_episode_end"):
-            families = _fetch(connection, select(table.c.family_id).where(condition))
+            families = fetch(connection, select(table.c.family_id).where(condition))
             remove_families(connection, tables, families, outcome.counts, staged_references)
         else:
             delete_with_dependants(connection, tables, table, condition, outcome.counts)

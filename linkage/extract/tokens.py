@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-import re
 from pathlib import Path
 
 import polars as pl
@@ -28,44 +26,25 @@ from linkage.normalise import (
     postcode_expression,
     upn_expression,
 )
+from linkage.secret_keys import SecretKeyError
+from linkage.secret_keys import parse_key as parse_secret_key
+from linkage.secret_keys import read_key as read_secret_key
 
 TOKEN_IDENTIFIERS = ("given_name", "family_name", "date_of_birth", "postcode", "nhs_number", "ni_number", "upn")
 """The identifiers that become tokens, in the extract's column order (sex stays clear: two values hide nothing)."""
 
-MIN_KEY_BYTES = 32
 KEY_ID_LABEL = b"dorset-families-matter token key id v1"
-_HEX = re.compile(r"^[0-9a-fA-F]+$")
-
-
-class TokenKeyError(ValueError):
-    """The token key is missing or not in the documented form; the message never quotes the key."""
+TokenKeyError = SecretKeyError
 
 
 def parse_key(text: str) -> bytes:
-    """The key from its text form: at least 64 hexadecimal characters (surrounding whitespace ignored)."""
-    cleaned = text.strip()
-    if not _HEX.match(cleaned) or len(cleaned) % 2:
-        raise TokenKeyError("the token key must be written as hexadecimal characters (e.g. `openssl rand -hex 32`)")
-    key = bytes.fromhex(cleaned)
-    if len(key) < MIN_KEY_BYTES:
-        raise TokenKeyError(f"the token key must be at least {MIN_KEY_BYTES} bytes ({2 * MIN_KEY_BYTES} hexadecimal "
-                            f"characters); it has {len(key)}")
-    return key
+    """The token key from its text form: at least 64 hexadecimal characters (linkage/secret_keys.py)."""
+    return parse_secret_key(text, "the token key")
 
 
 def read_key(*, key_file: Path | None = None, key_env: str | None = None) -> bytes:
-    """The key from a file or from the named environment variable (exactly one of them)."""
-    if (key_file is None) == (key_env is None):
-        raise TokenKeyError("give the token key as a file or as the name of an environment variable (one of them)")
-    if key_file is not None:
-        try:
-            return parse_key(key_file.read_text(encoding="ascii"))
-        except (OSError, UnicodeDecodeError) as error:
-            raise TokenKeyError(f"cannot read the token key file {key_file} ({type(error).__name__})") from None
-    value = os.environ.get(key_env or "")
-    if not value:
-        raise TokenKeyError(f"the environment variable {key_env} is not set")
-    return parse_key(value)
+    """The token key from a file or from the named environment variable (exactly one of them)."""
+    return read_secret_key(key_file=key_file, key_env=key_env, what="the token key")
 
 
 def key_id(key: bytes) -> str:
