@@ -14,10 +14,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, inspect, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from data_access.bulk import read_frame, write_frame
+from data_access.bulk import polars_schema, read_frame, write_frame
 from data_access.db_errors import plain_message
 from data_access.lifecycle_schema import (
     LifecycleStoreError,
@@ -84,16 +84,17 @@ def record_extract(engine: Engine, record: ExtractRecord, person_ids: Iterable[i
 def extracts_including(connection: Connection, person_ids: Iterable[int]) -> pl.DataFrame:
     """The logged extracts that included any of these people (extract_id, extract, created_at, recipient,
     output_path, output_removed_at)."""
+    columns = (extract_log.c.extract_id, extract_log.c.extract, extract_log.c.created_at, extract_log.c.recipient,
+               extract_log.c.encrypted, extract_log.c.output_path, extract_log.c.output_removed_at)
+    schema = polars_schema(columns)
     ids = sorted(set(person_ids))
-    if not ids:
-        return pl.DataFrame(schema={"extract_id": pl.Int64})
-    statement = (select(extract_log.c.extract_id, extract_log.c.extract, extract_log.c.created_at,
-                        extract_log.c.recipient, extract_log.c.encrypted, extract_log.c.output_path,
-                        extract_log.c.output_removed_at)
+    if not ids or not inspect(connection).has_table(extract_person.name):
+        return pl.DataFrame(schema=schema)
+    statement = (select(*columns)
                  .where(extract_log.c.extract_id.in_(select(extract_person.c.extract_id)
                                                      .where(extract_person.c.person_id.in_(ids))))
                  .order_by(extract_log.c.extract_id))
-    return read_frame(connection, statement)
+    return pl.DataFrame(connection.execute(statement).all(), schema=schema, orient="row")
 
 
 def mark_output_removed(connection: Connection, extract_ids: Iterable[int], when: datetime) -> None:

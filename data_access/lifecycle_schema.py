@@ -78,6 +78,8 @@ erasure_register = Table(
     lifecycle_metadata,
     Column("key_hash", String(64), primary_key=True, comment="HMAC-SHA256 (council secret) of one match key"),
     Column("kind", String(16), nullable=False, comment="nhs_number, ni_number, upn, name_dob or name_postcode"),
+    Column("erasure_id", Integer, nullable=False, comment="Which erasure (lifecycle_log.event_id; no foreign key: "
+           "the register outlives the log)"),
     Column("erased_at", DateTime, nullable=False, comment="UTC"),
     comment="Keyed hashes of erased people's normalised identifiers: the ingest sets matching records aside.",
 )
