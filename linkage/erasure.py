@@ -90,6 +90,7 @@ from linkage.extract.package import remove_output
 from linkage.ingest import staged_tables
 from linkage.normalise import normalise_people
 from linkage.person_records import person_records
+from linkage.secret_keys import QuietArgumentParser
 
 EXIT_OK, EXIT_FAILURE, EXIT_NOT_DONE = 0, 1, 4
 PERSON_COLUMNS = ("person_id", "given_name", "family_name", "date_of_birth", "postcode", "nhs_number", "ni_number",
@@ -343,7 +344,7 @@ def _in_source_form(source, column: str, name: str, value: object) -> object:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m linkage.erasure", description=__doc__.splitlines()[0],
+    parser = QuietArgumentParser(prog="python -m linkage.erasure", description=__doc__.splitlines()[0],
                                      allow_abbrev=False)
     commands = parser.add_subparsers(dest="command", required=True)
     for name, text in (("erase", "remove one person everywhere and keep them out"),

@@ -7,6 +7,7 @@ Messages name where a key was looked for, never the key.
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 from pathlib import Path
@@ -44,3 +45,20 @@ def read_key(*, key_file: Path | None = None, key_env: str | None = None, what: 
     if not value:
         raise SecretKeyError(f"the environment variable {key_env} (for {what}) is not set")
     return parse_key(value, what)
+
+
+class QuietArgumentParser(argparse.ArgumentParser):
+    """argparse that never echoes a value from the command line in its errors.
+
+    argparse repeats unrecognised arguments and invalid values on stderr; someone who typed a key or an NHS number
+    where it does not belong would see it copied into logs. The commands that handle personal data or keys
+    (linkage.extract, linkage.erasure, data_access.retention) use this instead.
+    """
+
+    def error(self, message: str):  # type: ignore[override]
+        if message.startswith("unrecognized arguments"):
+            message = ("unrecognised arguments (not shown: keys and personal data never go on the command line; "
+                       "see --help)")
+        message = re.sub(r"invalid choice: '[^']*'", "invalid choice", message)
+        message = re.sub(r"invalid ([\w ]+ )?value: '[^']*'", r"invalid \1value", message)
+        super().error(message)

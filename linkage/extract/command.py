@@ -34,12 +34,13 @@ from linkage.extract.package import (
     write_plain,
 )
 from linkage.extract.tokens import TokenKeyError, key_id, read_key
+from linkage.secret_keys import QuietArgumentParser
 
 EXIT_OK, EXIT_FAILURE = 0, 1
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m linkage.extract", description=__doc__.splitlines()[0],
+    parser = QuietArgumentParser(prog="python -m linkage.extract", description=__doc__.splitlines()[0],
                                      allow_abbrev=False)
     extracts = parser.add_subparsers(dest="extract", required=True)
     study = extracts.add_parser(EXTRACT_NAME, help="the national impact study extract (docs/national-extract.md)",

@@ -252,3 +252,25 @@ def test_an_access_log_in_a_separate_published_database(pg_url: str, make_pg_dat
             assert [row[0] for row in connection.execute(select(access_event.c.who))] == ["new@council.example"]
     finally:
         engine.dispose()
+
+
+def test_python_dash_m_lists(sqlite_url: str, tmp_path: Path):
+    import os
+    import subprocess
+    import sys
+
+    from data_access.loader import load_linked_data
+    from tests.linkage.extract.tiny_world import tiny_world
+
+    engine = make_engine(sqlite_url)
+    try:
+        load_linked_data(engine, tiny_world())
+    finally:
+        engine.dispose()
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("FAMILIES_")}
+    environment["FAMILIES_ACCESS_LOG_DIR"] = str(tmp_path / "access-log")
+    result = subprocess.run([sys.executable, "-m", "data_access.retention", "--db", sqlite_url, "--as-of",
+                             "2040-01-01"], cwd=Path(__file__).resolve().parents[2], env=environment,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "linked_families: kept 7 years" in result.stdout and "family 2" in result.stdout

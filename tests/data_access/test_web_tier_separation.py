@@ -419,7 +419,8 @@ DB_MODULES = ("sqlalchemy", "sqlite3", "psycopg", "psycopg2", "data_access.engin
               "synthetic",
               # the private tier's life cycle: extracts of personal data, retention, erasure (never the web tier's)
               "linkage", "pyrage", "data_access.extract_reads", "data_access.lifecycle_schema",
-              "data_access.lifecycle_log", "data_access.retention", "data_access.erasure_store")
+              "data_access.lifecycle_log", "data_access.retention", "data_access.erasure_store",
+              "data_access.cascade")
 # configuration only (and `from data_access import config`); roles maps an identity's claims to a role
 PAGE_DATA_ACCESS = ("data_access.config", "data_access.roles")
 FORBIDDEN_NAMES = {"make_engine", "create_engine", "linked_db_url", "published_db_url", "web_tier_engine",

@@ -252,3 +252,19 @@ def test_correction_reaches_the_linked_row_and_the_partner_records_and_survives_
         engine.dispose()
     assert detail["fields"] == ["date_of_birth", "family_name"] and detail["records"] > 0
     assert "Fether" not in logged and "2010-03-19" not in logged
+
+
+def test_python_dash_m_runs_and_needs_the_person_outside_the_command_line(sqlite_url: str):
+    import os
+    import subprocess
+    import sys
+
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("FAMILIES_")}
+    root = Path(__file__).resolve().parents[2]
+    for misplaced in (["--nhs-number", "9434765919"], ["--person-env", "X", "--nhs-number", "9434765919"]):
+        result = subprocess.run([sys.executable, "-m", "linkage.erasure", "erase", "--db", sqlite_url, *misplaced],
+                                cwd=root, env=environment, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 2 and "9434765919" not in result.stderr, "argparse must not echo it"
+    result = subprocess.run([sys.executable, "-m", "linkage.erasure", "erase", "--db", sqlite_url, "--person-env",
+                             "NOBODY_SET_THIS"], cwd=root, env=environment, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "NOBODY_SET_THIS is not set" in result.stderr

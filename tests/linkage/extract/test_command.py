@@ -129,7 +129,8 @@ def test_pseudonymised_and_plain_on_request(tiny_db: str, tmp_path: Path, monkey
         "key_id"]
 
 
-def test_the_command_line_never_takes_the_token_key_or_writes_unencrypted_by_default(tiny_db: str, tmp_path: Path):
+def test_the_command_line_never_takes_the_token_key_or_writes_unencrypted_by_default(tiny_db: str, tmp_path: Path,
+                                                                                     capsys):
     out = tmp_path / "out"
     with pytest.raises(SystemExit) as usage:  # no recipient and no --no-encryption
         main(["national-impact-study", "--db", tiny_db, "--out", str(out)])
@@ -137,6 +138,7 @@ def test_the_command_line_never_takes_the_token_key_or_writes_unencrypted_by_def
     with pytest.raises(SystemExit):
         main(["national-impact-study", "--db", tiny_db, "--out", str(out), "--no-encryption", "--pseudonymised",
               "--token-key", bytes(range(32)).hex()])
+    assert bytes(range(32)).hex() not in capsys.readouterr().err, "argparse must not echo a misplaced key"
     with pytest.raises(SystemExit):  # --pseudonymised without a key source
         main(["national-impact-study", "--db", tiny_db, "--out", str(out), "--no-encryption", "--pseudonymised"])
     assert not out.exists()
