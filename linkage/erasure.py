@@ -184,6 +184,25 @@ def search_values(request_row: pl.DataFrame, people: pl.DataFrame) -> list[str]:
     return sorted(value for value in values if len(value) >= 6)
 
 
+def _ragged_needles(request_row: pl.DataFrame, people: pl.DataFrame
+                    ) -> tuple[set[str], set[tuple[str, str]], set[str]]:
+    """Texts that identify the person in a row that could not be split into columns: an NHS number, NI number or
+    UPN (as written or compact); or given name, family name and date of birth all in it (a postcode alone is the
+    household's)."""
+    identifiers, names, births = set(), set(), set()
+    for row in pl.concat([request_row.select(PERSON_COLUMNS[1:]).cast(pl.String),
+                          people.select(PERSON_COLUMNS[1:]).cast(pl.String)]).iter_rows(named=True):
+        for name in ("nhs_number", "ni_number", "upn"):
+            if row[name]:
+                identifiers |= {row[name].lower(), "".join(row[name].split()).lower()}
+        if row["given_name"] and row["family_name"]:
+            names.add((row["given_name"].strip().lower(), row["family_name"].strip().lower()))
+        if row["date_of_birth"]:
+            day = row["date_of_birth"][:10]
+            births |= {day, f"{day[8:10]}/{day[5:7]}/{day[:4]}"}
+    return {value for value in identifiers if len(value) >= 9}, names, births
+
+
 def find_person(engine: Engine, contract: PartnerContract, request_row: pl.DataFrame, key: bytes) -> Found:
     """The linked people, partner records and quarantined rows the request leads to (see the module docstring)."""
     request_values = hashed(person_match_values(request_row), key)
@@ -227,9 +246,11 @@ def find_person(engine: Engine, contract: PartnerContract, request_row: pl.DataF
     if quarantined.height:
         quarantine_values = hashed(match_values(normalise_people(quarantined)), key)
         rows |= set(matching(quarantine_values, _as_register(register)).get_column("record_id"))
-    strong_texts = [value for value in search_values(request_row, people) if any(ch.isdigit() for ch in value)]
+    identifiers, names, births = _ragged_needles(request_row, people)
     for record_id, text in ragged.iter_rows():
-        if any(value in text for value in strong_texts):
+        if any(value in text for value in identifiers) or (
+                any(given in text and family in text for given, family in names)
+                and any(born in text for born in births)):
             rows.add(record_id)
     quarantine_rows = sorted((int(file_id), int(row)) for file_id, row in (key.split(":") for key in rows))
     return Found(person_ids, dict(by_table), len(disagreeing & (linked - direct)), quarantine_rows, register,

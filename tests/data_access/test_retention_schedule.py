@@ -87,3 +87,13 @@ def test_parse_period_reads_the_notice_s_wording():
     for bad in ("forever", "0 years", "years 7", ""):
         with pytest.raises(ConfigError):
             parse_period(bad, "x")
+
+
+def test_docs_list_the_shipped_schedule():
+    import re
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "data-lifecycle.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `([a-z_]+)` \| (\d+ \w+) \| `([a-z_.]+)`", docs, flags=re.MULTILINE)
+    expected = [(record.id, str(record.keep), record.date_column if "." in record.date_column
+                 else f"{record.table}.{record.date_column}") for record in load_retention_schedule().record_types]
+    assert rows == expected

@@ -268,3 +268,31 @@ def test_python_dash_m_runs_and_needs_the_person_outside_the_command_line(sqlite
     result = subprocess.run([sys.executable, "-m", "linkage.erasure", "erase", "--db", sqlite_url, "--person-env",
                              "NOBODY_SET_THIS"], cwd=root, env=environment, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and "NOBODY_SET_THIS is not set" in result.stderr
+
+
+def test_their_quarantined_rows_go_a_neighbours_stay(pipeline, monkeypatch, capsys):
+    from data_access.partner_schema import ingest_file
+
+    engine = make_engine(pipeline["url"])
+    rows = [  # quarantined police_incidents rows: columns as the contract declares them, or one ragged line
+        (90001, "bad_date", ["DP/9", "not a date", "call_out", "ZEPHYRINE", "Quill-Feather", "17/02/2010", "F",
+                             "1 Mill Lane", "DT4 7QE"]),
+        (90002, "ragged_row", ["DP/10,01/01/2020,call_out,Zephyrine,Quillfeather,17/02/2010,F,,,,"]),
+        (90003, "ragged_row", ["DP/11,01/01/2020,call_out,Ann,Other,01/01/1990,F,1 Mill Lane,DT4 7QE,,"]),
+    ]
+    try:
+        with engine.begin() as connection:
+            file_id = connection.execute(select(ingest_file.c.file_id).where(
+                ingest_file.c.source == "police_incidents")).scalars().first()
+            connection.execute(insert(ingest_quarantine), [
+                {"file_id": file_id, "row_number": number, "reason": reason, "column_name": None,
+                 "raw_row": json.dumps(raw)} for number, reason, raw in rows])
+        monkeypatch.setenv("ERASE_PERSON", json.dumps({"nhs_number": pipeline["nhs"]}))
+        assert erasure(["erase", "--db", pipeline["url"], "--person-env", "ERASE_PERSON", "--no-publish"]) == 0
+        assert "2 quarantined row(s)" in capsys.readouterr().out
+        with engine.connect() as connection:
+            left = connection.execute(select(ingest_quarantine.c.row_number).where(
+                ingest_quarantine.c.row_number >= 90000)).scalars().all()
+    finally:
+        engine.dispose()
+    assert left == [90003]
