@@ -204,9 +204,14 @@ def _ragged_needles(request_row: pl.DataFrame, people: pl.DataFrame
 
 
 def find_person(engine: Engine, contract: PartnerContract, request_row: pl.DataFrame, key: bytes) -> Found:
-    """The linked people, partner records and quarantined rows the request leads to (see the module docstring)."""
+    """The linked people, partner records and quarantined rows the request leads to (see the module docstring).
+
+    One step of widening: the linked people the request matches bring their own identifiers into the search, so a
+    person the linker split in two (one half with the NHS number asked for, the other without) is found whole, and
+    the refusal of several matches shows it.
+    """
     request_values = hashed(person_match_values(request_row), key)
-    request = _as_register(request_values)
+    search = request_values.select("key_hash", "kind")
     inspector = inspect(engine)
     people = pl.DataFrame(schema={name: pl.String for name in PERSON_COLUMNS}).with_columns(
         pl.col("person_id").cast(pl.Int64))
@@ -214,32 +219,36 @@ def find_person(engine: Engine, contract: PartnerContract, request_row: pl.DataF
     if inspector.has_table(person_identifier.name):
         with engine.connect() as connection:
             everyone = read_frame(connection, select(*(person_identifier.c[name] for name in PERSON_COLUMNS)))
-        matched = matching(hashed(person_match_values(everyone), key), request)
+        everyone_values = hashed(person_match_values(everyone), key)
+        first = matching(everyone_values, _as_register(search)).get_column("record_id")
+        search = pl.concat([search, everyone_values.filter(pl.col("record_id").is_in(first.implode())).select(
+            "key_hash", "kind")]).unique()
+        matched = matching(everyone_values, _as_register(search))
         person_ids = sorted({int(record_id) for record_id in matched.get_column("record_id")})
         people = everyone.filter(pl.col("person_id").is_in(person_ids))
+    search_register = _as_register(search)
 
     staged = _present_staged(engine, contract)
     records = person_records(contract, staged)
     record_values = hashed(match_values(normalise_people(records)), key) if records.height else \
         pl.DataFrame(schema={"record_id": pl.String, "kind": pl.String, "has_dob": pl.Boolean, "key_hash": pl.String})
-    direct = set(matching(record_values, request).get_column("record_id"))
+    direct = set(matching(record_values, search_register).get_column("record_id"))
     linked: set[str] = set()
     if person_ids and inspector.has_table(record_link.name):
         with engine.connect() as connection:
             linked = set(connection.execute(select(record_link.c.record_id).where(
                 record_link.c.person_id.in_(person_ids))).scalars())
-    request_strong = request.filter(pl.col("kind").is_in(STRONG_KINDS))
+    search_strong = search_register.filter(pl.col("kind").is_in(STRONG_KINDS))
     linked_strong = record_values.filter(pl.col("record_id").is_in(list(linked)) & pl.col("kind").is_in(
-        STRONG_KINDS)).join(request_strong.select("kind").unique(), on="kind", how="semi")
-    disagreeing = set(linked_strong.join(request_strong, on=["kind", "key_hash"], how="anti").get_column("record_id"))
+        STRONG_KINDS)).join(search_strong.select("kind").unique(), on="kind", how="semi")
+    disagreeing = set(linked_strong.join(search_strong, on=["kind", "key_hash"], how="anti").get_column("record_id"))
     chosen = direct | (linked - disagreeing)
     by_table: dict[str, set[str]] = defaultdict(set)
     for record_id, source_id in records.filter(pl.col("record_id").is_in(list(chosen))).select(
             "record_id", "source").iter_rows():
         by_table[staged_tables(contract)[source_id].name].add(record_id)
-    register = pl.concat([request_values.select("key_hash", "kind"),
-                          record_values.filter(pl.col("record_id").is_in(list(chosen))).select("key_hash", "kind")]
-                         ).unique()
+    register = pl.concat([search, record_values.filter(pl.col("record_id").is_in(list(chosen))).select(
+        "key_hash", "kind")]).unique()
 
     quarantined, ragged = _quarantined_people(engine, contract)
     rows: set[str] = set()
@@ -252,7 +261,7 @@ def find_person(engine: Engine, contract: PartnerContract, request_row: pl.DataF
                 any(given in text and family in text for given, family in names)
                 and any(born in text for born in births)):
             rows.add(record_id)
-    quarantine_rows = sorted((int(file_id), int(row)) for file_id, row in (key.split(":") for key in rows))
+    quarantine_rows = sorted((int(file_id), int(row)) for file_id, row in (entry.split(":") for entry in rows))
     return Found(person_ids, dict(by_table), len(disagreeing & (linked - direct)), quarantine_rows, register,
                  search_values(request_row, people))
 

@@ -296,3 +296,28 @@ def test_their_quarantined_rows_go_a_neighbours_stay(pipeline, monkeypatch, caps
     finally:
         engine.dispose()
     assert left == [90003]
+
+
+def test_a_person_the_linker_split_is_found_whole(pipeline, monkeypatch, capsys):
+    """The NHS number finds one half; that half's name and date of birth find the other (which has no NHS number):
+    two people, refused until --all-matches, then both go."""
+    engine = make_engine(pipeline["url"])
+    try:
+        with engine.begin() as connection:
+            half = dict(connection.execute(select(person_identifier).where(
+                person_identifier.c.nhs_number == pipeline["nhs"])).mappings().one())
+            other_id = connection.execute(select(person_identifier.c.person_id).order_by(
+                person_identifier.c.person_id.desc())).scalars().first() + 1
+            connection.execute(insert(person_identifier), [{**half, "person_id": other_id, "nhs_number": None,
+                                                             "ni_number": None, "upn": None}])
+        before = _people(pipeline["url"])
+        monkeypatch.setenv("ERASE_PERSON", json.dumps({"nhs_number": pipeline["nhs"]}))
+        assert erasure(["erase", "--db", pipeline["url"], "--person-env", "ERASE_PERSON", "--no-publish"]) == 4
+        assert "match 2 linked people" in capsys.readouterr().err
+        assert _people(pipeline["url"]) == before
+        assert erasure(["erase", "--db", pipeline["url"], "--person-env", "ERASE_PERSON", "--no-publish",
+                        "--all-matches"]) == 0
+        assert "erased: 2 linked person(s)" in capsys.readouterr().out
+        assert _people(pipeline["url"]) == before - 2
+    finally:
+        engine.dispose()
