@@ -90,8 +90,11 @@ def main() -> None:
         timed("extract: build the layout (pseudonymised, HMAC tokens)", build_extract, inputs, catalogue,
               token_key=bytes(range(32)))
         schedule = load_retention_schedule()
-        timed("retention: listing as of 2032-06-01 (rolled back)", run_retention, engine, schedule,
-              date(2032, 6, 1), apply=False, operator="bench")
+        listing = timed("retention: listing as of 2032-06-01 (rolled back)", run_retention, engine, schedule,
+                        date(2032, 6, 1), apply=False, operator="bench")
+        families = listing.types[[t.record_type.id for t in listing.types].index("linked_families")].counts
+        print(f"  past their date: {families.get('family', 0):,} families, {families.get('person_identifier', 0):,} "
+              f"people, {families.get('need_observation', 0):,} observations")
         engine.dispose()
 
         inbox = Path(folder) / "inbox"
