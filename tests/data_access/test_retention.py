@@ -5,7 +5,7 @@ next publication no longer counts what went. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -274,3 +274,37 @@ def test_python_dash_m_lists(sqlite_url: str, tmp_path: Path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "linked_families: kept 7 years" in result.stdout and "family 2" in result.stdout
+
+
+def test_a_new_record_type_is_one_entry_and_its_date_column(db_url: str):
+    """A private table added later (say, past editions of the publication, with a child table of their cells):
+    one RecordType, as one [[record_type]] entry would give, deletes the expired rows and the rows referring to them."""
+    from sqlalchemy import Column, DateTime, ForeignKey, Integer, MetaData, Table
+
+    from data_access.lifecycle_schema import ensure_lifecycle_tables
+    from data_access.retention import run_retention
+    from data_access.retention_schedule import Period, RecordType, RetentionSchedule
+
+    extra = MetaData()
+    edition = Table("edition", extra, Column("edition_id", Integer, primary_key=True),
+                    Column("published_at", DateTime, nullable=False))
+    cell = Table("edition_cell", extra, Column("edition_id", Integer, ForeignKey("edition.edition_id"),
+                                               primary_key=True), Column("cell", Integer, primary_key=True))
+    engine = make_engine(db_url)
+    try:
+        extra.create_all(engine)
+        ensure_lifecycle_tables(engine)
+        with engine.begin() as connection:
+            connection.execute(edition.insert(), [
+                {"edition_id": 1, "published_at": datetime(2020, 5, 31, 23, 59, 59)},  # before the limit: goes
+                {"edition_id": 2, "published_at": datetime(2020, 6, 1)}])  # on it: kept
+            connection.execute(cell.insert(), [{"edition_id": e, "cell": c} for e in (1, 2) for c in (1, 2, 3)])
+        schedule = RetentionSchedule((RecordType("editions", "Past editions", "edition", "published_at",
+                                                 Period(4, "year"), "notice row"),), {})
+        result = run_retention(engine, schedule, date(2024, 6, 1), apply=True, operator="test")
+        assert result.types[0].counts == {"edition": 1, "edition_cell": 3}
+        with engine.connect() as connection:
+            assert connection.execute(select(edition.c.edition_id)).scalars().all() == [2]
+            assert sorted(connection.execute(select(cell.c.edition_id)).scalars().all()) == [2, 2, 2]
+    finally:
+        engine.dispose()
