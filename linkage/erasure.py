@@ -27,8 +27,9 @@ correct: sets the corrected values on the person's linked row and on every partn
 next linkage run rebuilds the corrected values), in one transaction; then scrub and republish. More than one match
 is refused for a correction (and for an erasure unless --all-matches).
 
-Logged in lifecycle_log with counts and field names only. Exit status 0 done, 1 failure, 4 not done because the
-request matched more than one person (or, for a correction, nobody).
+Logged in lifecycle_log with counts and field names only. Exit status 0 done, 1 failure (or done, but a step after
+the commit failed: it is named), 3 done but not republished, 4 not done because the request matched more than one
+person (or, for a correction, nobody).
 """
 
 from __future__ import annotations
