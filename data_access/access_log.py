@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -194,19 +194,31 @@ def keep_days(config_dir: Path | None = None) -> int:
 
 def prune_jsonl(folder: Path, older_than: datetime) -> int:
     """Drop lines older than `older_than` from the JSON-lines log (atomic replace); returns how many went."""
+
+    def recent(line: str) -> bool:
+        try:
+            return datetime.fromisoformat(json.loads(line)["at"]) >= older_than
+        except (ValueError, KeyError, TypeError):
+            return True  # a line that cannot be read is kept for a person to look at
+
+    return rewrite_jsonl(folder, recent)
+
+
+def rewrite_jsonl(folder: Path, keep: Callable[[str], bool]) -> int:
+    """Keep only the lines `keep` accepts (atomic replace, same mode, owner and group); returns how many went.
+
+    Used by prune (retention) and by erasure (lines naming an erased person)."""
     path = folder / ACCESS_LOG_FILE
     if not path.exists():
         return 0
     kept, dropped = [], 0
     for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
-        try:
-            recent = datetime.fromisoformat(json.loads(line)["at"]) >= older_than
-        except (ValueError, KeyError, TypeError):
-            recent = True  # a line that cannot be read is kept for a person to look at
-        if recent:
+        if keep(line):
             kept.append(line)
         else:
             dropped += 1
+    if not dropped:
+        return 0
     replacement = path.with_name(path.name + ".prune")
     descriptor = os.open(replacement, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:

@@ -117,6 +117,9 @@ family_member = Table(
     Column("end_date", Date),
     _one_of("role", FAMILY_ROLES),
     CheckConstraint("end_date IS NULL OR end_date >= start_date", name="ck_member_end_after_start"),
+    # Deleting a person (retention, erasure) makes the database look for rows that still refer to them: without an
+    # index on each referring column, that is a scan of the whole table per person deleted.
+    Index("ix_member_person", "person_id"),
 )
 
 programme_episode = Table(
@@ -167,6 +170,8 @@ need_observation = Table(
     Column("need_present", Boolean, nullable=False),
     Column("source", String(64)),
     Index("ix_observation_unit", "measure_id", "family_id", "person_id"),
+    Index("ix_observation_family", "family_id"),  # foreign-key checks when families or people are deleted
+    Index("ix_observation_person", "person_id"),
 )
 
 record_link = Table(

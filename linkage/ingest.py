@@ -21,6 +21,7 @@ from sqlalchemy import Engine, Table
 from data_access.partner_schema import StagingColumn, staging_table
 from data_access.staging import AlreadyLoaded, ensure_staging_tables, is_loaded, stage_file
 from linkage.contract import PartnerContract, Source
+from linkage.erasure_register import set_aside_erased
 from linkage.readers import FileRejected, file_format, read_rows
 from linkage.validation import validate_rows
 
@@ -97,6 +98,7 @@ def ingest_file(engine: Engine, path: Path, contract: PartnerContract, tables: d
     try:
         rows = read_rows(path, data)
         validated = validate_rows(source, rows)
+        validated = set_aside_erased(engine, contract, source, validated)  # people erased on request stay erased
     except FileRejected as rejection:
         logger.info("rejected %s: %s", name, rejection.reason)
         return FileReport(name, source.id, "rejected", reason=f"{rejection.reason}: {rejection.message}")

@@ -32,6 +32,8 @@ QUARANTINE_REASONS = {
     "no_identifiers": "a person row with no surname, NHS number, NI number or UPN: it cannot be linked",
     "bad_format": "a postcode district that is not one in form (e.g. DT4, BH21)",
     "inconsistent_row": "an episode whose attachment date does not match its cohort, or that closes before it began",
+    "erased": "a person row matching someone erased on request (the erasure register, docs/data-lifecycle.md): "
+              "only its row number is kept",
 }
 """Every reason a row can be quarantined for, in the order they are checked (the first one found is kept)."""
 

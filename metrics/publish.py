@@ -184,7 +184,8 @@ def _published_frame(frame: pl.DataFrame, **columns: pl.Expr) -> pl.DataFrame:
 def balance_published_rows(balance: pl.DataFrame) -> pl.DataFrame:
     """Standardised mean differences (love plot) as published rows: table impact_balance, kind smd."""
     if balance.is_empty():
-        return _published_frame(pl.DataFrame({"x": []}))
+        # Empty, typed like the other parts (selecting literals from an empty frame would give one null row).
+        return pl.DataFrame(schema={name: pl.Float64 if name == "value" else pl.String for name in PUBLISHED_COLUMNS})
     long = balance.unpivot(index=["measure", "covariate", "symbol"], on=["smd_before", "smd_after"],
                            variable_name="statistic", value_name="value")
     return _published_frame(

@@ -416,7 +416,11 @@ DOOR = "pages._published"
 DB_MODULES = ("sqlalchemy", "sqlite3", "psycopg", "psycopg2", "data_access.engine", "data_access.schema",
               "data_access.linked_reads", "data_access.loader", "data_access.bulk", "data_access.access",
               "data_access.published_reads", "data_access.access_log", "metrics.publish", "metrics.impact",
-              "synthetic")
+              "synthetic",
+              # the private tier's life cycle: extracts of personal data, retention, erasure (never the web tier's)
+              "linkage", "pyrage", "data_access.extract_reads", "data_access.lifecycle_schema",
+              "data_access.lifecycle_log", "data_access.retention", "data_access.erasure_store",
+              "data_access.cascade")
 # configuration only (and `from data_access import config`); roles maps an identity's claims to a role
 PAGE_DATA_ACCESS = ("data_access.config", "data_access.roles")
 FORBIDDEN_NAMES = {"make_engine", "create_engine", "linked_db_url", "published_db_url", "web_tier_engine",
@@ -485,6 +489,10 @@ def test_the_scan_finds_planted_violations():
         "from sqlalchemy import text": "imports sqlalchemy",
         "import sqlite3": "imports sqlite3",
         "from data_access.published_reads import read_published": "imports data_access.published_reads",
+        "from linkage.extract.command import main": "imports linkage.extract.command",
+        "import linkage.extract": "imports linkage.extract",
+        "from data_access import extract_reads": "imports data_access.extract_reads",
+        "import pyrage": "imports pyrage",
         "import os\nos.environ['FAMILIES_DB_URL']": "uses FAMILIES_DB_URL",
         "import importlib\nimportlib.import_module('data_access.schema')": "uses import_module",
         "from pages._published import _published_engine\nfrom pages import _published\n"
