@@ -371,17 +371,23 @@ def staged_references_from_contract() -> dict[str, dict[str, str]]:
 def republish(linked_url: str, published_url: str) -> str | None:
     """Rebuild the publication; None when it worked, else why not (never a driver's message, which can quote data).
 
-    Deleting records changes counts of periods that have ended. The publish step protects the new edition jointly
-    with every edition a reader may already hold (metrics/disclosure/history.py) and audits them together; if the
-    joint audit still finds a hidden cell that could be narrowed, it refuses and leaves the previous publication in
-    place, and this says so (docs/data-lifecycle.md).
+    Deleting records changes counts of periods that have ended. The publish step first protects the new edition
+    jointly with every edition a reader may already hold (metrics/disclosure/history.py); when that system has no
+    solution (the reader's rule that an ended period's count stays fixed is broken by the deletion), the edition is
+    protected and audited on its own, and this says so (docs/data-lifecycle.md).
     """
     from sqlalchemy.exc import DBAPIError
 
+    from metrics.disclosure.secondary import ProtectionError
     from metrics.publish import EditionRefused, publish
 
     try:
-        publish(linked_url, published_url)
+        try:
+            publish(linked_url, published_url)
+        except ProtectionError:
+            print("republish: with records deleted, the new edition cannot be protected jointly with the earlier "
+                  "ones; protecting and auditing it on its own (docs/data-lifecycle.md)", file=sys.stderr)
+            publish(linked_url, published_url, joint_with_earlier=False)
     except EditionRefused as refused:
         return f"the new edition was refused, the previous publication stays: {refused}"
     except DBAPIError as error:

@@ -267,13 +267,17 @@ def export_csv(published: pl.DataFrame, directory: Path, revisions: pl.DataFrame
     return path
 
 
-def publish(linked_url: str, published_url: str, export_dir: Path | None = None) -> PublishTimings:
+def publish(linked_url: str, published_url: str, export_dir: Path | None = None, *,
+            joint_with_earlier: bool = True) -> PublishTimings:
     """Read, protect jointly with every kept edition, audit jointly, then keep and publish the new edition.
 
     The new edition is refused (EditionRefused, nothing written) when the joint audit fails. It is recorded in the
     private edition store (data_access.editions) before its published tables are written, so a reader can never
     hold an edition the store does not know. On unchanged data (same published rows, data date and method as the
     latest edition) the latest edition is written again, byte for byte, and no new edition is recorded.
+    joint_with_earlier=False protects and audits the edition on its own: only for a republish after records were
+    deleted (data_access.retention, linkage.erasure), when the reader's rule that an ended period's count stays
+    fixed no longer holds and the joint system can have no solution (docs/data-lifecycle.md says what that loses).
     """
     timings = PublishTimings()
     started = time.perf_counter()
@@ -285,6 +289,8 @@ def publish(linked_url: str, published_url: str, export_dir: Path | None = None)
     linked = read_linked_data(linked_engine)
     adopt_unknown_publication(linked_engine, published_engine)
     all_facts, kept = load_kept_editions(linked_engine)
+    if not joint_with_earlier:
+        kept = []
     history = History(tuple(edition.as_earlier() for edition in kept), linked.data_as_of) if kept else None
     linkage_quality = read_linkage_quality(linked_engine, linked.info.get("built_from"))  # None: not partner data
     started = timings.lap("read", started)
