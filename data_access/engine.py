@@ -198,5 +198,3 @@ def _sqlite_begin_deferred(connection) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
