@@ -172,6 +172,7 @@ def test_an_undeclared_value_is_refused_before_anything_is_written(db_url: str):
         engine.dispose()
 
 
+@pytest.mark.slow  # shares the session demo (built once, minutes)
 def test_a_real_publication_uses_every_declared_statistic_and_kind(demo_database):
     """No stale declarations: the session's demo publication (synthetic -> publish) has every declared (table,
     statistic, kind), and nothing else (publish would have refused it)."""

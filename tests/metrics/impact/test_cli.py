@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 
 from data_access.config import benchmark_name, load_localities, load_measures
@@ -29,6 +30,7 @@ def _read_impact_csv(path) -> pl.DataFrame:
     return pl.read_csv(path, schema=schema)
 
 
+@pytest.mark.slow  # shares the session demo (built once, minutes)
 def test_impact_csv_is_the_publications_impact_rows(demo_database, tmp_path) -> None:
     """On the published demo: impact.csv holds the very figures of the published impact table."""
     assert main(["--db", demo_database.linked_url, "--export", str(tmp_path)]) == 0
