@@ -57,6 +57,7 @@ def test_impact_csv_is_the_publications_impact_rows(demo_database, tmp_path) -> 
         assert (tmp_path / name).is_file()
 
 
+@pytest.mark.slow  # a whole first publication per database: minutes on a busy machine
 def test_without_a_publication_the_cli_computes_the_first_one(db_url, tmp_path) -> None:
     world = generate_world(400, 21)
     engine = make_engine(db_url)
