@@ -18,7 +18,7 @@ import stat
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event, func, inspect, select
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
@@ -198,5 +198,12 @@ def _sqlite_begin_deferred(connection) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
+
+
+def has_rows(engine: Engine, table: Table) -> bool:
+    """Whether `table` exists (in the schema the engine maps its schema to) and holds at least one row."""
+    schema = engine.get_execution_options().get("schema_translate_map", {}).get(None)
+    if not inspect(engine).has_table(table.name, schema=schema):
+        return False
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(table)).scalar_one() > 0

@@ -19,6 +19,8 @@ from data_access.access_log import access_event
 from data_access.bulk import read_frame, write_frame
 from data_access.cascade import chunks, delete_keys, delete_with_dependants, reflect, table_named
 from data_access.lifecycle_schema import erasure_register, erasure_register_key
+from data_access.partner_schema import ingest_file, ingest_quarantine
+from data_access.schema import person_identifier, record_link
 
 REGISTER_SCHEMA = {"key_hash": pl.String, "kind": pl.String, "erasure_id": pl.Int64}
 
@@ -30,6 +32,37 @@ def read_register(engine: Engine) -> pl.DataFrame:
     with engine.connect() as connection:
         return read_frame(connection, select(erasure_register.c.key_hash, erasure_register.c.kind,
                                              erasure_register.c.erasure_id))
+
+
+def read_people(engine: Engine, columns: Iterable[str]) -> pl.DataFrame | None:
+    """The given person_identifier columns of every linked person, to find the one a request names (None when
+    there is no linked table)."""
+    if not inspect(engine).has_table(person_identifier.name):
+        return None
+    with engine.connect() as connection:
+        return read_frame(connection, select(*(person_identifier.c[name] for name in columns)))
+
+
+def records_of_people(engine: Engine, person_ids: Iterable[int]) -> set[str]:
+    """The partner record ids linked to these people (empty when there are no links)."""
+    person_ids = list(person_ids)
+    if not person_ids or not inspect(engine).has_table(record_link.name):
+        return set()
+    with engine.connect() as connection:
+        return set(connection.execute(select(record_link.c.record_id).where(
+            record_link.c.person_id.in_(person_ids))).scalars())
+
+
+def read_quarantined_raw_rows(engine: Engine) -> pl.DataFrame | None:
+    """file_id, row_number, raw_row, source of every quarantined row that kept its raw text (None when nothing has
+    been ingested)."""
+    if not inspect(engine).has_table(ingest_quarantine.name):
+        return None
+    with engine.connect() as connection:
+        return read_frame(connection, select(ingest_quarantine.c.file_id, ingest_quarantine.c.row_number,
+                                             ingest_quarantine.c.raw_row, ingest_file.c.source)
+                          .join(ingest_file, ingest_file.c.file_id == ingest_quarantine.c.file_id)
+                          .where(ingest_quarantine.c.raw_row.is_not(None)))
 
 
 def read_check_value(engine: Engine) -> str | None:

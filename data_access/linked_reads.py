@@ -5,6 +5,7 @@ pseudonymous keys plus sex, ethnic group and date of birth (to derive age bands)
 gets none of it (it reads published tables only). Each table is read as its primary key plus the columns
 metrics/ uses (LINKED_COLUMNS_READ); add a column there when an analysis starts to need it.
 Reads go through data_access.bulk.BulkReader (ADBC on SQLite, COPY on PostgreSQL), all from one snapshot.
+The linkage run also reads back what it built last time (a dataset fact, the record-to-person links): keys only.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
-from sqlalchemy import Engine, Table, select
+from sqlalchemy import Engine, Table, inspect, select
 
-from data_access.bulk import BulkReader
+from data_access.bulk import BulkReader, read_frame
 from data_access.schema import (
     dataset_info,
     eligibility_need,
@@ -25,6 +26,7 @@ from data_access.schema import (
     need_observation,
     person_identifier,
     programme_episode,
+    record_link,
 )
 
 
@@ -120,3 +122,29 @@ def linked_data_from_frames(frames: dict[str, pl.DataFrame]) -> LinkedData:
         observations=read("need_observation"),
         info=dict(zip(info["key"].to_list(), info["value"].to_list(), strict=True)),
     )
+
+
+def read_dataset_info(engine: Engine) -> dict[str, str] | None:
+    """Every dataset_info fact of the linked data (None when there are no linked tables)."""
+    if not inspect(engine).has_table(dataset_info.name):
+        return None
+    with engine.connect() as connection:
+        rows = connection.execute(select(dataset_info.c.key, dataset_info.c.value)).all()
+    return {str(key): str(value) for key, value in rows}
+
+
+def read_dataset_fact(engine: Engine, key: str) -> str | None:
+    """One dataset_info value of the linked data (None when there are no linked tables or no such fact)."""
+    if not inspect(engine).has_table(dataset_info.name):
+        return None
+    with engine.connect() as connection:
+        row = connection.execute(select(dataset_info.c.value).where(dataset_info.c.key == key)).first()
+    return None if row is None else str(row[0])
+
+
+def read_record_links(engine: Engine) -> pl.DataFrame | None:
+    """record_id, person_id of the last linkage run (None before the first), so person ids can be kept stable."""
+    if not inspect(engine).has_table(record_link.name):
+        return None
+    with engine.connect() as connection:
+        return read_frame(connection, select(record_link.c.record_id, record_link.c.person_id))

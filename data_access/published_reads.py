@@ -32,6 +32,13 @@ def read_published(engine: Engine, table: str, measure: str | None = None) -> pl
         return read_frame(connection, statement.order_by(published_statistic.c.row_id))
 
 
+def read_all_published(engine: Engine) -> pl.DataFrame:
+    """Every published row in publication order (the audit, editions and the published digest read them whole)."""
+    columns = [published_statistic.c[name] for name in PUBLISHED_COLUMNS]
+    with engine.connect() as connection:
+        return read_frame(connection, select(*columns).order_by(published_statistic.c.row_id))
+
+
 def read_publication_info(engine: Engine) -> dict[str, str]:
     with engine.connect() as connection:
         rows = read_frame(connection, select(publication_info))
@@ -52,10 +59,7 @@ def read_previous_publication(engine: Engine) -> tuple[pl.DataFrame, date] | Non
     facts = read_publication_info(engine)
     if "data_as_of" not in facts:
         return None
-    columns = [published_statistic.c[name] for name in PUBLISHED_COLUMNS]
-    with engine.connect() as connection:
-        rows = read_frame(connection, select(*columns).order_by(published_statistic.c.row_id))
-    return rows, date.fromisoformat(facts["data_as_of"])
+    return read_all_published(engine), date.fromisoformat(facts["data_as_of"])
 
 
 def read_revisions(engine: Engine) -> pl.DataFrame:

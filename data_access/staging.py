@@ -8,11 +8,11 @@ re-raised as StagingError naming only the error class and SQLSTATE: a driver's m
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 
 import polars as pl
-from sqlalchemy import Engine, Table, delete, func, insert, inspect, select
+from sqlalchemy import Engine, Table, delete, insert, inspect, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from data_access.bulk import read_frame, read_table_bulk, write_frame
@@ -119,16 +119,6 @@ def read_staged(engine: Engine, table: Table) -> pl.DataFrame:
     statement = select(table, ingest_file.c.extract_date).join(
         ingest_file, ingest_file.c.file_id == table.c.file_id).order_by(table.c.record_id)
     return read_table_bulk(engine, statement)
-
-
-def quarantine_counts(engine: Engine) -> pl.DataFrame:
-    """source, reason, rows: what is in quarantine (counts only)."""
-    statement = (select(ingest_file.c.source, ingest_quarantine.c.reason, func.count().label("rows"))
-                 .join(ingest_file, ingest_file.c.file_id == ingest_quarantine.c.file_id)
-                 .group_by(ingest_file.c.source, ingest_quarantine.c.reason)
-                 .order_by(ingest_file.c.source, ingest_quarantine.c.reason))
-    with engine.connect() as connection:
-        return read_frame(connection, statement)
 
 
 # --- keys, model and review state -------------------------------------------------------------
@@ -245,5 +235,3 @@ def drop_partner_tables(engine: Engine) -> list[str]:
     return names
 
 
-def table_names(engine: Engine) -> Iterable[str]:
-    return inspect(engine).get_table_names()

@@ -43,12 +43,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from data_access.access_log import ACCESS_LOG_SCHEMA, access_event, access_log_dir, rewrite_jsonl
-from data_access.bulk import read_frame
 from data_access.config import ConfigError
 from data_access.db_errors import plain_message
 from data_access.engine import linked_db_url, make_engine, normalise_url, published_db_url, publishing_db_url
@@ -58,6 +57,9 @@ from data_access.erasure_store import (
     correct_rows,
     delete_access_events,
     erase_rows,
+    read_people,
+    read_quarantined_raw_rows,
+    records_of_people,
     scrub,
     store_check_value,
 )
@@ -71,9 +73,7 @@ from data_access.lifecycle_log import (
     utc_now,
 )
 from data_access.lifecycle_schema import LifecycleStoreError, ensure_lifecycle_tables
-from data_access.partner_schema import ingest_file, ingest_quarantine
 from data_access.retention import republish
-from data_access.schema import person_identifier, record_link
 from data_access.staging import read_staged
 from linkage.contract import PERSON_FIELDS, PartnerContract, load_partner_contract
 from linkage.erasure_register import (
@@ -134,14 +134,10 @@ def _present_staged(engine: Engine, contract: PartnerContract) -> dict[str, pl.D
 
 def _quarantined_people(engine: Engine, contract: PartnerContract) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Quarantined rows of person sources as (records with raw identifier text, ragged rows' raw text)."""
-    if not inspect(engine).has_table(ingest_quarantine.name):
+    rows = read_quarantined_raw_rows(engine)
+    if rows is None:
         empty = pl.DataFrame(schema={"record_id": pl.String})
         return empty, pl.DataFrame(schema={"record_id": pl.String, "text": pl.String})
-    with engine.connect() as connection:
-        rows = read_frame(connection, select(ingest_quarantine.c.file_id, ingest_quarantine.c.row_number,
-                                             ingest_quarantine.c.raw_row, ingest_file.c.source)
-                          .join(ingest_file, ingest_file.c.file_id == ingest_quarantine.c.file_id)
-                          .where(ingest_quarantine.c.raw_row.is_not(None)))
     sources = {source.id: source for source in contract.person_sources}
     parsed, ragged = [], []
     for file_id, row_number, raw_row, source_id in rows.iter_rows():
@@ -213,13 +209,11 @@ def find_person(engine: Engine, contract: PartnerContract, request_row: pl.DataF
     """
     request_values = hashed(person_match_values(request_row), key)
     search = request_values.select("key_hash", "kind")
-    inspector = inspect(engine)
     people = pl.DataFrame(schema={name: pl.String for name in PERSON_COLUMNS}).with_columns(
         pl.col("person_id").cast(pl.Int64))
     person_ids: list[int] = []
-    if inspector.has_table(person_identifier.name):
-        with engine.connect() as connection:
-            everyone = read_frame(connection, select(*(person_identifier.c[name] for name in PERSON_COLUMNS)))
+    everyone = read_people(engine, PERSON_COLUMNS)
+    if everyone is not None:
         everyone_values = hashed(person_match_values(everyone), key)
         first = matching(everyone_values, _as_register(search)).get_column("record_id")
         search = pl.concat([search, everyone_values.filter(pl.col("record_id").is_in(first.implode())).select(
@@ -234,11 +228,7 @@ def find_person(engine: Engine, contract: PartnerContract, request_row: pl.DataF
     record_values = hashed(match_values(normalise_people(records)), key) if records.height else \
         pl.DataFrame(schema={"record_id": pl.String, "kind": pl.String, "has_dob": pl.Boolean, "key_hash": pl.String})
     direct = set(matching(record_values, search_register).get_column("record_id"))
-    linked: set[str] = set()
-    if person_ids and inspector.has_table(record_link.name):
-        with engine.connect() as connection:
-            linked = set(connection.execute(select(record_link.c.record_id).where(
-                record_link.c.person_id.in_(person_ids))).scalars())
+    linked = records_of_people(engine, person_ids)
     search_strong = search_register.filter(pl.col("kind").is_in(STRONG_KINDS))
     linked_strong = record_values.filter(pl.col("record_id").is_in(list(linked)) & pl.col("kind").is_in(
         STRONG_KINDS)).join(search_strong.select("kind").unique(), on="kind", how="semi")

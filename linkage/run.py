@@ -23,11 +23,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine
 
-from data_access.bulk import read_frame
+from data_access.linked_reads import read_dataset_fact, read_record_links
 from data_access.loader import load_linked_data
-from data_access.schema import dataset_info, record_link
 from data_access.staging import (
     add_keys,
     latest_model_json,
@@ -82,21 +81,6 @@ class RunReport:
                 "seconds": self.seconds}
 
 
-def _linked_fact(engine: Engine, key: str) -> str | None:
-    if not inspect(engine).has_table(dataset_info.name):
-        return None
-    with engine.connect() as connection:
-        row = connection.execute(select(dataset_info.c.value).where(dataset_info.c.key == key)).first()
-    return None if row is None else str(row[0])
-
-
-def _previous_links(engine: Engine) -> pl.DataFrame | None:
-    if not inspect(engine).has_table(record_link.name):
-        return None
-    with engine.connect() as connection:
-        return read_frame(connection, select(record_link.c.record_id, record_link.c.person_id))
-
-
 def default_data_as_of(files: pl.DataFrame) -> date:
     """The oldest of the sources' latest extract dates: every source is complete up to it."""
     latest = files.group_by("source").agg(pl.col("extract_date").max())
@@ -117,7 +101,7 @@ def run(engine: Engine, inbox: Path, contract: PartnerContract, link_people: Lin
     decided = [] if decisions is None else [f"decision:{left}:{right}:{match}" for left, right, match in
                                             decisions.select("record_id_l", "record_id_r", "is_match").iter_rows()]
     built_from = fingerprint(files.get_column("content_sha256").to_list() + decided)
-    if _linked_fact(engine, "built_from") == built_from and data_as_of is None:
+    if read_dataset_fact(engine, "built_from") == built_from and data_as_of is None:
         report.linked = {"status": "up_to_date"}
         return report
 
@@ -137,7 +121,7 @@ def run(engine: Engine, inbox: Path, contract: PartnerContract, link_people: Lin
     with report.phase("build"):
         built = build_linked_tables(
             contract, staged, clusters, data_as_of=as_of,
-            previous_links=_previous_links(engine), family_keys=read_key_map(engine, "family"),
+            previous_links=read_record_links(engine), family_keys=read_key_map(engine, "family"),
             episode_keys=read_key_map(engine, "episode"), is_synthetic=is_synthetic, built_from=built_from)
         del staged
     with report.phase("load"):

@@ -119,16 +119,15 @@ def read_published_csv(path: Path | str) -> pl.DataFrame:
 
 
 def read_published_db(url: str) -> pl.DataFrame:
-    from sqlalchemy import select
-
-    from data_access.bulk import read_frame
+    """Every published row of the publication at `url` (a published-tier database), in publication order."""
     from data_access.engine import make_engine
-    from data_access.published_schema import published_statistic
+    from data_access.published_reads import read_all_published
 
     engine = make_engine(url, published=True)
-    with engine.connect() as connection:
-        columns = [published_statistic.c[name] for name in PUBLISHED_COLUMNS]
-        return read_frame(connection, select(*columns).order_by(published_statistic.c.row_id))
+    try:
+        return read_all_published(engine)
+    finally:
+        engine.dispose()
 
 
 def suppression_summary(published: pl.DataFrame) -> pl.DataFrame:

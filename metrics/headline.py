@@ -91,7 +91,7 @@ def needs_overview_rows(published: pl.DataFrame, measure_ids: list[str], policy:
         table=pl.lit(TABLE), measure=pl.lit("all"), locality="locality", period="period",
         breakdown=pl.lit("none"), category=pl.lit("All"), statistic="statistic", kind="kind",
         value="value", symbol="symbol", numerator="numerator", denominator="denominator",
-    ).sort("locality", "period", "statistic")
+    ).sort("locality", "period", "statistic", maintain_order=True)  # a percentage before its max_error, every run
 
 
 def _max_error(wide: pl.DataFrame) -> np.ndarray:

@@ -74,7 +74,7 @@ def linkage_quality_cells(stored: pl.DataFrame, breakdowns: BreakdownCatalogue |
     run = (stored.filter(pl.col("statistic").is_in(RUN_COUNTS))
            .with_columns(breakdown=pl.lit(NO_BREAKDOWN), category=pl.lit(ALL)))
     every = pl.concat([parts, alls.select(parts.columns), run.select(parts.columns)])
-    return _cell(every, area).sort("breakdown", "category", "statistic")
+    return _cell(every, area).sort("breakdown", "category", "statistic", maintain_order=True)
 
 
 def linkage_estimate_rows(stored: pl.DataFrame, area: str | None = None) -> pl.DataFrame:

@@ -57,10 +57,6 @@ def quarters_between(first: date, last: date) -> list[str]:
     return labels
 
 
-def year_of_quarter(quarter_label: str) -> str:
-    return quarter_label.split(" ")[0]
-
-
 def age_on(birth: pl.Expr, on: pl.Expr) -> pl.Expr:
     """Completed years of age on a date (birthday rule; null when the date of birth is missing)."""
     had_birthday = (on.dt.month() > birth.dt.month()) | (
@@ -80,14 +76,6 @@ def is_pooled(label: str) -> bool:
 def pooled_label(first_year: str, last_year: str) -> str:
     """"2021/22-2023/24" for the years 2021/22 to 2023/24."""
     return f"{first_year}-{last_year}"
-
-
-def pooled_members(label: str) -> list[str]:
-    """The financial years a pooled period adds up: "2021/22-2023/24" -> 2021/22, 2022/23, 2023/24."""
-    if not is_pooled(label):
-        raise ValueError(f"not a pooled period: {label!r}")
-    first, last = int(label[:4]), int(label[8:12])
-    return [financial_year_label(year) for year in range(first, last + 1)]
 
 
 def period_end(label: str) -> date | None:

@@ -22,11 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from data_access.access import published_read_grants, publisher_problems, restore_read_grants
-from data_access.bulk import write_frame
+from data_access.access import publisher_problems
 from data_access.config import benchmark_name, load_disclosure_policy, load_measures
 from data_access.db_errors import plain_message
 from data_access.editions import (
@@ -37,18 +35,15 @@ from data_access.editions import (
     read_edition_rows,
     record_edition,
 )
-from data_access.engine import PUBLISHED_SCHEMA, linked_db_url, make_engine, publishing_db_url
+from data_access.engine import linked_db_url, make_engine, publishing_db_url
 from data_access.linked_reads import LinkedData, read_linked_data
 from data_access.published_reads import read_revisions
 from data_access.published_schema import (
     PUBLISHED_COLUMNS,
     REVISION_COLUMNS,
     check_publication,
-    publication_info,
-    published_metadata,
-    published_revision,
-    published_statistic,
 )
+from data_access.published_writes import write_publication
 from data_access.staging import read_linkage_quality
 from metrics import disclosure
 from metrics.audit import AuditReport, audit_editions
@@ -235,27 +230,6 @@ def publication_facts(linked: LinkedData) -> dict[str, str]:
         "protection_level": str(policy.protection_level),
         "confidence_level": policy.confidence_level,
     }
-
-
-def write_publication(engine: Engine, published: pl.DataFrame, facts: dict[str, str],
-                      revisions: pl.DataFrame | None = None) -> None:
-    """Replace the published tables in one transaction (revisions: the "What changed" rows, if any), after checking
-    every value is declared (nothing is written if one is not: data_access/published_catalogue.py)."""
-    check_publication(published, facts)
-    rows = published.select(PUBLISHED_COLUMNS).with_row_index("row_id").with_columns(pl.col("row_id").cast(pl.Int64))
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{PUBLISHED_SCHEMA}"'))
-        read_grants = published_read_grants(connection)  # PostgreSQL: the dashboard role keeps its SELECT
-        published_metadata.drop_all(connection)
-        published_metadata.create_all(connection)
-        restore_read_grants(connection, read_grants)
-        write_frame(connection, published_statistic, rows)
-        write_frame(connection, publication_info,
-                    pl.DataFrame({"key": list(facts), "value": list(facts.values())}))
-        if revisions is not None and revisions.height:
-            write_frame(connection, published_revision, revisions.select(REVISION_COLUMNS).with_row_index(
-                "row_id").with_columns(pl.col("row_id").cast(pl.Int64)))
 
 
 def export_csv(published: pl.DataFrame, directory: Path, revisions: pl.DataFrame | None = None) -> Path:

@@ -28,7 +28,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from scipy import stats as sps
 
 FloatArray = npt.NDArray[np.float64]
 FloatOrArray = float | FloatArray
@@ -43,8 +42,6 @@ LEVELS: tuple[str, ...] = (LEVEL_95, LEVEL_998)
 Z_95 = 1.959964
 Z_998 = 3.090232
 _Z_BY_LEVEL = {LEVEL_95: Z_95, LEVEL_998: Z_998}
-# Two-sided alpha, for the exact Poisson limits which work from chi-square quantiles rather than z.
-_ALPHA_BY_LEVEL = {LEVEL_95: 0.05, LEVEL_998: 0.002}
 # Chi-square (1 df) critical values for the trend test, as published.
 TREND_CRITICAL_CHI_SQUARE = {LEVEL_95: 3.8415, LEVEL_998: 9.5495}
 
@@ -162,51 +159,6 @@ def wilson_exprs(successes: pl.Expr, trials: pl.Expr, level: str = LEVEL_95) -> 
     return lower, upper
 
 
-# --- Byar / exact Poisson interval for a count -------------------------------------------------------------------
-
-
-def byar_interval(observed: Any, level: str = LEVEL_95) -> tuple[FloatOrArray, FloatOrArray]:
-    """Confidence limits for a Poisson count O (divide by population for a rate).
-
-    Byar's approximation for O >= 10 and exact Poisson limits (chi-square quantile / 2) below 10, where Byar is
-    noticeably off; O = 0 has lower limit 0. nan for missing O; negative O raises.
-    """
-    z = z_for(level)
-    alpha = _ALPHA_BY_LEVEL[level]
-    o = _as_float_array(observed)
-    if np.any(o[~np.isnan(o)] < 0):
-        raise ValueError("a count cannot be negative")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        byar_lower = o * (1 - 1 / (9 * o) - z / (3 * np.sqrt(o))) ** 3
-        byar_upper = (o + 1) * (1 - 1 / (9 * (o + 1)) + z / (3 * np.sqrt(o + 1))) ** 3
-        exact_lower = np.where(o > 0, sps.chi2.ppf(alpha / 2, 2 * o) / 2, 0.0)
-        exact_upper = sps.chi2.ppf(1 - alpha / 2, 2 * o + 2) / 2
-    small = o < 10
-    lower = np.where(np.isnan(o), np.nan, np.where(small, exact_lower, byar_lower))
-    upper = np.where(np.isnan(o), np.nan, np.where(small, exact_upper, byar_upper))
-    return _maybe_scalar(lower), _maybe_scalar(upper)
-
-
-# --- funnel plot limits ------------------------------------------------------------------------------------------
-
-
-def funnel_limits(
-    benchmark_proportion: float, denominators: Any, level: str = LEVEL_95
-) -> tuple[FloatOrArray, FloatOrArray]:
-    """Control limits (proportions) around a benchmark P0 for each denominator N, for funnel plots.
-
-    This is the Wilson formula with the expected count E = N * P0 in place of the observed one, so a point lies
-    outside the funnel exactly when its own Wilson interval would exclude P0 (to first order). nan where N is 0.
-    """
-    if not 0.0 <= benchmark_proportion <= 1.0:
-        raise ValueError(f"benchmark proportion must be in [0, 1], got {benchmark_proportion!r}")
-    n = _as_float_array(denominators)
-    if np.any(n[~np.isnan(n)] < 0):
-        raise ValueError("denominators cannot be negative")
-    lower, upper = _wilson_core(n * benchmark_proportion, n, z_for(level))
-    return _maybe_scalar(lower), _maybe_scalar(upper)
-
-
 # --- comparison with a benchmark ---------------------------------------------------------------------------------
 
 NOT_COMPARED = "not compared"
@@ -238,15 +190,6 @@ _DIRECTION_WORDS = {
     LOWER_IS_BETTER: {HIGHER: WORSE, LOWER: BETTER},
     NO_POLARITY: {HIGHER: HIGHER, LOWER: LOWER},
 }
-
-
-def comparison_legend(polarity: str, two_level: bool = False) -> tuple[str, ...]:
-    """The labels one view can show, in legend order, so a chart legend never lists impossible categories."""
-    words = _DIRECTION_WORDS[_check_polarity(polarity)]
-    top, bottom = (words[HIGHER], words[LOWER]) if polarity != LOWER_IS_BETTER else (words[LOWER], words[HIGHER])
-    if two_level:
-        return (top + SUFFIX_998, top + SUFFIX_95, SIMILAR, bottom + SUFFIX_95, bottom + SUFFIX_998, NOT_COMPARED)
-    return (top, SIMILAR, bottom, NOT_COMPARED)
 
 
 def compare_with_benchmark(

@@ -15,9 +15,10 @@ from __future__ import annotations
 import os
 import sys
 
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Engine
 
-from data_access.engine import make_engine, normalise_url, published_db_url, publishing_db_url
+from data_access.engine import has_rows, make_engine, normalise_url, published_db_url, publishing_db_url
+from data_access.linked_reads import read_dataset_info
 from data_access.published_schema import publication_info
 from data_access.schema import dataset_info
 from data_access.staging import drop_partner_tables
@@ -30,12 +31,10 @@ then: FAMILIES_PUBLISHED_DB_URL="postgresql+psycopg://dashboard_reader:...@HOST:
 (docs/postgresql.md)."""
 
 
-def has_rows(engine: Engine, table) -> bool:
+def is_built(engine: Engine, table) -> bool:
+    """A table counts as built when it exists and has rows."""
     try:
-        if not inspect(engine).has_table(table.name, schema=_schema_of(engine)):
-            return False
-        with engine.connect() as connection:
-            return connection.execute(select(func.count()).select_from(table)).scalar_one() > 0
+        return has_rows(engine, table)
     except Exception:  # an unreachable or half-built database counts as not built
         return False
     finally:
@@ -45,20 +44,12 @@ def has_rows(engine: Engine, table) -> bool:
 def is_synthetic_or_empty(engine: Engine) -> bool:
     """True unless the linked database holds data that do not say they are synthetic (never replace real data)."""
     try:
-        if not inspect(engine).has_table(dataset_info.name):
-            return True
-        with engine.connect() as connection:
-            rows = connection.execute(select(dataset_info.c.value).where(dataset_info.c.key == "is_synthetic")).all()
-            count = connection.execute(select(func.count()).select_from(dataset_info)).scalar_one()
-        return count == 0 or [row[0] for row in rows] == ["true"]
+        info = read_dataset_info(engine)
+        return not info or info.get("is_synthetic") == "true"
     except Exception:  # unreachable: say no, so nothing is replaced
         return False
     finally:
         engine.dispose()
-
-
-def _schema_of(engine: Engine) -> str | None:
-    return engine.get_execution_options().get("schema_translate_map", {}).get(None)
 
 
 def web_url(linked_url: str) -> str | None:
@@ -93,8 +84,8 @@ def main(argv: list[str]) -> int:
             engine.dispose()
         return 0
     linked_url = argv[0]
-    linked = has_rows(make_engine(linked_url), dataset_info)
-    published = has_rows(make_engine(publishing_db_url(linked_url), published=True), publication_info)
+    linked = is_built(make_engine(linked_url), dataset_info)
+    published = is_built(make_engine(publishing_db_url(linked_url), published=True), publication_info)
     synthetic = is_synthetic_or_empty(make_engine(linked_url))
     print(f"linked={'yes' if linked else 'no'} published={'yes' if published else 'no'} "
           f"synthetic={'yes' if synthetic else 'no'}")

@@ -17,7 +17,7 @@ import hashlib
 import io
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import numpy as np
@@ -331,5 +331,3 @@ def _xlsx(frame: pl.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
-def day_to_date(day: int) -> date:
-    return EPOCH + timedelta(days=int(day))

@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-import numpy as np
-
 from data_access.config import MeasureCatalogue, benchmark_name, load_localities, load_measures
 from metrics.impact.analysis import ImpactAnalysis, analyse
 from metrics.impact.analysis_frame import ANY_NEED, AnalysisFrame, ImpactInputs, analysis_frames
@@ -65,5 +63,3 @@ def run_impact(inputs: ImpactInputs, catalogue: MeasureCatalogue | None = None,
     return ImpactResults(tuple(outcomes), area_name or benchmark_name(), locality_names, inputs.data_as_of)
 
 
-def locality_mask(result: OutcomeResult, locality: str) -> np.ndarray:
-    return result.analysis_frame.frame["locality"].to_numpy() == locality

@@ -35,7 +35,7 @@ from data_access.access_log import (
     web_tier_access_log,
 )
 from data_access.engine import make_engine
-from metrics.publish import write_publication
+from data_access.published_writes import write_publication
 from tests.data_access.test_web_tier_separation import FACTS, a_publication
 
 

@@ -142,7 +142,7 @@ def _longest_values() -> pl.DataFrame:
 
 def test_the_longest_declared_values_are_written_and_read_back(db_url: str):
     """On PostgreSQL the old hand-written lengths refused these (symbol was 8 characters, kind 16)."""
-    from metrics.publish import write_publication
+    from data_access.published_writes import write_publication
 
     published = _longest_values()
     facts = {key: f"value of {key}" for key in catalogue.PUBLICATION_FACTS}
@@ -157,7 +157,7 @@ def test_the_longest_declared_values_are_written_and_read_back(db_url: str):
 
 
 def test_an_undeclared_value_is_refused_before_anything_is_written(db_url: str):
-    from metrics.publish import write_publication
+    from data_access.published_writes import write_publication
 
     engine = make_engine(published_db_url(db_url), published=True)
     first = _rows(("families", "families_attached", "count", None))
@@ -172,6 +172,7 @@ def test_an_undeclared_value_is_refused_before_anything_is_written(db_url: str):
         engine.dispose()
 
 
+@pytest.mark.slow  # shares the session demo (built once, minutes)
 def test_a_real_publication_uses_every_declared_statistic_and_kind(demo_database):
     """No stale declarations: the session's demo publication (synthetic -> publish) has every declared (table,
     statistic, kind), and nothing else (publish would have refused it)."""

@@ -21,7 +21,7 @@ from data_access.engine import READER_SESSION_SETTINGS, make_engine
 from data_access.loader import load_linked_data
 from data_access.published_reads import read_published
 from data_access.published_schema import PUBLISHED_COLUMNS
-from metrics.publish import write_publication
+from data_access.published_writes import write_publication
 from synthetic import generate_world
 
 pytestmark = pytest.mark.postgres

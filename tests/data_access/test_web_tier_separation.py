@@ -36,8 +36,8 @@ from data_access.engine import make_engine, published_db_url, sqlite_path, sqlit
 from data_access.loader import load_linked_data
 from data_access.published_reads import read_publication_info, read_published
 from data_access.published_schema import PUBLISHED_COLUMNS, published_metadata, published_statistic
+from data_access.published_writes import write_publication
 from data_access.schema import linked_metadata
-from metrics.publish import write_publication
 from synthetic import generate_world
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -184,6 +184,7 @@ def _is_utf8(raw: bytes) -> bool:
     return True
 
 
+@pytest.mark.slow  # about 10-20 s per database: ingest, link and republish twice
 def test_without_the_council_secret_the_ingest_refuses_rather_than_let_them_back(pipeline, monkeypatch, capsys,
                                                                                   tmp_path: Path):
     assert _erase(pipeline, monkeypatch, given_name="ZEPHYRINE", family_name="Quill-feather",

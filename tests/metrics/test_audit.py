@@ -12,7 +12,8 @@ from data_access.published_schema import PUBLISHED_COLUMNS, published_metadata, 
 from metrics import stats
 from metrics.audit import AuditFailure, assert_safe, audit_published, main, read_published_csv, suppression_summary
 from metrics.disclosure import CONFIDENTIAL, TableKnowledge, protect_publication, protect_publication_report
-from metrics.disclosure.demo_cells import PROGRESS_PERCENTS, PercentSpec, progress_cells
+from metrics.disclosure.publication import PercentSpec
+from tests.metrics.disclosure.demo_cells import PROGRESS_PERCENTS, progress_cells
 
 POLICY = DisclosurePolicy(threshold=10, rounding_base=5, percentage_min_each_side=10, protection_level=5,
                           confidence_level="95")

@@ -14,7 +14,7 @@ import pytest
 from data_access.config import DisclosurePolicy
 from metrics import stats
 from metrics.disclosure import CONFIDENTIAL, TableKnowledge, protect_publication
-from metrics.disclosure.demo_cells import PercentSpec
+from metrics.disclosure.publication import PercentSpec
 
 POLICY = DisclosurePolicy(threshold=10, rounding_base=5, percentage_min_each_side=10, protection_level=5,
                           confidence_level="95")

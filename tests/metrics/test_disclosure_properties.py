@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from data_access.config import DisclosurePolicy
 from metrics.audit import audit_published
 from metrics.disclosure import CONFIDENTIAL, TableKnowledge, protect_publication
-from metrics.disclosure.demo_cells import count_population
+from tests.metrics.disclosure.demo_cells import count_population
 
 LOCALITIES = ("L1", "L2", "L3")
 SEXES = ("Female", "Male", "Not recorded")

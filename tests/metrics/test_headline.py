@@ -136,3 +136,20 @@ def test_a_publication_without_measure_rows_gives_an_empty_table():
     rows = needs_overview_rows(_published([]), MEASURES, load_disclosure_policy())
     assert rows.is_empty()
     assert check_needs_overview(_published([]), MEASURES, load_disclosure_policy()).is_empty()
+
+
+def test_rows_come_in_the_same_order_every_run():
+    """A percentage is followed by its max_error in every place (a publication's rows and digest are the same from
+    the same data: an unstable sort once swapped them between runs)."""
+    localities = ("Dorset", "Chesil", "Dorchester", "East Dorset", "North Dorset", "Purbeck", "West Dorset")
+    periods = [f"{year}/{(year + 1) % 100:02d}" for year in range(2014, 2025)]
+    published = _published([_count(measure, locality, statistic, 40 + 5 * index, period=period)
+                            for index, (measure, locality, period) in enumerate(
+                                (m, loc, p) for m in MEASURES for loc in localities for p in periods)
+                            for statistic in ("due_sustain_check", "sustained")])
+    for _ in range(3):
+        rows = needs_overview_rows(published, MEASURES, load_disclosure_policy())
+        share_kinds = rows.filter(pl.col("statistic") == SHARE).group_by("locality", "period", maintain_order=True).agg(
+            pl.col("kind"))
+        assert share_kinds.height == len(localities) * len(periods)
+        assert set(map(tuple, share_kinds.get_column("kind").to_list())) == {("percent_of_published", "max_error")}

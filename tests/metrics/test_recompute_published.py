@@ -103,6 +103,10 @@ def independent_counts(tables: dict[str, pl.DataFrame]) -> tuple[dict, dict]:
     return counts, families
 
 
+# Both fixtures protect a whole publication (about two minutes on a busy 2-core machine): CI runs these.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def world_and_publication():
     world = generate_world(700, 31)

@@ -39,11 +39,8 @@ from metrics.stats import (
     WORSE,
     WORSE_95,
     WORSE_998,
-    byar_interval,
     compare_frame,
     compare_with_benchmark,
-    comparison_legend,
-    funnel_limits,
     trend_test,
     wilson_exprs,
     wilson_interval,
@@ -168,95 +165,6 @@ def test_wilson_expr_gives_null_for_missing_nan_and_impossible_rows() -> None:
     assert result["lower"].null_count() == 5 and result["upper"].null_count() == 5
 
 
-# --- Byar / exact Poisson ---------------------------------------------------------------------------------------
-
-
-def test_byar_published_vector() -> None:
-    lower, upper = byar_interval(100, "95")
-    assert (round(lower, 2), round(upper, 2)) == (81.36, 121.63)
-
-
-def test_byar_hand_formula_at_ten_and_above() -> None:
-    z = 1.959964
-    for o in (10, 37, 250):
-        lower, upper = byar_interval(o)
-        assert lower == pytest.approx(o * (1 - 1 / (9 * o) - z / (3 * math.sqrt(o))) ** 3, rel=1e-12)
-        assert upper == pytest.approx((o + 1) * (1 - 1 / (9 * (o + 1)) + z / (3 * math.sqrt(o + 1))) ** 3, rel=1e-12)
-
-
-def test_exact_poisson_hand_known_values() -> None:
-    lower_0, upper_0 = byar_interval(0)
-    assert lower_0 == 0.0
-    assert round(upper_0, 3) == 3.689
-    lower_1, upper_1 = byar_interval(1)
-    assert (round(lower_1, 4), round(upper_1, 3)) == (0.0253, 5.572)
-
-
-@pytest.mark.parametrize("level", ["95", "99.8"])
-@pytest.mark.parametrize("observed", range(1, 10))
-def test_exact_poisson_matches_scipy_chi2_below_ten(observed: int, level: str) -> None:
-    alpha = {"95": 0.05, "99.8": 0.002}[level]
-    lower, upper = byar_interval(observed, level)
-    assert lower == pytest.approx(chi2.ppf(alpha / 2, 2 * observed) / 2, rel=1e-10)
-    assert upper == pytest.approx(chi2.ppf(1 - alpha / 2, 2 * observed + 2) / 2, rel=1e-10)
-
-
-def test_exact_poisson_zero_upper_998() -> None:
-    # O = 0: upper = chi2(0.999; 2) / 2 = -ln(0.001)
-    assert byar_interval(0, "99.8")[1] == pytest.approx(-math.log(0.001), rel=1e-10)
-
-
-def test_byar_vectorised_equals_scalar_and_handles_missing() -> None:
-    observed = [0, 1, 9, 10, 11, 100, None]
-    lower, upper = byar_interval(observed, "99.8")
-    for i, o in enumerate(observed[:-1]):
-        assert (lower[i], upper[i]) == byar_interval(o, "99.8")
-    assert math.isnan(lower[-1]) and math.isnan(upper[-1])
-
-
-def test_byar_rejects_negative_counts() -> None:
-    with pytest.raises(ValueError):
-        byar_interval([3, -1])
-
-
-@given(st.integers(min_value=0, max_value=100_000), levels)
-def test_byar_interval_contains_the_count(observed: int, level: str) -> None:
-    lower, upper = byar_interval(observed, level)
-    assert 0.0 <= lower <= observed < upper
-
-
-# --- funnel limits ----------------------------------------------------------------------------------------------
-
-
-def test_funnel_hand_computed_p_half_n_100() -> None:
-    z = 1.959964
-    e, n = 50.0, 100.0
-    root = z * math.sqrt(z**2 + 4 * e * (1 - e / n))
-    lower, upper = funnel_limits(0.5, 100, "95")
-    assert lower == pytest.approx((2 * e + z**2 - root) / (2 * (n + z**2)), rel=1e-12)
-    assert upper == pytest.approx((2 * e + z**2 + root) / (2 * (n + z**2)), rel=1e-12)
-    assert (round(lower, 4), round(upper, 4)) == (0.4038, 0.5962)
-
-
-def test_funnel_reuses_published_wilson_vector() -> None:
-    lower, upper = funnel_limits(0.65, [100], "99.8")
-    assert (round(lower[0] * 100, 2), round(upper[0] * 100, 2)) == (49.55, 77.84)
-
-
-def test_funnel_zero_denominator_is_nan_and_bad_benchmark_raises() -> None:
-    lower, upper = funnel_limits(0.3, [0, 10])
-    assert math.isnan(lower[0]) and math.isnan(upper[0]) and not math.isnan(lower[1])
-    with pytest.raises(ValueError):
-        funnel_limits(1.2, [10])
-
-
-@given(st.floats(min_value=0, max_value=1), st.integers(min_value=1, max_value=100_000), levels)
-def test_funnel_contains_benchmark_and_narrows(p0: float, n: int, level: str) -> None:
-    lower, upper = funnel_limits(p0, np.array([n, 4 * n]), level)
-    assert lower[0] <= p0 + 1e-12 and p0 - 1e-12 <= upper[0]
-    assert upper[1] - lower[1] < upper[0] - lower[0]
-
-
 # --- comparison -------------------------------------------------------------------------------------------------
 
 # value 60%, 95% CI 55..65, 99.8% CI 52..68.
@@ -325,17 +233,8 @@ def test_comparison_rejects_bad_polarity_and_reversed_interval() -> None:
         compare_with_benchmark(0.6, 0.65, 0.55, 0.5, HIGHER_IS_BETTER)
 
 
-def test_comparison_labels_constant_and_legends() -> None:
+def test_comparison_labels_constant() -> None:
     assert len(set(COMPARISON_LABELS)) == len(COMPARISON_LABELS) == 14
-    assert comparison_legend(HIGHER_IS_BETTER) == (BETTER, SIMILAR, WORSE, NOT_COMPARED)
-    assert comparison_legend(LOWER_IS_BETTER) == (BETTER, SIMILAR, WORSE, NOT_COMPARED)
-    assert comparison_legend(NO_POLARITY) == (HIGHER, SIMILAR, LOWER, NOT_COMPARED)
-    assert comparison_legend(HIGHER_IS_BETTER, two_level=True) == (
-        BETTER_998, BETTER_95, SIMILAR, WORSE_95, WORSE_998, NOT_COMPARED
-    )  # fmt: skip
-    for polarity in POLARITIES:
-        for two_level in (False, True):
-            assert set(comparison_legend(polarity, two_level)) <= set(COMPARISON_LABELS)
 
 
 def test_compare_frame_hand_heat_map_rows() -> None:

@@ -20,6 +20,7 @@ PROJECT_ROOT = harness.PROJECT_ROOT
 ALLOWED = {*harness.WEB_PROCESS_BASICS, "FAMILIES_PUBLISHED_DB_URL"}
 
 
+@pytest.mark.slow  # shares the session demo (built once, minutes)
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
 @pytest.mark.parametrize("mode", ["build and serve", "web host"])
 def test_run_sh_gives_the_web_process_no_owner_url(demo_database, tmp_path: Path, mode: str):

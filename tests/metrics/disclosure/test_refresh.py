@@ -267,7 +267,7 @@ def test_cli_audits_two_publications_together(tmp_path, capsys, cli_defaults) ->
 def test_the_publish_step_reads_the_publication_it_replaces(tmp_path) -> None:
     from data_access.engine import make_engine
     from data_access.published_reads import read_previous_publication
-    from metrics.publish import write_publication
+    from data_access.published_writes import write_publication
 
     engine = make_engine(f"sqlite:///{tmp_path / 'published.db'}", published=True)
     assert read_previous_publication(engine) is None  # the first run

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 from polars.testing import assert_frame_equal
 
 from data_access.config import benchmark_name, load_localities, load_measures
@@ -29,6 +30,7 @@ def _read_impact_csv(path) -> pl.DataFrame:
     return pl.read_csv(path, schema=schema)
 
 
+@pytest.mark.slow  # shares the session demo (built once, minutes)
 def test_impact_csv_is_the_publications_impact_rows(demo_database, tmp_path) -> None:
     """On the published demo: impact.csv holds the very figures of the published impact table."""
     assert main(["--db", demo_database.linked_url, "--export", str(tmp_path)]) == 0
@@ -55,6 +57,7 @@ def test_impact_csv_is_the_publications_impact_rows(demo_database, tmp_path) -> 
         assert (tmp_path / name).is_file()
 
 
+@pytest.mark.slow  # a whole first publication per database: minutes on a busy machine
 def test_without_a_publication_the_cli_computes_the_first_one(db_url, tmp_path) -> None:
     world = generate_world(400, 21)
     engine = make_engine(db_url)

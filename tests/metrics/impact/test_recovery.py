@@ -83,14 +83,17 @@ def _check_null(results: pl.DataFrame) -> None:
     assert low - slack <= rejections <= high + slack, (rejections, psm.height)
 
 
+@pytest.mark.slow  # replicated worlds: 15-30 s
 def test_interval_covers_the_truth_and_bias_is_within_monte_carlo_error() -> None:
     _check_recovery(study(range(REPLICATES), FAMILIES))
 
 
+@pytest.mark.slow  # replicated worlds: 15-30 s
 def test_zero_effect_is_rejected_about_five_percent_of_the_time() -> None:
     _check_null(study(range(100, 100 + REPLICATES), FAMILIES, effect_scale=0.0))
 
 
+@pytest.mark.slow  # replicated worlds: 15-30 s
 def test_leaving_out_a_confounder_breaks_recovery() -> None:
     """Without the family's needs at baseline in the propensity model, coverage falls clearly."""
     seeds, families = range(200, 206), 20_000

@@ -1,4 +1,4 @@
-"""Small synthetic populations counted into complete tidy cells, for the disclosure tests and benchmarks.
+"""Small synthetic populations counted into complete tidy cells, for the disclosure tests (a test fixture).
 
 Independent of the synthetic Dorset on purpose: tests need populations whose every count is known and small
 enough to reason about, with planted unique people. The cells have the same shape as metrics.true_cells
