@@ -7,7 +7,15 @@ import polars as pl
 import streamlit as st
 
 from data_access.config import benchmark_name, load_disclosure_policy, load_localities, load_measures
-from metrics.views import (
+from pages._layout import (
+    chart_with_table,
+    comparison_colour,
+    explain_symbols,
+    page_header,
+    url_choice,
+)
+from pages._published import published_table, require_page
+from pages._views import (
     best_default_year,
     locality_profile,
     maturity_note,
@@ -17,14 +25,6 @@ from metrics.views import (
     select_cells,
     year_choices,
 )
-from pages._layout import (
-    chart_with_table,
-    comparison_colour,
-    explain_symbols,
-    page_header,
-    url_choice,
-)
-from pages._published import published_table, require_page
 
 require_page("localities")
 page_header(

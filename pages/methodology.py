@@ -6,10 +6,10 @@ import polars as pl
 import streamlit as st
 
 from data_access.config import load_disclosure_policy, load_measures, load_privacy_notice
-from metrics.disclosure.revisions import revisions_summary
 from pages._access import log_download
 from pages._layout import SYMBOL_MEANINGS, page_header
 from pages._published import publication_info, published_revisions, require_page
+from pages._views import revisions_summary
 
 require_page("methodology")
 page_header("Methodology and privacy", "What each number means, how it is protected, and how personal data are used.")

@@ -34,8 +34,8 @@ from streamlit.testing.v1 import AppTest
 from data_access.access import web_tier_engine
 from data_access.config import CONFIG_DIR, load_localities, load_measures, load_roles
 from data_access.published_reads import read_published
-from metrics.linkage_quality_views import BREAKDOWN_LABELS as LINKAGE_BREAKDOWNS
-from metrics.views import IMPACT_METHODS, SENSITIVITY_METHODS, year_choices
+from pages._linkage_views import BREAKDOWN_LABELS as LINKAGE_BREAKDOWNS
+from pages._views import IMPACT_METHODS, SENSITIVITY_METHODS, year_choices
 from tests.pages.conftest import APP, PAGE_FILES
 
 TOLERANCE = 0.051
