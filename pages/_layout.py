@@ -6,17 +6,10 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from metrics.views import symbols_used
 from pages._access import current_page_id, log_download
 from pages._navigation import recall, remember
 from pages._published import publication_info
-
-SYMBOL_MEANINGS = {
-    "[c]": "confidential: a small number, or one that would let a small number be worked out, is not shown",
-    "[x]": "not available",
-    "[z]": "not applicable",
-    "[u]": "low reliability: made from rounded counts, this percentage could be more than 2.5 points from the true one",
-}
+from pages._views import SYMBOL_MEANINGS, symbols_used
 
 # Okabe-Ito: distinguishable with the common forms of colour blindness.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]

@@ -7,8 +7,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from data_access.config import load_breakdowns, load_disclosure_policy
-from metrics.linkage_quality_views import BREAKDOWN_LABELS, linkage_rates, linkage_rates_table, linkage_summary
 from pages._layout import chart_with_table, explain_symbols, page_header, percent_bars, url_choice
+from pages._linkage_views import BREAKDOWN_LABELS, linkage_rates, linkage_rates_table, linkage_summary
 from pages._published import published_table, require_page
 
 require_page("disclosure")

@@ -7,7 +7,9 @@ import polars as pl
 import streamlit as st
 
 from data_access.config import benchmark_name, load_localities, load_measures
-from metrics.views import (
+from pages._layout import PALETTE, chart_with_table, explain_symbols, page_header, url_choice
+from pages._published import published_table, require_page
+from pages._views import (
     IMPACT_METHODS,
     SENSITIVITY_METHODS,
     impact_counts,
@@ -17,8 +19,6 @@ from metrics.views import (
     select_cells,
     with_order,
 )
-from pages._layout import PALETTE, chart_with_table, explain_symbols, page_header, url_choice
-from pages._published import published_table, require_page
 
 # (statistic, breakdown) of each histogram drawn: the group size, split by the propensity score of its units.
 OVERLAP_SERIES = {

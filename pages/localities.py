@@ -7,7 +7,19 @@ import polars as pl
 import streamlit as st
 
 from data_access.config import benchmark_name, load_disclosure_policy, load_localities, load_measures
-from metrics.views import (
+from pages._access import log_download
+from pages._downloads import MIME, briefing_pdf, locality_files
+from pages._layout import (
+    chart_with_table,
+    comparison_colour,
+    explain_symbols,
+    page_header,
+    url_choice,
+)
+from pages._locality import locality_summary, summary_table
+from pages._published import publication_info, published_table, require_page
+from pages._views import (
+    TREND_LEVEL,
     best_default_year,
     locality_profile,
     maturity_note,
@@ -17,14 +29,6 @@ from metrics.views import (
     select_cells,
     year_choices,
 )
-from pages._layout import (
-    chart_with_table,
-    comparison_colour,
-    explain_symbols,
-    page_header,
-    url_choice,
-)
-from pages._published import published_table, require_page
 
 require_page("localities")
 page_header(
@@ -114,3 +118,25 @@ chart_with_table(
     caption=f"Tile colours: blue better, yellow similar, orange worse than {area}; white not compared.",
 )
 explain_symbols(pl.concat([tiles.select("shown"), profile.select("shown"), profile.select(shown="area_shown")]))
+
+st.header(f"A briefing for {chosen}")
+summaries = {label: locality_summary(progress, maturity_table, chosen, area, name, short_label)
+             for name, label in STATISTICS.items()}
+info = publication_info()
+title = f"Dorset Families Matter: {chosen} briefing"
+briefing_stem = f"{chosen.lower().replace(' ', '-')}-briefing"
+st.write(f"{chosen}'s twelve measures: the latest complete year (three years pooled where the single year is "
+         f"hidden), {area}'s value, the comparison, last year's value and the trend. A printable PDF, or the same "
+         "figures as a spreadsheet with numbers stored as numbers.")
+files = locality_files(title, info, summaries)
+files["pdf"] = briefing_pdf(
+    title, info, [(f"{label}: {chosen} on the twelve measures", summary_table(summary, chosen, area))
+                  for label, summary in summaries.items()],
+    notes=[f"Compared with {area} by the {level}% overlapping-interval rule. Trends over the last five complete "
+           f"years, at the {TREND_LEVEL}% level."])
+briefing_columns = st.columns(3)
+for column, (extension, label) in zip(briefing_columns, (("pdf", "PDF"), ("xlsx", "Excel"), ("ods", "OpenDocument")),
+                                      strict=True):
+    name = f"{briefing_stem}.{extension}"
+    column.download_button(f"{label} (.{extension})", files[extension], file_name=name, mime=MIME[extension],
+                           key=f"briefing-{extension}", on_click=log_download, args=("localities", name))

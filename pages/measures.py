@@ -7,8 +7,18 @@ import polars as pl
 import streamlit as st
 
 from data_access.config import benchmark_name, load_breakdowns, load_disclosure_policy, load_localities, load_measures
-from metrics.comparisons import TREND_LEVEL
-from metrics.views import (
+from pages._layout import (
+    COMPARISON_COLOURS,
+    chart_with_table,
+    comparison_colour,
+    explain_symbols,
+    page_header,
+    percent_bars,
+    url_choice,
+)
+from pages._published import published_table, require_page
+from pages._views import (
+    TREND_LEVEL,
     best_default_year,
     financial_years,
     maturity_note,
@@ -20,16 +30,6 @@ from metrics.views import (
     with_order,
     year_choices,
 )
-from pages._layout import (
-    COMPARISON_COLOURS,
-    chart_with_table,
-    comparison_colour,
-    explain_symbols,
-    page_header,
-    percent_bars,
-    url_choice,
-)
-from pages._published import published_table, require_page
 
 role = require_page("measures")
 page_header(

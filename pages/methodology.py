@@ -6,12 +6,13 @@ import polars as pl
 import streamlit as st
 
 from data_access.config import load_disclosure_policy, load_measures, load_privacy_notice
-from metrics.disclosure.revisions import revisions_summary
 from pages._access import log_download
+from pages._downloads import DATASET_FILE, MIME, dataset_files, kept, tables_for_pages
 from pages._layout import SYMBOL_MEANINGS, page_header
-from pages._published import publication_info, published_revisions, require_page
+from pages._published import publication_info, published_revisions, published_table, require_page
+from pages._views import revisions_summary
 
-require_page("methodology")
+role = require_page("methodology")
 page_header("Methodology and privacy", "What each number means, how it is protected, and how personal data are used.")
 
 catalogue = load_measures()
@@ -140,3 +141,15 @@ else:
     st.dataframe(shown, hide_index=True, key="revisions-rows")
     st.download_button("Download these revised figures (CSV)", shown.write_csv(),
                        file_name=f"revisions-edition-{edition}.csv", mime="text/csv", key="revisions-download")
+
+st.header("Download the published statistics")
+visible_tables = tables_for_pages(role.pages)
+st.write("Every published figure of the pages you may open, one sheet per table, with a cover sheet of dates, "
+         "rules, symbols and definitions. Numbers are stored as numbers; each percentage sits beside the published "
+         "counts it is made of. The file is made when you click (a few seconds).")
+st.download_button(
+    "Download all published statistics, Excel (.xlsx)",
+    lambda: kept((info.get("edition_digest"), info.get("published_at"), tuple(visible_tables)), lambda: dataset_files(
+        info, {name: published_table(name) for name in visible_tables}, formats=("xlsx",)))["xlsx"],
+    file_name=DATASET_FILE, mime=MIME["xlsx"], key="dataset-xlsx", on_click=log_download,
+    args=("methodology", DATASET_FILE))

@@ -9,7 +9,9 @@ import polars as pl
 import streamlit as st
 
 from data_access.config import benchmark_name, load_localities, load_measures
-from metrics.views import (
+from pages._layout import PALETTE, chart_with_table, explain_symbols, page_header
+from pages._published import publication_info, published_table, require_page
+from pages._views import (
     best_default_year,
     complete_years,
     families_by_year_and_locality,
@@ -22,8 +24,6 @@ from metrics.views import (
     select_cells,
     wide_table,
 )
-from pages._layout import PALETTE, chart_with_table, explain_symbols, page_header
-from pages._published import publication_info, published_table, require_page
 
 require_page("overview")
 page_header(

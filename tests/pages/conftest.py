@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -78,3 +79,22 @@ def role_page_pairs(allowed: bool) -> Iterator[tuple[str, str]]:
 
 def page_exists(page_id: str) -> bool:
     return (Path(harness.PROJECT_ROOT) / PAGE_FILES[page_id]).is_file()
+
+
+@pytest.fixture(scope="session")
+def demo_published(demo_env: dict[str, str]) -> dict[str, pl.DataFrame]:
+    """Every published table of the session's demo, read through the web tier's read-only engine."""
+    from data_access.access import web_tier_engine
+    from data_access.published_catalogue import TABLES_BY_NAME
+    from data_access.published_reads import read_publication_info, read_published
+
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in demo_env.items():
+            patch.setenv(key, value)
+        engine = web_tier_engine()
+    try:
+        tables = {table: read_published(engine, table) for table in TABLES_BY_NAME}
+        tables["_info"] = read_publication_info(engine)
+        return tables
+    finally:
+        engine.dispose()

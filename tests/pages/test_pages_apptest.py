@@ -66,7 +66,7 @@ def test_overview_tile_shows_the_published_all_needs_share(open_page, app_env):
 
     from data_access.access import web_tier_engine
     from data_access.published_reads import read_published
-    from metrics.views import display_expr
+    from pages._views import display_expr
 
     engine = web_tier_engine()
     needs = read_published(engine, "needs_overview", None)

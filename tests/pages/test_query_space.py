@@ -5,10 +5,11 @@ st.query_params are enumerated from the published tables and config: every value
 once by varying one filter at a time around the page's default, plus a few full combinations drawn with a fixed seed
 (the full Cartesian product would take far too long). Each run collects every number a user sees: st.metric values
 and deltas, every cell of every st.dataframe, every x/y/text/customdata/base/error-bar value of every plotly trace,
-annotation texts and axis ranges, and every cell of every CSV download (fetched from AppTest's in-memory media
-storage). Every number must be a value of the published tables behind that page, or one of the derivations listed
-in `allowed_numbers` (rounding to 0 or 1 dp, |SMD|, error-bar lengths, metric deltas, spine ranges, axis
-geometry); a float tolerance of 0.051 covers 1-dp rounding. Each download must equal the table shown beside it.
+annotation texts and axis ranges, every cell of every CSV download (fetched from AppTest's in-memory media
+storage), every cell of the data sheets of the .xlsx / .ods downloads, and the text of the PDF briefing. Every
+number must be a value of the published tables behind that page, or one of the derivations listed in
+`allowed_numbers` (rounding to 0 or 1 dp, |SMD|, error-bar lengths, metric deltas, spine ranges, axis geometry); a
+float tolerance of 0.051 covers 1-dp rounding. Each CSV download must equal the table shown beside it.
 
 Limits: plotly layout shapes (reference lines, tile rectangles) and titles are not checked; the methodology page
 shows no statistics, so its table numbers are checked against the config text they come from.
@@ -20,6 +21,7 @@ import io
 import json
 import random
 import re
+import zipfile
 from base64 import b64decode
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,14 +30,18 @@ import numpy as np
 import polars as pl
 import pytest
 import streamlit.testing.v1.app_test as app_test_module
+from odf.opendocument import load as load_ods
+from odf.table import Table as OdsTable
+from odf.table import TableCell as OdsCell
+from pypdf import PdfReader
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from data_access.access import web_tier_engine
 from data_access.config import CONFIG_DIR, load_localities, load_measures, load_roles
 from data_access.published_reads import read_published
-from metrics.linkage_quality_views import BREAKDOWN_LABELS as LINKAGE_BREAKDOWNS
-from metrics.views import IMPACT_METHODS, SENSITIVITY_METHODS, year_choices
+from pages._linkage_views import BREAKDOWN_LABELS as LINKAGE_BREAKDOWNS
+from pages._views import IMPACT_METHODS, SENSITIVITY_METHODS, year_choices
 from tests.pages.conftest import APP, PAGE_FILES
 
 TOLERANCE = 0.051
@@ -85,6 +91,8 @@ class Allowed:
     axis_ranges: np.ndarray = field(default_factory=lambda: np.array([0.0, 100.0]))
     periods: set[str] = field(default_factory=set)
     labels: set[str] = field(default_factory=set)
+    dataset: np.ndarray = field(default_factory=lambda: np.array([]))  # whole-dataset spreadsheets (Methodology)
+    briefing: np.ndarray = field(default_factory=lambda: np.array([]))  # the locality briefing PDF (Localities)
 
 
 def _sorted(*parts: np.ndarray) -> np.ndarray:
@@ -122,6 +130,17 @@ def allowed_numbers(published: dict[str, pl.DataFrame], page_id: str, config_num
         allowed.axis_ranges = _sorted(np.array([0.0, 100.0, -0.6, 0.6,
                                                 max(loc.tile_column for loc in localities) + 0.6,
                                                 -max(loc.tile_row for loc in localities) - 0.6]))
+    if page_id == "methodology":
+        # 9. the whole-dataset spreadsheets: any published value of any table (which tables a role gets:
+        # tests/pages/test_downloads.py); their dates and periods are facts of the publication.
+        allowed.dataset = _sorted(*(_numbers(frame) for frame in published.values()))
+        for frame in published.values():
+            allowed.periods |= set(frame["period"].drop_nulls().unique().to_list())
+    if page_id == "localities":
+        # 10. the PDF briefing: published values, config text (levels, labels), "3 years pooled", [u]'s 2.5 points,
+        # the trend level 99.8%.
+        allowed.briefing = _sorted(allowed.values, config_numbers, np.array([3.0, 2.5, 99.8]))
+        allowed.dataset = allowed.values  # the briefing's spreadsheets: the same published values, as numbers
     if page_id == "impact":
         impact = published["impact"]
         allowed.error_bars = _pair_differences(impact, ["measure", "locality", "statistic"], "difference",
@@ -232,6 +251,29 @@ def _as_text(frame: pl.DataFrame) -> list[list[str | None]]:
     return [[text(cell) for cell in row] for row in frame.rows()]
 
 
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ][\d:.+]+)?")
+EDITION = re.compile(r"edition \d+")
+
+
+def binary_download_cells(payload: bytes) -> list[Shown]:
+    """Every cell of every data sheet of an .xlsx / .ods, or the text of a PDF (its dates and edition number, facts of
+    the publication, removed). Cover sheets hold the publication's facts and definitions: test_downloads.py checks
+    them."""
+    if payload.startswith(b"%PDF"):
+        text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(payload)).pages)
+        return [Shown("download:pdf", EDITION.sub(" ", DATE.sub(" ", line))) for line in text.splitlines()]
+    with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+        is_ods = "content.xml" in archive.namelist() and "xl/workbook.xml" not in archive.namelist()
+    if is_ods:
+        document = load_ods(io.BytesIO(payload))
+        return [Shown("download:sheet", float(cell.getAttribute("value")) if cell.getAttribute("valuetype") == "float"
+                      else str(cell))
+                for table in document.spreadsheet.getElementsByType(OdsTable) if table.getAttribute("name") != "Cover"
+                for cell in table.getElementsByType(OdsCell)]
+    sheets = pl.read_excel(io.BytesIO(payload), sheet_id=0, engine="calamine")
+    return [cell for name, sheet in sheets.items() if name != "Cover" for cell in frame_cells(sheet, "download:sheet")]
+
+
 def collect(app: AppTest) -> tuple[list[Shown], list[str]]:
     """Every number-bearing thing the run showed, and mismatches between a download and the table beside it."""
     found: list[Shown] = []
@@ -247,8 +289,13 @@ def collect(app: AppTest) -> tuple[list[Shown], list[str]]:
         if element.type == "dataframe":
             last_table = pl.from_pandas(element.value)
             found.extend(frame_cells(last_table, "table"))
+        elif element.type == "download_button" and element.proto.deferred_file_id and not element.proto.url:
+            continue  # built on click (the whole dataset): test_downloads.py reads the builder's file back
         elif element.type == "download_button":
             payload = download_payload(element.proto.url)
+            if payload.startswith((b"PK", b"%PDF")):  # a spreadsheet or the PDF briefing: not a table's copy
+                found.extend(binary_download_cells(payload))
+                continue
             download = pl.read_csv(io.BytesIO(payload), infer_schema=False) if payload.strip() else pl.DataFrame()
             found.extend(frame_cells(download, "download"))
             if last_table is None:
@@ -275,7 +322,8 @@ def _parse(raw: object, allowed: Allowed) -> tuple[list[float], list[str]]:
 
 def violations(found: list[Shown], allowed: Allowed) -> list[str]:
     pools = {"metric-delta": allowed.deltas, "chart:error": allowed.error_bars,
-             "chart:spine": _sorted(allowed.spine_ranges, allowed.values), "chart:range": allowed.axis_ranges}
+             "chart:spine": _sorted(allowed.spine_ranges, allowed.values), "chart:range": allowed.axis_ranges,
+             "download:sheet": allowed.dataset, "download:pdf": allowed.briefing}
     problems: list[str] = []
     for shown in found:
         numbers, bad_periods = _parse(shown.raw, allowed)
@@ -412,3 +460,7 @@ def test_checker_flags_a_planted_number(published, labels, config_numbers):
     assert any("31415.9" in problem for problem in problems)
     assert any("'1999/00'" in problem for problem in problems)
     assert violations([Shown("table", f"{real:g}")], allowed) == []
+    briefing = allowed_numbers(published, "localities", config_numbers, labels)
+    assert any("8765.4" in problem for problem in violations([Shown("download:pdf", "Purbeck 8765.4%")], briefing))
+    assert violations([Shown("download:sheet", 8765.4)], allowed_numbers(published, "methodology", config_numbers,
+                                                                          labels))

@@ -1,4 +1,4 @@
-"""The analysts' linkage tables (metrics/linkage_quality_views.py) show published values and symbols only."""
+"""The analysts' linkage tables (pages/_linkage_views.py) show published values and symbols only."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import polars as pl
 
 from metrics import disclosure
 from metrics.linkage_quality import PERCENT_SPECS, linkage_estimate_rows, linkage_quality_cells
-from metrics.linkage_quality_views import linkage_rates, linkage_rates_table, linkage_summary
+from pages._linkage_views import linkage_rates, linkage_rates_table, linkage_summary
 from tests.metrics.test_linkage_quality import STORED
 
 

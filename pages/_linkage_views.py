@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from metrics.views import display_expr
+from pages._views import display_expr
 
 BREAKDOWN_LABELS = {"source": "Source", "sex": "Sex", "age_band": "Age on the data extract date",
                     "ethnic_group": "Ethnic group (ONS high-level)"}

@@ -1,18 +1,29 @@
-"""Shape published rows for pages: plain functions over published (already protected) frames.
+"""Shape published rows for pages: the web tier's view-models, plain functions over published (protected) frames.
 
-Pages stay thin: they choose what to show and call these. Nothing here sees a true count, so
-whatever a chart, table or download shows is exactly a published value or symbol.
+Pages stay thin: they choose what to show and call these. Nothing here sees a true count, so whatever a chart,
+table or download shows is exactly a published value or symbol. No streamlit, no database, and nothing that
+protects or tests figures (metrics.disclosure, metrics.stats: highspy, scipy): symbols come from the published
+catalogue, and only pure vocabulary modules of metrics (periods, maturity, reliability) are used
+(tests/pages/test_web_tier_imports.py).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-from metrics.disclosure import SYMBOLS
+from data_access.published_catalogue import GSS_SYMBOLS as SYMBOLS
+from data_access.published_catalogue import LOW_RELIABILITY
 from metrics.maturity import COMPLETE, MATURING, WHAT_IS_DUE, period_statuses
 from metrics.maturity import SOURCES as MATURITY_SOURCES
 from metrics.periods import FINANCIAL_YEAR_PATTERN, POOLED_PATTERN, is_pooled
-from metrics.reliability import LOW_RELIABILITY, RELIABLE_WITHIN_PP
+from metrics.reliability import RELIABLE_WITHIN_PP
+
+SYMBOL_MEANINGS = {  # what each symbol a page or file shows means
+    "[c]": "confidential: a small number, or one that would let a small number be worked out, is not shown",
+    "[x]": "not available",
+    "[z]": "not applicable",
+    "[u]": "low reliability: made from rounded counts, this percentage could be more than 2.5 points from the true one",
+}
 
 
 def display_expr(kind: pl.Expr | None = None) -> pl.Expr:
@@ -78,6 +89,24 @@ def period_label(period: str, maturity: pl.DataFrame | None = None, statistic: s
             note = maturity_note(row["status"][0], row["share_due"][0], statistic)
             text += f" ({note})" if note else ""
     return text
+
+
+TREND_LEVEL = "99.8"
+"""The confidence level (%) of published trend labels (metrics.comparisons.TREND_LEVEL; a test keeps them equal)."""
+
+REASON_ORDER = ("new data", "late records", "change of method")
+"""Reasons a figure was revised (metrics.disclosure.revisions.REASON_ORDER; a test keeps them equal)."""
+
+
+def revisions_summary(revisions: pl.DataFrame) -> pl.DataFrame:
+    """Numbers of revised figures (not of people) by published table and reason, for the "What changed" section."""
+    if revisions.is_empty():
+        return pl.DataFrame(schema={"table": pl.String, **dict.fromkeys(REASON_ORDER, pl.Int64), "all": pl.Int64})
+    counts = revisions.group_by("table", "reason").len().pivot(on="reason", index="table", values="len")
+    counts = counts.with_columns(*(pl.lit(0, dtype=pl.UInt32).alias(reason) for reason in REASON_ORDER
+                                   if reason not in counts.columns))
+    return counts.select("table", *(pl.col(reason).fill_null(0).cast(pl.Int64) for reason in REASON_ORDER)
+                         ).with_columns(all=pl.sum_horizontal(*REASON_ORDER)).sort("table")
 
 
 def quarters(published: pl.DataFrame) -> list[str]:

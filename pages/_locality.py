@@ -1,0 +1,113 @@
+"""One locality at a glance: its twelve measures in one table, in the manner of Fingertips' area profiles.
+
+For a service manager's question "how is my locality doing, and is it getting better?". Plain functions over
+published rows: every value is a published value or symbol (a hidden one is labelled [c], [x] or [z], never
+blank), and the change on last year is shown as last year's published value and a word, not as a new number.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from data_access.published_catalogue import NOT_AVAILABLE
+from pages._views import (
+    best_default_year,
+    financial_years,
+    maturity_view,
+    percent_view,
+    period_label,
+    pooled_periods,
+    trend_labels,
+)
+
+NO_TREND = "cannot be calculated"
+COLUMNS = ("measure", "label", "period", "pooled", "value", "shown", "area_value", "area_shown", "comparison",
+           "previous_period", "previous_value", "previous_shown", "change", "trend")
+
+
+def pooled_period_ending(periods: list[str], year: str) -> str | None:
+    """The pooled period ("2021/22-2023/24") that ends with `year`, if published."""
+    return next((period for period in periods if period.endswith(f"-{year}")), None)
+
+
+def _cell(percents: pl.DataFrame, measure: str, locality: str, period: str | None) -> dict | None:
+    if period is None:
+        return None
+    rows = percents.filter(pl.col("measure") == measure, pl.col("locality") == locality, pl.col("period") == period,
+                           pl.col("breakdown") == "none", pl.col("category") == "All")
+    return rows.row(0, named=True) if rows.height else None
+
+
+def _change(latest: float | None, previous: float | None) -> str:
+    if latest is None or previous is None:
+        return "not available"
+    return "up" if latest > previous else "down" if latest < previous else "no change"
+
+
+def locality_summary(progress: pl.DataFrame, maturity_table: pl.DataFrame, locality: str, area: str,
+                     statistic: str, measures: dict[str, str]) -> pl.DataFrame:
+    """One row per measure (in `measures` order: id -> label) for `locality`, from the published measure_progress
+    and cohort_maturity tables.
+
+    The year is the latest complete one in which most of the area's percentages are published (as the pages open
+    on). Where the locality's single-year value is hidden, the pooled three-year period ending that year is shown
+    instead if it is published (pooled is True and the period says so); otherwise the single year's symbol. The
+    comparison with the area is the published one of the period shown; the change on last year compares two
+    published single-year values (shown as "up", "down", "no change" or "not available"); the trend is the
+    published trend label over complete years.
+    """
+    percents = percent_view(progress, statistic)
+    maturity = maturity_view(maturity_table, "measure_progress", statistic)
+    year = best_default_year(percents, area, maturity)
+    years = financial_years(percents)
+    previous_year = next((y for y in reversed(years) if year is not None and y < year), None)
+    pooled = pooled_periods(percents)
+    trends = {row["measure"]: row["trend"] for row in
+              trend_labels(progress, statistic).filter(pl.col("locality") == locality).iter_rows(named=True)}
+    rows = []
+    for measure, label in measures.items():
+        single = _cell(percents, measure, locality, year)
+        chosen, period, is_pooled = single, year, False
+        if single is None or single["value"] is None:
+            pooled_period = pooled_period_ending(pooled, year) if year else None
+            pooled_cell = _cell(percents, measure, locality, pooled_period)
+            if pooled_cell is not None and pooled_cell["value"] is not None:
+                chosen, period, is_pooled = pooled_cell, pooled_period, True
+        benchmark = _cell(percents, measure, area, period)
+        before = _cell(percents, measure, locality, previous_year)
+        rows.append({
+            "measure": measure, "label": label, "period": period, "pooled": is_pooled,
+            "value": chosen["value"] if chosen else None,
+            "shown": chosen["shown"] if chosen else NOT_AVAILABLE,
+            "area_value": benchmark["value"] if benchmark else None,
+            "area_shown": benchmark["shown"] if benchmark else NOT_AVAILABLE,
+            "comparison": (chosen or {}).get("comparison") or "not compared",
+            "previous_period": previous_year,
+            "previous_value": before["value"] if before else None,
+            "previous_shown": before["shown"] if before else NOT_AVAILABLE,
+            "change": _change(single["value"] if single else None, before["value"] if before else None),
+            "trend": trends.get(measure) or NO_TREND,
+        })
+    schema = {"measure": pl.String, "label": pl.String, "period": pl.String, "pooled": pl.Boolean,
+              "value": pl.Float64, "shown": pl.String, "area_value": pl.Float64, "area_shown": pl.String,
+              "comparison": pl.String, "previous_period": pl.String, "previous_value": pl.Float64,
+              "previous_shown": pl.String, "change": pl.String, "trend": pl.String}
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def summary_table(summary: pl.DataFrame, locality: str, area: str) -> pl.DataFrame:
+    """The table a reader sees (and the PDF briefing prints): text as published, hidden values as symbols."""
+    previous = summary["previous_period"].drop_nulls()
+    last_year = f"Last year ({previous[0]})" if previous.len() else "Last year"
+    return summary.select(
+        pl.col("label").alias("Measure"),
+        pl.struct("period", "pooled").map_elements(
+            lambda cell: period_label(cell["period"]) if cell["period"] else NOT_AVAILABLE,
+            return_dtype=pl.String).alias("Period"),
+        pl.col("shown").alias(locality),
+        pl.col("area_shown").alias(area),
+        pl.col("comparison").alias(f"Compared with {area}"),
+        pl.col("previous_shown").alias(last_year),
+        pl.col("change").alias("Change on last year"),
+        pl.col("trend").alias("Trend"),
+    )

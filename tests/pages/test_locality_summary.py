@@ -1,0 +1,87 @@
+"""One locality's twelve measures (pages/_locality.py): pooled where the single year is hidden, never blank."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from pages._locality import locality_summary, summary_table
+
+COLUMNS = ("table", "measure", "locality", "period", "breakdown", "category", "statistic", "kind", "value", "symbol",
+           "numerator", "denominator")
+NO_MATURITY = pl.DataFrame(schema=dict.fromkeys(COLUMNS, pl.String) | {"value": pl.Float64})
+
+
+def _row(measure: str, locality: str, period: str, kind: str, value: float | None, symbol: str | None = None):
+    return ("measure_progress", measure, locality, period, "none", "All", "improved_percent", kind, value, symbol,
+            "improved" if kind == "percent" else None, "reviewed" if kind == "percent" else None)
+
+
+def _world() -> pl.DataFrame:
+    """Hand-made published rows: M01 hidden in Purbeck's latest year but published pooled; M02 hidden both ways."""
+    rows = [
+        _row("M01", "Dorset", "2022/23", "percent", 50.0), _row("M01", "Dorset", "2023/24", "percent", 55.0),
+        _row("M01", "Dorset", "2021/22-2023/24", "percent", 52.0),
+        _row("M01", "Purbeck", "2022/23", "percent", 41.2), _row("M01", "Purbeck", "2023/24", "percent", None, "[c]"),
+        _row("M01", "Purbeck", "2021/22-2023/24", "percent", 43.7),
+        _row("M01", "Purbeck", "2021/22-2023/24", "comparison", None, "worse"),
+        _row("M01", "Purbeck", "all", "trend", None, "decreasing and getting worse"),
+        _row("M02", "Dorset", "2022/23", "percent", 60.0), _row("M02", "Dorset", "2023/24", "percent", 62.5),
+        _row("M02", "Purbeck", "2022/23", "percent", 58.0), _row("M02", "Purbeck", "2023/24", "percent", 66.6),
+        _row("M02", "Purbeck", "2023/24", "comparison", None, "similar"),
+        _row("M03", "Dorset", "2023/24", "percent", None, "[c]"), _row("M03", "Dorset", "2022/23", "percent", 30.0),
+        _row("M03", "Purbeck", "2023/24", "percent", None, "[c]"),
+    ]
+    return pl.DataFrame(rows, schema=dict.fromkeys(COLUMNS, pl.String) | {"value": pl.Float64}, orient="row")
+
+
+def test_pooled_where_the_single_year_is_hidden_and_symbols_never_blank():
+    measures = {"M01": "School attendance", "M02": "Employment", "M03": "Housing", "M04": "Not published at all"}
+    summary = locality_summary(_world(), NO_MATURITY, "Purbeck", "Dorset", "improved_percent", measures)
+    by_measure = {row["measure"]: row for row in summary.iter_rows(named=True)}
+    assert list(by_measure) == ["M01", "M02", "M03", "M04"]
+    # 2023/24: two of three area percentages published, so it is the year shown (as the pages open on)
+    assert by_measure["M01"] | {} == by_measure["M01"]
+    assert (by_measure["M01"]["period"], by_measure["M01"]["pooled"], by_measure["M01"]["shown"]) == (
+        "2021/22-2023/24", True, "43.7%")
+    assert (by_measure["M01"]["area_shown"], by_measure["M01"]["comparison"]) == ("52.0%", "worse")
+    assert by_measure["M01"]["change"] == "not available"  # the single year is hidden: no change on last year
+    assert by_measure["M01"]["previous_shown"] == "41.2%" and by_measure["M01"]["trend"] == (
+        "decreasing and getting worse")
+    assert (by_measure["M02"]["period"], by_measure["M02"]["pooled"], by_measure["M02"]["shown"]) == (
+        "2023/24", False, "66.6%")
+    assert (by_measure["M02"]["change"], by_measure["M02"]["comparison"]) == ("up", "similar")
+    assert by_measure["M02"]["trend"] == "cannot be calculated"
+    assert (by_measure["M03"]["shown"], by_measure["M03"]["area_shown"]) == ("[c]", "[c]")
+    assert (by_measure["M04"]["shown"], by_measure["M04"]["area_shown"], by_measure["M04"]["previous_shown"]) == (
+        "[x]", "[x]", "[x]")
+    table = summary_table(summary, "Purbeck", "Dorset")
+    assert table.columns == ["Measure", "Period", "Purbeck", "Dorset", "Compared with Dorset", "Last year (2022/23)",
+                             "Change on last year", "Trend"]
+    assert table["Period"].to_list()[:2] == ["2021/22-2023/24 (3 years pooled)", "2023/24"]
+    assert table.null_count().sum_horizontal().item() == 0
+    assert not any(cell == "" for column in table.columns for cell in table[column].to_list())
+
+
+def test_summary_of_the_demo_shows_published_cells_only(demo_published):
+    progress, maturity = demo_published["measure_progress"], demo_published["cohort_maturity"]
+    measures = {measure: measure for measure in sorted(progress["measure"].unique().to_list())
+                if measure.startswith("M")}
+    percent = progress.filter(pl.col("kind") == "percent", pl.col("statistic") == "improved_percent",
+                              pl.col("breakdown") == "none")
+    published = {(row["measure"], row["locality"], row["period"]): row["value"]
+                 for row in percent.iter_rows(named=True)}
+    pooled_rows = 0
+    for locality in sorted(progress.filter(pl.col("locality") != "Dorset")["locality"].unique().to_list()):
+        summary = locality_summary(progress, maturity, locality, "Dorset", "improved_percent", measures)
+        assert summary.height == len(measures) == 12
+        for row in summary.iter_rows(named=True):
+            assert row["shown"]
+            if row["value"] is not None:
+                assert published[(row["measure"], locality, row["period"])] == row["value"]
+            if row["pooled"]:
+                pooled_rows += 1
+                single_year = row["period"][-7:]
+                assert published.get((row["measure"], locality, single_year)) is None
+            if row["area_value"] is not None:
+                assert published[(row["measure"], "Dorset", row["period"])] == row["area_value"]
+    assert pooled_rows, "guard: the demo has hidden single years that pooled periods show"
