@@ -33,6 +33,7 @@ SHARE_NI_PRESENT_AGED_16_17 = 0.6
 SHARE_UPN_PRESENT = 0.93
 SHARE_POSTCODE_MISSING = 0.01
 SHARE_CHILD_JOINED_LATER = 0.1
+FIRST_UPN_SCHOOL_YEAR = 1990
 SHARE_SECOND_PARENT_JOINED_LATER = 0.3
 SHARE_LEFT_SECOND_PARENT = 0.03
 SHARE_LEFT_OTHER_ADULT = 0.10
@@ -234,9 +235,13 @@ def _draw_upns(rng, born_day: np.ndarray, eligibility_day: np.ndarray, role: np.
     """UPNs for children who started school (the September after their 4th birthday) before eligibility."""
     born_year, born_month, _ = year_month_day(born_day)
     school_year = born_year + 4 + (born_month >= 9)
-    issued = (np.array([f"{year}-09-01" for year in range(1990, 2040)], dtype="datetime64[D]")
-              [school_year - 1990].astype(np.int64))
-    present = (role == CHILD) & (issued <= eligibility_day) & (rng.random(len(role)) < SHARE_UPN_PRESENT)
+    # 1 September of school_year, for any year: a grown-up "child" of the family can be born long before UPNs
+    # existed, and has none (UPNs date from 1999; here a school start from 1990 on gets one).
+    school_year = np.asarray(school_year, dtype=np.int64)
+    issued = ((school_year - 1970).astype("datetime64[Y]").astype("datetime64[M]")
+              + np.timedelta64(8, "M")).astype("datetime64[D]").astype(np.int64)
+    present = ((role == CHILD) & (school_year >= FIRST_UPN_SCHOOL_YEAR) & (issued <= eligibility_day)
+               & (rng.random(len(role)) < SHARE_UPN_PRESENT))
     schools = np.sort(rng.choice(np.arange(2000, 4000), size=N_PRIMARY_SCHOOLS, replace=False))
     k = int(present.sum())
     upns = identifiers.generate_upns(
