@@ -7,6 +7,7 @@ import polars as pl
 import streamlit as st
 
 from data_access.config import benchmark_name, load_localities, load_measures
+from pages._access import log_download
 from pages._layout import PALETTE, chart_with_table, explain_symbols, page_header, url_choice
 from pages._published import published_table, require_page
 from pages._views import (
@@ -85,7 +86,8 @@ sensitivity = sensitivity.select("measure", *[name for name in SENSITIVITY_METHO
     pl.col("measure").replace_strict(labels, default=None)).rename({"measure": "Outcome"})
 st.dataframe(sensitivity, hide_index=True, key="sensitivity")
 st.download_button("Download this table (CSV)", sensitivity.write_csv(), file_name="impact-sensitivity.csv",
-                   mime="text/csv", key="sensitivity-download")
+                   mime="text/csv", key="sensitivity-download", on_click=log_download,
+                   args=("impact", "impact-sensitivity.csv"))
 st.caption("The matched estimate again with a stricter and a looser limit on how different a matched comparison "
            "family's propensity score may be (0.1 and 0.5 standard deviations of its logit, against 0.2 for the "
            "published estimate). Similar answers mean the estimate does not hang on that choice.")

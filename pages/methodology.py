@@ -140,7 +140,8 @@ else:
     shown = shown.drop("edition", "previous_edition")
     st.dataframe(shown, hide_index=True, key="revisions-rows")
     st.download_button("Download these revised figures (CSV)", shown.write_csv(),
-                       file_name=f"revisions-edition-{edition}.csv", mime="text/csv", key="revisions-download")
+                       file_name=f"revisions-edition-{edition}.csv", mime="text/csv", key="revisions-download",
+                       on_click=log_download, args=("methodology", f"revisions-edition-{edition}.csv"))
 
 st.header("Download the published statistics")
 visible_tables = tables_for_pages(role.pages)
