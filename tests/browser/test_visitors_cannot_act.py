@@ -55,7 +55,9 @@ def send_clear_cache(base_url: str) -> None:
 def draw(page, url: str, heading: str) -> None:
     page.goto(url)
     harness.wait_for_streamlit_page(page)  # fails on any exception or error box
-    assert page.get_by_role("heading", name=heading).first.is_visible(), url
+    title = page.get_by_role("heading", name=heading).first
+    title.wait_for(state="visible")  # a loaded machine can draw the heading after the script run is reported done
+    assert title.is_visible(), url
 
 
 @pytest.fixture
