@@ -7,11 +7,23 @@ selections. Who the visitor is and what they may see: pages/_access.py (docs/sig
 
 from __future__ import annotations
 
+# pandas is imported here, before any page runs: plotly looks pandas up in sys.modules without importing it, so a page
+# drawing a chart while another session's first run was still importing pandas got a half-initialised module and
+# raised (found by benchmarks/load_test.py). An import statement waits until the module is complete.
+import pandas  # noqa: F401
 import streamlit as st
 
 from data_access.config import load_roles
 from pages._access import current_visitor, gate, record_sign_in
-from pages._navigation import PRODUCT, browser_title, declared_pages, draw_page_links, page_id_of, place
+from pages._navigation import (
+    PRODUCT,
+    browser_title,
+    declared_pages,
+    draw_page_links,
+    mark_routed_through_app,
+    page_id_of,
+    place,
+)
 from pages._published import require_safe_process
 
 pages = declared_pages()
@@ -45,6 +57,7 @@ menu = st.sidebar.empty() if visitor.role is not None else None  # no sidebar at
 carried = draw_page_links(menu, visitor.role, visitor.demo_role) if menu is not None else None
 if gate(page_id) is None:
     st.stop()
+mark_routed_through_app()
 navigation.run()
 if carried is not None and place(visitor.demo_role) != carried:
     draw_page_links(menu, visitor.role, visitor.demo_role)  # the page chose selections: the links carry them

@@ -13,10 +13,13 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from data_access.config import Role
 
@@ -67,9 +70,27 @@ def page_id_of(page: st.Page) -> str:
     return "overview" if page.url_path in ("", HOME) else page.url_path
 
 
+_this_run = threading.local()
+"""Per script thread: did this run pass through app.py? (a page runs in the same thread as the router that ran it)"""
+
+
+def mark_routed_through_app() -> None:
+    """Called by app.py just before it runs the page."""
+    _this_run.through_app = True
+
+
 def ensure_routed_through_app() -> None:
-    """Rerun through app.py if Streamlit ran a page script straight from the pages/ folder (first run after start)."""
-    if PagesManager.uses_pages_directory:
+    """Rerun through app.py if Streamlit ran a page script straight from the pages/ folder (first runs after start).
+
+    Decided per run, not by PagesManager's class-wide flag alone: sessions that started together while the flag was
+    still set all run their page straight from the folder, and only the first to get here would see the flag.
+    (A page script run on its own as the main script, as AppTest does in tests, has no router to go through.)
+    """
+    through_app = getattr(_this_run, "through_app", False)
+    _this_run.through_app = False
+    context = get_script_run_ctx()
+    main_is_the_router = context is not None and Path(context.main_script_path).name == "app.py"
+    if main_is_the_router and not through_app:
         PagesManager.uses_pages_directory = False
         st.rerun()
 

@@ -1,0 +1,67 @@
+"""The load-test script (benchmarks/load_test.py) kept working: a small version of it runs here, in CI.
+
+A few protocol sessions and one real Chromium page, for a few seconds, against the real app over the session's
+demo database: every session gets pages drawn, none sees an error, and the figures it reports are there. The
+control: the same run against a stand-in page that raises on some visits counts those errors, so a load test that
+misses failures would fail here. Timings are recorded by the script (docs/benchmarks.md), never asserted.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.load_test import (
+    Visit,
+    dashboard_visits,
+    memory_slope_mb_per_min,
+    percentile,
+    run_load_test,
+)
+from tests.browser import harness
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def test_a_small_load_test_of_the_real_app_draws_pages_without_errors(chromium_path, demo_database_env, tmp_path):
+    env = demo_database_env | {"FAMILIES_ACCESS_LOG_DIR": str(tmp_path / "log")}
+    visits = dashboard_visits(seed=3, count=40)
+    result = run_load_test(harness.PROJECT_ROOT / "app.py", env, visits, sessions=3, seconds=8, browsers=1,
+                           log=tmp_path / "server.log", idle_seconds=1)
+    assert result.errors == {}, (result.errors, (tmp_path / "server.log").read_text()[-3000:])
+    assert result.page_runs >= 3 and result.browser_pages >= 1
+    assert 0 < result.protocol_median_s <= result.protocol_p95_s
+    assert result.memory_at_start_mb > 50 and result.memory_peak_mb >= result.memory_at_start_mb
+
+
+def test_the_load_test_counts_a_page_that_fails(chromium_path, tmp_path):
+    standin = harness.PROJECT_ROOT / "tests" / "browser" / "standin_app.py"
+    visits = [Visit("", {}), Visit("", {"fail": "1"})]
+    result = run_load_test(standin, {}, visits, sessions=2, seconds=4, browsers=1, log=tmp_path / "server.log",
+                           idle_seconds=0)
+    assert result.page_runs >= 2
+    assert result.errors.get("exception", 0) >= 1, result.errors
+    assert result.errors.get("error on the drawn page", 0) + result.browser_pages >= 1
+
+
+def test_dashboard_visits_ask_only_for_pages_a_role_may_open():
+    from data_access.config import load_roles
+
+    pages_by_role = {role.id: set(role.pages) for role in load_roles().roles}
+    visits = dashboard_visits(seed=1, count=300)
+    assert {visit.page for visit in visits} == set().union(*pages_by_role.values())
+    assert all(visit.page in pages_by_role[visit.query["role"]] for visit in visits)
+
+
+def test_percentile_is_the_nearest_rank():
+    values = [float(value) for value in range(1, 21)]  # 1..20: the 95th percentile by nearest rank is the 19th
+    assert percentile(values, 0.95) == 19.0
+    assert percentile(values, 0.5) == 10.0
+    assert percentile([4.0], 0.95) == 4.0
+    assert percentile([], 0.95) is None
+
+
+def test_memory_slope_ignores_warm_up_and_finds_a_leak():
+    flat_after_warm_up = [(float(second), 100.0 + 2.5 * second if second < 20 else 150.0) for second in range(100)]
+    assert abs(memory_slope_mb_per_min(flat_after_warm_up)) < 1e-6
+    leaking = [(float(second), 100.0 + second) for second in range(100)]  # 1 MB a second
+    assert memory_slope_mb_per_min(leaking) == pytest.approx(60.0)
