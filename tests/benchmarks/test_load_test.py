@@ -65,3 +65,54 @@ def test_memory_slope_ignores_warm_up_and_finds_a_leak():
     assert abs(memory_slope_mb_per_min(flat_after_warm_up)) < 1e-6
     leaking = [(float(second), 100.0 + second) for second in range(100)]  # 1 MB a second
     assert memory_slope_mb_per_min(leaking) == pytest.approx(60.0)
+
+
+def _first_run_labels(base_url: str, page_name: str, barrier) -> list[str]:
+    """Open a session on `page_name` (after every other session is ready to) and collect the widget labels it draws."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from websockets.sync.client import connect
+
+    labels = []
+    with connect(base_url.replace("http://", "ws://") + "/_stcore/stream", subprotocols=["streamlit"],
+                 origin=base_url, open_timeout=30, max_size=None) as websocket:
+        request = BackMsg()
+        request.rerun_script.query_string = "role=analyst"
+        request.rerun_script.page_name = page_name
+        barrier.wait(timeout=60)
+        websocket.send(request.SerializeToString())
+        while True:
+            reply = ForwardMsg()
+            reply.ParseFromString(websocket.recv(timeout=120))
+            if reply.WhichOneof("type") == "delta" and reply.delta.WhichOneof("type") == "new_element":
+                element = reply.delta.new_element
+                if element.WhichOneof("type") == "selectbox":
+                    labels.append(element.selectbox.label)
+            finished = reply.WhichOneof("type") == "script_finished"
+            if finished and reply.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN and labels:
+                return labels
+
+
+def test_sessions_starting_together_on_a_fresh_server_all_go_through_app_py(chromium_path, demo_database_env,
+                                                                             tmp_path):
+    """The first runs after a start go through the legacy pages/ folder; each must be sent back through app.py (its
+    role picker is the proof), not only the first one to notice."""
+    import threading
+
+    process, base_url = harness.start_streamlit(harness.PROJECT_ROOT / "app.py",
+                                                demo_database_env | {"FAMILIES_ACCESS_LOG_DIR": str(tmp_path / "l")},
+                                                tmp_path / "server.log")
+    try:
+        pages = ["measures", "localities", "impact", "methodology", "disclosure", "overview"]
+        barrier = threading.Barrier(len(pages))
+        found: dict[str, list[str]] = {}
+        threads = [threading.Thread(target=lambda name=name: found.__setitem__(name, _first_run_labels(
+            base_url, name, barrier))) for name in pages]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=300)
+    finally:
+        harness.stop_process_group(process)
+    assert set(found) == set(pages)
+    assert all("Viewing as (demo)" in labels for labels in found.values()), found
