@@ -41,7 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 
-from data_access.config import _read
+from data_access.config import read_config_file
 from data_access.engine import linked_db_url, make_engine, normalise_url, published_db_url, sqlite_path
 
 ACCESS_LOG_SCHEMA = "access_log"
@@ -183,7 +183,7 @@ def grant_access_log_insert(connection: Connection, reader: str, owner: str) -> 
 
 def keep_days(config_dir: Path | None = None) -> int:
     """How long access-log entries are kept: config/privacy.toml [access_log] keep_days."""
-    section = _read("privacy.toml", config_dir).get("access_log", {})
+    section = read_config_file("privacy.toml", config_dir).get("access_log", {})
     days = section.get("keep_days") if isinstance(section, dict) else None
     if not isinstance(days, int) or isinstance(days, bool) or days < 1:
         from data_access.config import ConfigError

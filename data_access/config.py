@@ -86,7 +86,8 @@ class DisclosurePolicy:
     class_disclosure_min_group: int = 20
 
 
-def _read(name: str, config_dir: Path | None) -> dict:
+def read_config_file(name: str, config_dir: Path | None = None) -> dict:
+    """A config file (config/NAME or CONFIG_DIR/NAME) as parsed TOML; a missing or broken file is a ConfigError."""
     path = (config_dir or CONFIG_DIR) / name
     try:
         with path.open("rb") as handle:
@@ -111,7 +112,7 @@ def _build(cls, record: dict, where: str):
 
 @cache
 def load_localities(config_dir: Path | None = None) -> tuple[Locality, ...]:
-    raw = _read("localities.toml", config_dir)
+    raw = read_config_file("localities.toml", config_dir)
     localities = tuple(
         _build(Locality, record, f"localities.toml locality #{index + 1}")
         for index, record in enumerate(raw.get("locality", []))
@@ -127,12 +128,12 @@ def load_localities(config_dir: Path | None = None) -> tuple[Locality, ...]:
 @cache
 def benchmark_name(config_dir: Path | None = None) -> str:
     """The name of the whole area, used as the comparator (e.g. "Dorset")."""
-    return str(_read("localities.toml", config_dir).get("benchmark_name", "All localities"))
+    return str(read_config_file("localities.toml", config_dir).get("benchmark_name", "All localities"))
 
 
 @cache
 def load_measures(config_dir: Path | None = None) -> MeasureCatalogue:
-    raw = _read("measures.toml", config_dir)
+    raw = read_config_file("measures.toml", config_dir)
     outcomes = tuple(
         _build(HeadlineOutcome, record, f"measures.toml headline_outcome #{index + 1}")
         for index, record in enumerate(raw.get("headline_outcome", []))
@@ -162,7 +163,7 @@ def load_measures(config_dir: Path | None = None) -> MeasureCatalogue:
 
 @cache
 def load_disclosure_policy(config_dir: Path | None = None) -> DisclosurePolicy:
-    raw = _read("disclosure.toml", config_dir)
+    raw = read_config_file("disclosure.toml", config_dir)
     if "class_disclosure_min_group" not in raw:
         raise ConfigError("disclosure.toml: missing field(s) class_disclosure_min_group.")
     policy = _build(DisclosurePolicy, raw, "disclosure.toml")
@@ -205,7 +206,7 @@ class BreakdownCatalogue:
 
 @cache
 def load_breakdowns(config_dir: Path | None = None) -> BreakdownCatalogue:
-    raw = _read("breakdowns.toml", config_dir)
+    raw = read_config_file("breakdowns.toml", config_dir)
     breakdowns = []
     for index, record in enumerate(raw.get("breakdown", [])):
         where = f"breakdowns.toml breakdown #{index + 1}"
@@ -252,7 +253,7 @@ class RoleCatalogue:
 
 @cache
 def load_roles(config_dir: Path | None = None) -> RoleCatalogue:
-    raw = _read("roles.toml", config_dir)
+    raw = read_config_file("roles.toml", config_dir)
     roles = tuple(_build(Role, record, f"roles.toml role #{index + 1}") for index, record in enumerate(raw["role"]))
     catalogue = RoleCatalogue(str(raw.get("default_role", roles[0].id)), roles)
     catalogue.by_id(catalogue.default_role)
@@ -267,7 +268,7 @@ def load_roles(config_dir: Path | None = None) -> RoleCatalogue:
 @cache
 def load_privacy_notice(config_dir: Path | None = None) -> dict:
     """What the council's privacy notice says (purposes, lawful basis, retention, status) for the Methodology page."""
-    raw = _read("privacy.toml", config_dir)
+    raw = read_config_file("privacy.toml", config_dir)
     required = ("purposes", "promise", "lawful_basis", "retention", "sharing", "status")
     missing = [key for key in required if key not in raw]
     if missing:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import calendar
 import re
-import tomllib
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
 
-from data_access.config import CONFIG_DIR, ConfigError, load_privacy_notice
+from data_access.config import ConfigError, load_privacy_notice, read_config_file
 
 UNITS = ("day", "month", "year")
 _PERIOD = re.compile(r"^(?:up to )?(\d+) (day|month|year)s?\b", re.IGNORECASE)
@@ -95,13 +94,7 @@ class RetentionSchedule:
 @cache
 def load_retention_schedule(config_dir: Path | None = None) -> RetentionSchedule:
     """config/retention.toml, validated and checked against config/privacy.toml's retention rows."""
-    path = (config_dir or CONFIG_DIR) / "retention.toml"
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise ConfigError(f"Config file {path} is missing.") from error
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"Config file {path} is not valid TOML: {error}") from error
+    raw = read_config_file("retention.toml", config_dir)
     unknown = sorted(set(raw) - {"record_type", "not_held"})
     if unknown:
         raise ConfigError(f"retention.toml: unknown field(s) {', '.join(unknown)}.")

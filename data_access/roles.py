@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from data_access.config import ConfigError, Role, RoleCatalogue, _read, load_roles
+from data_access.config import ConfigError, Role, RoleCatalogue, load_roles, read_config_file
 
 # Claims an identity provider controls about the person; a rule on any other (say "iss" or "aud") is a mistake.
 RESERVED_CLAIMS = frozenset({"iss", "aud", "exp", "iat", "nbf", "nonce", "at_hash", "c_hash", "auth_time", "azp",
@@ -72,7 +72,7 @@ def identity_label(claims: Mapping[str, object]) -> str:
 @cache
 def load_sign_in_rules(config_dir: Path | None = None) -> SignInRules:
     """config/roles.toml [sign_in], checked against the roles it names; clear errors name the entry."""
-    raw = _read("roles.toml", config_dir).get("sign_in", {})
+    raw = read_config_file("roles.toml", config_dir).get("sign_in", {})
     if not isinstance(raw, dict):
         raise ConfigError("roles.toml: [sign_in] must be a table.")
     unknown = sorted(set(raw) - {"emails", "claim"})

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from data_access.config import ConfigError, _build, _read
+from data_access.config import ConfigError, _build, read_config_file
 
 
 @dataclass(frozen=True)
@@ -44,4 +44,4 @@ class LinkageConfig:
 
 @cache
 def load_linkage_config(config_dir: Path | None = None) -> LinkageConfig:
-    return _build(LinkageConfig, _read("linkage.toml", config_dir), "linkage.toml")
+    return _build(LinkageConfig, read_config_file("linkage.toml", config_dir), "linkage.toml")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import tomllib
 from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from functools import cache
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from data_access.config import CONFIG_DIR, ConfigError, load_localities, load_measures
+from data_access.config import ConfigError, load_localities, load_measures, read_config_file
 from data_access.schema import ETHNIC_GROUPS
 
 PERSON_FIELDS = ("first_name", "middle_name", "surname", "date_of_birth", "sex", "postcode", "address",
@@ -194,13 +193,7 @@ def _number(value: float | None) -> str:
 @cache
 def load_partner_contract(config_dir: Path | None = None) -> PartnerContract:
     """config/partners.toml, checked against itself, config/measures.toml and config/localities.toml."""
-    path = (config_dir or CONFIG_DIR) / "partners.toml"
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise ConfigError(f"Config file {path} is missing.") from error
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"Config file {path} is not valid TOML: {error}") from error
+    raw = read_config_file("partners.toml", config_dir)
     _only(raw, {"lookback_days", "source"}, "partners.toml")
     lookback = raw.get("lookback_days")
     if not isinstance(lookback, int) or isinstance(lookback, bool) or not 1 <= lookback <= 3660:
