@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
@@ -26,22 +25,10 @@ from sqlalchemy import Connection, Engine, String, Table, inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropIndex
 
-from data_access import identifiers
 from data_access.bulk import polars_schema, write_frame
 from data_access.config import load_localities, load_measures
 from data_access.db_errors import plain_message
-from data_access.schema import (
-    CLOSURE_REASONS,
-    COHORTS,
-    COMPARISON_STATUSES,
-    ETHNIC_GROUPS,
-    FAMILY_ROLES,
-    FAMILY_TYPES,
-    LINKED_TABLES_IN_LOAD_ORDER,
-    ROUTES_INTO_SUPPORT,
-    SEXES,
-    linked_metadata,
-)
+from data_access.schema import LINKED_TABLES_IN_LOAD_ORDER, RowRule, linked_metadata, row_rules
 
 MAX_EXAMPLES = 5
 EARLIEST_DATE = date(1900, 1, 1)
@@ -54,57 +41,21 @@ INT32_RANGE = (-(2**31), 2**31 - 1)  # PostgreSQL INTEGER
 PERSONAL_TABLES = frozenset({"person_identifier"})
 
 ALLOWED_VALUES: dict[tuple[str, str], tuple[str, ...]] = {
-    ("family", "family_type"): FAMILY_TYPES,
-    ("person_identifier", "sex"): SEXES,
-    ("person_identifier", "ethnic_group"): ETHNIC_GROUPS,
-    ("family_member", "role"): FAMILY_ROLES,
-    ("programme_episode", "cohort"): COHORTS,
-    ("programme_episode", "route_into_support"): ROUTES_INTO_SUPPORT,
-    ("programme_episode", "closure_reason"): CLOSURE_REASONS,
-    ("programme_episode", "comparison_status"): COMPARISON_STATUSES,
+    (table.name, column.name): column.info["allowed"]
+    for table in LINKED_TABLES_IN_LOAD_ORDER for column in table.columns if column.info.get("allowed")
 }
-"""Closed code lists from schema.py (the database's CHECK constraints, plus ethnic_group from the contract)."""
+"""Closed code lists, from the declarations in schema.py."""
 
 IDENTIFIER_RULES: dict[tuple[str, str], tuple[Callable[[pl.Expr], pl.Expr], str]] = {
-    ("person_identifier", "nhs_number"): (identifiers.nhs_number_is_valid, "not a valid NHS number (10 digits, "
-                                                                           "mod-11 check digit)"),
-    ("person_identifier", "ni_number"): (identifiers.ni_number_is_valid, "not a valid National Insurance number "
-                                                                         "(e.g. AB123456C, no spaces)"),
-    ("person_identifier", "upn"): (identifiers.upn_is_valid, "not a valid UPN (13 characters, check letter first)"),
-    ("person_identifier", "postcode"): (identifiers.postcode_is_valid, "not a valid postcode in the stored form "
-                                                                       "(upper case, one space, e.g. DT4 7QE)"),
-    ("family", "postcode_district"): (identifiers.postcode_district_is_valid, "not a valid postcode district "
-                                                                              "(e.g. DT4, BH21)"),
+    (table.name, column.name): column.info["format_rule"]
+    for table in LINKED_TABLES_IN_LOAD_ORDER for column in table.columns if column.info.get("format_rule")
 }
+"""Format rules (identifiers, postcodes), from the declarations in schema.py."""
 
-
-@dataclass(frozen=True)
-class RowRule:
-    """A row-level rule: rows where `broken` is true break it."""
-
-    table: str
-    columns: tuple[str, ...]
-    broken: pl.Expr
-    message: str
-
-
-ROW_RULES: dict[str, RowRule] = {
-    "ck_deprivation_decile": RowRule(
-        "family", ("deprivation_decile",), ~pl.col("deprivation_decile").is_between(1, 10),
-        "deprivation_decile outside 1..10"),
-    "ck_attachment_matches_cohort": RowRule(
-        "programme_episode", ("cohort", "attachment_date"),
-        ((pl.col("cohort") == "supported") & pl.col("attachment_date").is_null())
-        | ((pl.col("cohort") == "comparison") & pl.col("attachment_date").is_not_null()),
-        "attachment_date must be present for supported families and empty for comparison families"),
-    "ck_closure_after_eligibility": RowRule(
-        "programme_episode", ("closure_date", "eligibility_date"),
-        pl.col("closure_date") < pl.col("eligibility_date"), "closure_date before eligibility_date"),
-    "ck_member_end_after_start": RowRule(
-        "family_member", ("end_date", "start_date"),
-        pl.col("end_date") < pl.col("start_date"), "end_date before start_date"),
+ROW_RULES: dict[str, tuple[str, RowRule]] = {
+    rule.name: (table.name, rule) for table in LINKED_TABLES_IN_LOAD_ORDER for rule in row_rules(table)
 }
-"""The schema's other CHECK constraints, by constraint name (a test keeps this in step with schema.py)."""
+"""The rules across columns, by CHECK constraint name, from schema.py: (table name, rule)."""
 
 
 class LoadError(ValueError):
@@ -317,8 +268,8 @@ def _check_values(table: Table, frame: pl.DataFrame, problems: list[str]) -> Non
             _report(problems, table, column.name,
                     frame.select(pl.col(column.name).is_not_null() & pl.col(column.name).is_duplicated()).to_series(),
                     "duplicate value in a column whose values must be unique", frame, show_values=True)
-    for rule in ROW_RULES.values():
-        if rule.table == table.name and set(rule.columns) <= present:
+    for rule in row_rules(table):
+        if set(rule.columns) <= present:
             _report(problems, table, ", ".join(rule.columns), frame.select(rule.broken).to_series(), rule.message,
                     frame)
 

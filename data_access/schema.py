@@ -1,7 +1,12 @@
 """The linked family outcomes contract: every table the dashboard reads, as a SQLAlchemy 2 schema.
 
 A council fills these tables from its own systems (or this project's synthetic generator does).
-docs/data-contract.md documents each table and column for the analysts who populate them.
+
+Each table is declared once, here: every column carries its meaning, its closed list of allowed values or its
+format rule (`declared`), and each rule across columns is a `RowRule` with both its SQL CHECK and its polars test.
+From these come the database tables (with their CHECK constraints), the polars schema (data_access/bulk.py), the
+loader's validation (data_access/loader.py) and the column tables in docs/data-contract.md
+(data_access/contract_docs.py; a test fails when the document differs).
 
 Personal identifiers live only in `person_identifier`. Every other table uses pseudonymous keys
 (person_id, family_id, episode_id, lead_practitioner_key), so analysis never needs a name.
@@ -10,6 +15,11 @@ Published tables (what the web tier may read) are in `published_schema.py`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -22,6 +32,8 @@ from sqlalchemy import (
     String,
     Table,
 )
+
+from data_access import identifiers
 
 linked_metadata = MetaData()
 
@@ -57,133 +69,212 @@ ETHNIC_GROUPS = (
 )
 
 
-def _one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
-    quoted = ", ".join(f"'{value}'" for value in values)
-    return CheckConstraint(f"{column} IN ({quoted})", name=f"ck_{column}_allowed")
+def declared(name: str, type_: Any, *args: Any, meaning: str = "", allowed: tuple[str, ...] | None = None,
+             allowed_in_database: bool = True, list_in_docs: bool = True,
+             format_rule: tuple[Callable[[pl.Expr], pl.Expr], str] | None = None, required: str | None = None,
+             **kwargs: Any) -> Column:
+    """A column with what the contract says about it: its meaning (docs), a closed list of allowed values (a CHECK
+    constraint unless `allowed_in_database` is False, and a loader check), a format rule (a polars test that is true
+    for valid values, and the message for the others) and, where "required" needs more than yes/no, its wording."""
+    info = {"meaning": meaning, "allowed": allowed, "allowed_in_database": allowed_in_database,
+            "list_in_docs": list_in_docs, "format_rule": format_rule, "required": required}
+    return Column(name, type_, *args, info=info, **kwargs)
 
 
-dataset_info = Table(
+@dataclass(frozen=True)
+class RowRule:
+    """A rule across columns of one row: the database's CHECK (`sql`, true for valid rows) and the loader's polars
+    test (`broken`, true for rows that break it), with the message the loader gives."""
+
+    name: str
+    sql: str
+    columns: tuple[str, ...]
+    broken: pl.Expr
+    message: str
+
+
+def _with_rules(table: Table, *rules: RowRule) -> Table:
+    """Add the CHECK constraints the table's declarations imply: allowed values per column, then the row rules."""
+    for column in table.columns:
+        allowed = column.info.get("allowed")
+        if allowed and column.info.get("allowed_in_database", True):
+            quoted = ", ".join(f"'{value}'" for value in allowed)
+            table.append_constraint(CheckConstraint(f"{column.name} IN ({quoted})", name=f"ck_{column.name}_allowed"))
+    for rule in rules:
+        table.append_constraint(CheckConstraint(rule.sql, name=rule.name))
+    table.info["row_rules"] = rules
+    return table
+
+
+def row_rules(table: Table) -> tuple[RowRule, ...]:
+    """The table's rules across columns (empty for a table without any)."""
+    return table.info.get("row_rules", ())
+
+
+dataset_info = _with_rules(Table(
     "dataset_info",
     linked_metadata,
-    Column("key", String(64), primary_key=True),
-    Column("value", String(400), nullable=False),
+    declared("key", String(64), primary_key=True, meaning="name of the fact"),
+    declared("value", String(400), nullable=False, meaning="its value, as text"),
     comment="Facts about the loaded data: is_synthetic, data_as_of, loaded_at, source, seed.",
-)
+))
 
-locality = Table(
+locality = _with_rules(Table(
     "locality",
     linked_metadata,
-    Column("locality_code", String(8), primary_key=True),
-    Column("locality_name", String(64), nullable=False, unique=True),
-    Column("sort_order", Integer, nullable=False),
-)
+    declared("locality_code", String(8), primary_key=True,
+             meaning="a `code` from `config/localities.toml`, e.g. `CHE`"),
+    declared("locality_name", String(64), nullable=False, unique=True, meaning="display name, e.g. `Chesil`"),
+    declared("sort_order", Integer, nullable=False,
+             meaning="the order the dashboard lists localities in (1 = first)"),
+))
 
-family = Table(
+family = _with_rules(Table(
     "family",
     linked_metadata,
-    Column("family_id", Integer, primary_key=True, autoincrement=False),
-    Column("locality_code", String(8), ForeignKey("locality.locality_code"), nullable=False),
-    Column("postcode_district", String(4)),
-    Column("family_type", String(24)),
-    Column("deprivation_decile", Integer, comment="IMD decile of the family's area, 1 = most deprived"),
-    _one_of("family_type", FAMILY_TYPES),
-    CheckConstraint("deprivation_decile BETWEEN 1 AND 10", name="ck_deprivation_decile"),
-)
+    declared("family_id", Integer, primary_key=True, autoincrement=False, meaning="pseudonymous family key"),
+    declared("locality_code", String(8), ForeignKey("locality.locality_code"), nullable=False,
+             meaning="the locality the family lives in; must exist in `locality`"),
+    declared("postcode_district", String(4),
+             meaning="outward code of the family's address, e.g. `DT4`, `BH21` (format-checked)",
+             format_rule=(identifiers.postcode_district_is_valid, "not a valid postcode district (e.g. DT4, BH21)")),
+    declared("family_type", String(24), allowed=FAMILY_TYPES),
+    declared("deprivation_decile", Integer, comment="IMD decile of the family's area, 1 = most deprived",
+             meaning="IMD decile of the family's area, 1 = most deprived, 10 = least"),
+), RowRule("ck_deprivation_decile", "deprivation_decile BETWEEN 1 AND 10", ("deprivation_decile",),
+           ~pl.col("deprivation_decile").is_between(1, 10), "deprivation_decile outside 1..10"))
 
-person_identifier = Table(
+person_identifier = _with_rules(Table(
     "person_identifier",
     linked_metadata,
-    Column("person_id", Integer, primary_key=True, autoincrement=False),
-    Column("given_name", String(80)),
-    Column("family_name", String(80)),
-    Column("date_of_birth", Date),
-    Column("sex", String(8)),
-    Column("ethnic_group", String(80)),
-    Column("postcode", String(8)),
-    Column("nhs_number", String(10)),
-    Column("ni_number", String(9)),
-    Column("upn", String(13)),
-    _one_of("sex", SEXES),
+    declared("person_id", Integer, primary_key=True, autoincrement=False, meaning="pseudonymous person key"),
+    declared("given_name", String(80)),
+    declared("family_name", String(80)),
+    declared("date_of_birth", Date,
+             meaning="used to place people in the measures' age ranges (ages at the index date)"),
+    declared("sex", String(8), allowed=SEXES),
+    declared("ethnic_group", String(80), allowed=ETHNIC_GROUPS, allowed_in_database=False, list_in_docs=False,
+             meaning="one of the 19 ONS 2021 detailed groups, written exactly as in `schema.ETHNIC_GROUPS`, e.g. "
+                     "`White: English, Welsh, Scottish, Northern Irish or British`; empty when not known or not "
+                     "stated"),
+    declared("postcode", String(8), meaning="full postcode, upper case with one space: `DT4 7QE`",
+             format_rule=(identifiers.postcode_is_valid,
+                          "not a valid postcode in the stored form (upper case, one space, e.g. DT4 7QE)")),
+    declared("nhs_number", String(10), meaning="10 digits, no spaces, valid mod-11 check digit",
+             format_rule=(identifiers.nhs_number_is_valid, "not a valid NHS number (10 digits, mod-11 check digit)")),
+    declared("ni_number", String(9),
+             meaning="e.g. `AB123456C`, no spaces; HMRC format rules (no `BG GB KN NK NT TN ZZ` prefix; D F I Q U V "
+                     "never first or second letter; O never second; suffix A-D)",
+             format_rule=(identifiers.ni_number_is_valid,
+                          "not a valid National Insurance number (e.g. AB123456C, no spaces)")),
+    declared("upn", String(13),
+             meaning="Unique Pupil Number: check letter, LA code (Dorset: `835` before April 2019, `838` since), "
+                     "4-digit establishment, 2-digit year, 3-digit serial; temporary UPNs end in a letter; the check "
+                     "letter must be right",
+             format_rule=(identifiers.upn_is_valid, "not a valid UPN (13 characters, check letter first)")),
     comment="The ONLY table with personal identifiers. Never read by the web tier.",
-)
+))
 
-family_member = Table(
+family_member = _with_rules(Table(
     "family_member",
     linked_metadata,
-    Column("family_id", Integer, ForeignKey("family.family_id"), primary_key=True),
-    Column("person_id", Integer, ForeignKey("person_identifier.person_id"), primary_key=True),
-    Column("role", String(16), nullable=False),
-    Column("start_date", Date, primary_key=True),
-    Column("end_date", Date),
-    _one_of("role", FAMILY_ROLES),
-    CheckConstraint("end_date IS NULL OR end_date >= start_date", name="ck_member_end_after_start"),
+    declared("family_id", Integer, ForeignKey("family.family_id"), primary_key=True, meaning="must exist in `family`"),
+    declared("person_id", Integer, ForeignKey("person_identifier.person_id"), primary_key=True,
+             meaning="must exist in `person_identifier`"),
+    declared("role", String(16), nullable=False, allowed=FAMILY_ROLES,
+             meaning="`parent_carer`, `child` (dependent child), `other_adult`", list_in_docs=False),
+    declared("start_date", Date, primary_key=True,
+             meaning="date the person joined the family (a child born into it: the date of birth)"),
+    declared("end_date", Date,
+             meaning="date the person left; empty while still a member; not before `start_date`"),
     # Deleting a person (retention, erasure) makes the database look for rows that still refer to them: without an
     # index on each referring column, that is a scan of the whole table per person deleted.
     Index("ix_member_person", "person_id"),
-)
+), RowRule("ck_member_end_after_start", "end_date IS NULL OR end_date >= start_date", ("end_date", "start_date"),
+           pl.col("end_date") < pl.col("start_date"), "end_date before start_date"))
 
-programme_episode = Table(
+programme_episode = _with_rules(Table(
     "programme_episode",
     linked_metadata,
-    Column("episode_id", Integer, primary_key=True, autoincrement=False),
-    Column("family_id", Integer, ForeignKey("family.family_id"), nullable=False),
-    Column("cohort", String(12), nullable=False),
-    Column("eligibility_date", Date, nullable=False, comment="Date the family was assessed as eligible (3+ needs)"),
-    Column("attachment_date", Date, comment="Date support began; empty for comparison families"),
-    Column("route_into_support", String(32)),
-    Column("team_code", String(16)),
-    Column("lead_practitioner_key", String(16), comment="Pseudonymous key of the lead practitioner"),
-    Column("assessment_date", Date),
-    Column("plan_date", Date),
-    Column("closure_date", Date),
-    Column("closure_reason", String(32)),
-    Column("comparison_status", String(16), comment="For comparison families: awaiting_place or not_supported"),
-    Column("prior_contacts", Integer, comment="Agency contacts in the 12 months before eligibility"),
-    _one_of("cohort", COHORTS),
-    _one_of("route_into_support", ROUTES_INTO_SUPPORT),
-    _one_of("closure_reason", CLOSURE_REASONS),
-    _one_of("comparison_status", COMPARISON_STATUSES),
-    CheckConstraint(
-        "(cohort = 'supported' AND attachment_date IS NOT NULL) OR (cohort = 'comparison' AND attachment_date IS NULL)",
-        name="ck_attachment_matches_cohort",
-    ),
-    CheckConstraint("closure_date IS NULL OR closure_date >= eligibility_date", name="ck_closure_after_eligibility"),
+    declared("episode_id", Integer, primary_key=True, autoincrement=False, meaning="pseudonymous episode key"),
+    declared("family_id", Integer, ForeignKey("family.family_id"), nullable=False, meaning="must exist in `family`"),
+    declared("cohort", String(12), nullable=False, allowed=COHORTS, list_in_docs=False,
+             meaning="`supported` (received support) or `comparison` (eligible and assessed, not supported)"),
+    declared("eligibility_date", Date, nullable=False, comment="Date the family was assessed as eligible (3+ needs)",
+             meaning="date the family was assessed as eligible (3+ needs)"),
+    declared("attachment_date", Date, comment="Date support began; empty for comparison families",
+             meaning="date support began (the supported index date)",
+             required="supported: yes; comparison: must be empty"),
+    declared("route_into_support", String(32), allowed=ROUTES_INTO_SUPPORT,
+             meaning="how the family was referred (may be filled for comparison families too)"),
+    declared("team_code", String(16), meaning="the team that worked with the family, e.g. `CHE-T1`"),
+    declared("lead_practitioner_key", String(16), comment="Pseudonymous key of the lead practitioner",
+             meaning="pseudonymous key of the lead practitioner, e.g. `LP0042`: never a name or staff number"),
+    declared("assessment_date", Date, meaning="date of the whole-family assessment"),
+    declared("plan_date", Date, meaning="date of the whole-family plan"),
+    declared("closure_date", Date,
+             meaning="date the case closed; empty while open; never before `eligibility_date`"),
+    declared("closure_reason", String(32), allowed=CLOSURE_REASONS),
+    declared("comparison_status", String(16), allowed=COMPARISON_STATUSES,
+             comment="For comparison families: awaiting_place or not_supported", meaning="for comparison families"),
+    declared("prior_contacts", Integer, comment="Agency contacts in the 12 months before eligibility",
+             meaning="agency contacts in the 12 months before eligibility"),
     Index("ix_episode_family", "family_id"),
-)
+), RowRule("ck_attachment_matches_cohort",
+           "(cohort = 'supported' AND attachment_date IS NOT NULL) OR (cohort = 'comparison' AND attachment_date IS "
+           "NULL)", ("cohort", "attachment_date"),
+           ((pl.col("cohort") == "supported") & pl.col("attachment_date").is_null())
+           | ((pl.col("cohort") == "comparison") & pl.col("attachment_date").is_not_null()),
+           "attachment_date must be present for supported families and empty for comparison families"),
+   RowRule("ck_closure_after_eligibility", "closure_date IS NULL OR closure_date >= eligibility_date",
+           ("closure_date", "eligibility_date"), pl.col("closure_date") < pl.col("eligibility_date"),
+           "closure_date before eligibility_date"))
 
-eligibility_need = Table(
+eligibility_need = _with_rules(Table(
     "eligibility_need",
     linked_metadata,
-    Column("episode_id", Integer, ForeignKey("programme_episode.episode_id"), primary_key=True),
-    Column("headline_outcome", String(32), primary_key=True, comment="Need found at assessment (headline outcome id)"),
-    Column("source", String(64)),
-)
+    declared("episode_id", Integer, ForeignKey("programme_episode.episode_id"), primary_key=True,
+             meaning="must exist in `programme_episode`"),
+    declared("headline_outcome", String(32), primary_key=True, comment="Need found at assessment (headline outcome id)",
+             meaning="a headline outcome `id` from `config/measures.toml`: `education`, `early_years`, `health`, "
+                     "`substance_use`, `relationships`, `safeguarding`, `crime`, `domestic_abuse`, `housing`, "
+                     "`financial`"),
+    declared("source", String(64), meaning="where the need was found (service, dataset or assessment)"),
+))
 
-need_observation = Table(
+need_observation = _with_rules(Table(
     "need_observation",
     linked_metadata,
-    Column("observation_id", Integer, primary_key=True, autoincrement=False),
-    Column("measure_id", String(8), nullable=False),
-    Column("family_id", Integer, ForeignKey("family.family_id"), nullable=False),
-    Column("person_id", Integer, ForeignKey("person_identifier.person_id"), comment="Empty for family measures"),
-    Column("observed_on", Date, nullable=False),
-    Column("need_present", Boolean, nullable=False),
-    Column("source", String(64)),
+    declared("observation_id", Integer, primary_key=True, autoincrement=False, meaning="any unique integer"),
+    declared("measure_id", String(8), nullable=False,
+             meaning="a measure `id` from `config/measures.toml` (`M01` ... `M12`)"),
+    declared("family_id", Integer, ForeignKey("family.family_id"), nullable=False, meaning="must exist in `family`"),
+    declared("person_id", Integer, ForeignKey("person_identifier.person_id"), comment="Empty for family measures",
+             meaning="must exist in `person_identifier` and be a member of that family in `family_member`",
+             required="person measures: yes; family measures: must be empty"),
+    declared("observed_on", Date, nullable=False,
+             meaning="the date the need was observed (see Key dates); not after `data_as_of`"),
+    declared("need_present", Boolean, nullable=False, meaning="true when the measure's need was present on that date"),
+    declared("source", String(64), meaning="the record the observation came from"),
     Index("ix_observation_unit", "measure_id", "family_id", "person_id"),
     Index("ix_observation_family", "family_id"),  # foreign-key checks when families or people are deleted
     Index("ix_observation_person", "person_id"),
-)
+))
 
-record_link = Table(
+record_link = _with_rules(Table(
     "record_link",
     linked_metadata,
-    Column("source", String(64), primary_key=True, comment="Partner source id (config/partners.toml)"),
-    Column("record_id", String(64), primary_key=True, comment="The staged partner record (source:file:row)"),
-    Column("person_id", Integer, ForeignKey("person_identifier.person_id"), nullable=False),
+    declared("source", String(64), primary_key=True, comment="Partner source id (config/partners.toml)",
+             meaning="the partner source id from `config/partners.toml`, e.g. `police_incidents`"),
+    declared("record_id", String(64), primary_key=True, comment="The staged partner record (source:file:row)",
+             meaning="`source:first 12 hex digits of the file's SHA-256:row number`, e.g. "
+                     "`police_incidents:3f9a0c1b2d4e:0000123`"),
+    declared("person_id", Integer, ForeignKey("person_identifier.person_id"), nullable=False,
+             meaning="must exist in `person_identifier`"),
     Index("ix_record_link_person", "person_id"),
     comment="Lineage: every accepted partner person record and the person it was linked to (python -m linkage run). "
             "Empty when the linked tables were loaded directly.",
-)
+))
 
 LINKED_TABLES_IN_LOAD_ORDER = (
     dataset_info,
