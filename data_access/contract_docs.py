@@ -1,13 +1,16 @@
-"""The column tables of docs/data-contract.md, written from the declarations in data_access/schema.py.
+"""Tables in docs/ written from the declarations: the linked tables' columns (data_access/schema.py, shown in
+docs/data-contract.md) and the published catalogue (data_access/published_catalogue.py, in docs/published-tables.md).
 
-`python -m data_access.contract_docs` prints them; tests/data_access/test_contract_docs.py fails when the document's
-tables differ from what the declarations say, so the contract is declared once and the document follows it.
+`python -m data_access.contract_docs` prints the first, `--published` the second; tests/data_access/
+test_contract_docs.py fails when a document differs from what the declarations say, so each is declared once and
+the documents follow.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Date, Integer, String, Table
 
+from data_access.published_catalogue import GSS_SYMBOLS, LOW_RELIABILITY, SYMBOLS, TABLES
 from data_access.schema import LINKED_TABLES_IN_LOAD_ORDER
 
 HEADER = "| column | type | required | meaning / allowed values |\n|---|---|---|---|"
@@ -57,6 +60,29 @@ def all_column_tables() -> dict[str, str]:
     return {table.name: column_table(table) for table in LINKED_TABLES_IN_LOAD_ORDER}
 
 
+CATALOGUE_START = "<!-- catalogue: written by `python -m data_access.contract_docs --published`; do not edit -->"
+CATALOGUE_END = "<!-- end of catalogue -->"
+
+
+def published_catalogue_section() -> str:
+    """Every published table with its statistics and the kinds of row each is published as, and every symbol."""
+    lines = [CATALOGUE_START, ""]
+    for table in TABLES:
+        lines += [f"**`{table.name}`**: {table.description}.", "", "| statistic | kinds |", "|---|---|"]
+        lines += [f"| `{entry.name}` | {', '.join(f'`{kind}`' for kind in entry.kinds)} |"
+                  for entry in table.statistics]
+        lines.append("")
+    labels = [symbol for symbol in SYMBOLS if symbol not in (*GSS_SYMBOLS, LOW_RELIABILITY)]
+    lines += ["Symbols: " + ", ".join(f"`{symbol}`" for symbol in (*GSS_SYMBOLS, LOW_RELIABILITY)) + "; labels: "
+              + ", ".join(f"`{label}`" for label in labels) + ".", "", CATALOGUE_END]
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
-    for name, markdown in all_column_tables().items():
-        print(f"### {name}\n\n{markdown}\n")
+    import sys
+
+    if "--published" in sys.argv[1:]:
+        print(published_catalogue_section())
+    else:
+        for name, markdown in all_column_tables().items():
+            print(f"### {name}\n\n{markdown}\n")

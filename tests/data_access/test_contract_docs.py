@@ -44,3 +44,22 @@ def test_a_declaration_change_shows_in_the_generated_table():
         assert "changed meaning: `lone_parent`" in column_table(family)
     finally:
         column.info["meaning"] = saved
+
+
+def test_the_published_tables_document_lists_the_catalogue_as_declared():
+    from data_access.contract_docs import CATALOGUE_END, CATALOGUE_START, published_catalogue_section
+
+    text = (DOC.parent / "published-tables.md").read_text(encoding="utf-8")
+    start, end = text.index(CATALOGUE_START), text.index(CATALOGUE_END) + len(CATALOGUE_END)
+    assert text[start:end] == published_catalogue_section(), (
+        "docs/published-tables.md's catalogue differs from data_access/published_catalogue.py: "
+        "run `python -m data_access.contract_docs --published` and paste it")
+
+
+def test_the_catalogue_section_names_every_declared_statistic_and_kind():
+    from data_access.contract_docs import published_catalogue_section
+    from data_access.published_catalogue import KINDS, STATISTICS, TABLES_BY_NAME
+
+    section = published_catalogue_section()
+    for name in (*TABLES_BY_NAME, *STATISTICS, *KINDS):
+        assert f"`{name}`" in section, name
