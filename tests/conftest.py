@@ -220,3 +220,15 @@ def wait_for_streamlit():
     """The page-ready helper as a fixture: `wait_for_streamlit(page)` waits for the run to finish, then
     asserts no exception or error box is shown (tests/browser/harness.py)."""
     return harness.wait_for_streamlit_page
+
+
+SESSION_BUILDS = frozenset({"demo_database", "demo_database_env", "streamlit_server", "refreshed_editions"})
+"""Fixtures that build and publish a synthetic Dorset once per session (minutes): a test that needs one is slow."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark slow every test that needs a session-built publication or a browser, so `pytest -m "not slow"` (the
+    quick loop) builds nothing and starts no server; `make test` and CI still run them all."""
+    for item in items:
+        if SESSION_BUILDS & set(getattr(item, "fixturenames", ())) or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)

@@ -79,6 +79,7 @@ def test_missing_file_and_duplicate_ids(tmp_path, good_file):
     assert PLANTED_NAME not in result.stderr
 
 
+@pytest.mark.slow
 def test_two_files_of_messy_people_link_to_the_same_people(tmp_path, small_messy_people: MessyPeople):
     """Each person's first record goes left, their second right: the truth is the person behind both."""
     records = small_messy_people.records.join(small_messy_people.truth.select("record_id", "person_id"), on="record_id")
