@@ -40,7 +40,7 @@ def chart_with_table(figure: go.Figure, table: pl.DataFrame, *, key: str, file_n
     with chart_tab:
         st.plotly_chart(figure, key=f"{key}-chart", config={"displaylogo": False})
     with table_tab:
-        st.dataframe(table, hide_index=True, key=f"{key}-table")
+        st.dataframe(table, hide_index=True, key=f"{key}-table", height="content")  # every row, no inner scroll
     st.caption(caption)
     st.download_button("Download this table (CSV)", table.write_csv(), file_name=file_name, mime="text/csv",
                        key=f"{key}-download", on_click=log_download, args=(current_page_id(), file_name))

@@ -123,7 +123,7 @@ statistic = url_choice("Outcome", list(STATISTICS), "outcome", format_func=STATI
                        horizontal_radio=True)
 summary = locality_summary(progress, maturity_table, locality, area, statistic, short_label)
 at_a_glance = summary_table(summary, locality, area, better=polarity)
-st.dataframe(at_a_glance, hide_index=True, key="locality-summary", height=38 + 35 * at_a_glance.height)
+st.dataframe(at_a_glance, hide_index=True, key="locality-summary", height="content")
 st.download_button("Download this table (CSV)", at_a_glance.write_csv(), key="locality-summary-download",
                    file_name=f"{locality.lower().replace(' ', '-')}-{statistic}-at-a-glance.csv", mime="text/csv",
                    on_click=log_download, args=("overview", f"{locality.lower().replace(' ', '-')}-{statistic}"

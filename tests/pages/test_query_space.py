@@ -144,6 +144,13 @@ def allowed_numbers(published: dict[str, pl.DataFrame], page_id: str, config_num
         allowed.dataset = allowed.values  # the briefing's spreadsheets: the same published values, as numbers
     if page_id == "impact":
         impact = published["impact"]
+        # 11. the share of supported units with no close match: two published counts' ratio, a whole percent.
+        sizes = impact.filter(pl.col("kind") == "count", pl.col("breakdown") == "none",
+                              pl.col("statistic").is_in(["supported_unmatched", "supported_analysed"])).pivot(
+            on="statistic", index=["measure", "locality"], values="value", aggregate_function="first")
+        if {"supported_unmatched", "supported_analysed"} <= set(sizes.columns):
+            shares = (100 * sizes["supported_unmatched"] / sizes["supported_analysed"]).round(0)
+            allowed.values = _sorted(allowed.values, shares.drop_nulls().drop_nans().to_numpy())
         allowed.error_bars = _pair_differences(impact, ["measure", "locality", "statistic"], "difference",
                                                "effect_ci_lower", "effect_ci_upper")
     if page_id == "disclosure":
