@@ -115,6 +115,9 @@ def allowed_numbers(published: dict[str, pl.DataFrame], page_id: str, config_num
     allowed = Allowed(values=_sorted(*values), labels=labels)
     for frame in frames:
         allowed.periods |= set(frame["period"].drop_nulls().unique().to_list())
+        # a published category may name a year too (the impact balance's "cohort_year: 2022/23", shown in words)
+        allowed.periods |= {period for category in frame["category"].drop_nulls().unique().to_list()
+                            for period in PERIOD.findall(category)}
     if page_id in ("measures", "localities"):
         progress = published["measure_progress"]
         # 4. error bars: ci_upper - value and value - ci_lower of one published percent cell.
