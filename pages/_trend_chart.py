@@ -42,7 +42,7 @@ def trend_lines(series: pl.DataFrame, locality: str, area: str) -> go.Figure:
                                   font={"size": 11, "color": LOCALITY_COLOUR})
     figure.update_yaxes(range=[0, 100])
     figure.update_xaxes(type="category", tickangle=-30, tickfont={"size": 10})
-    figure.update_layout(height=150 + 190 * rows, legend={"orientation": "h", "y": 1.02 + 0.1 / rows, "x": 0},
+    figure.update_layout(height=150 + 190 * rows, legend={"orientation": "h", "yanchor": "bottom", "y": 1.06, "x": 0},
                          title=None)
     return figure
 
