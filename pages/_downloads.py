@@ -38,7 +38,7 @@ COLUMN_MEANINGS = {
 }
 SHEET_NAME_LIMIT = 31  # Excel's limit on a sheet name
 PAGE_TABLES = {
-    "overview": ("families", "family_outcomes", "needs_overview", "cohort_maturity"),
+    "overview": ("families", "family_outcomes", "needs_overview", "measure_progress", "cohort_maturity"),
     "measures": ("measure_progress", "cohort_maturity"),
     "localities": ("measure_progress", "cohort_maturity"),
     "impact": ("impact", "impact_balance"),
@@ -48,7 +48,7 @@ PAGE_TABLES = {
 DATASET_FILE = "dorset-families-matter-statistics.xlsx"
 MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "ods": "application/vnd.oasis.opendocument.spreadsheet", "pdf": "application/pdf"}
-_FILES_KEPT = 4
+_FILES_KEPT = 8  # the whole dataset per role, and the briefings of the localities opened lately
 _files: dict[tuple, dict[str, bytes]] = {}
 _files_lock = threading.Lock()
 

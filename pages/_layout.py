@@ -40,7 +40,7 @@ def chart_with_table(figure: go.Figure, table: pl.DataFrame, *, key: str, file_n
     with chart_tab:
         st.plotly_chart(figure, key=f"{key}-chart", config={"displaylogo": False})
     with table_tab:
-        st.dataframe(table, hide_index=True, key=f"{key}-table")
+        st.dataframe(table, hide_index=True, key=f"{key}-table", height="content")  # every row, no inner scroll
     st.caption(caption)
     st.download_button("Download this table (CSV)", table.write_csv(), file_name=file_name, mime="text/csv",
                        key=f"{key}-download", on_click=log_download, args=(current_page_id(), file_name))
@@ -83,6 +83,15 @@ def comparison_colour(label: str | None) -> str:
     return COMPARISON_COLOURS.get(label.split(" (")[0], COMPARISON_COLOURS["not compared"])
 
 
+def label_hidden(figure: go.Figure, categories: list[str], values: list[float | None], shown: list[str]) -> None:
+    """Write a hidden value's symbol ([c], [x], [z]) at its row of a horizontal chart (categories on the y axis), just
+    inside the plot's left edge, so a missing bar or dot is labelled rather than silently absent."""
+    for category, value, text in zip(categories, values, shown, strict=True):
+        if value is None:
+            figure.add_annotation(x=0.01, xref="x domain", y=category, yref="y", text=text, showarrow=False,
+                                  xanchor="left", font={"size": 13, "color": "#333333"})
+
+
 def percent_bars(rows: pl.DataFrame, label_column: str, colours: str | list[str], title: str) -> go.Figure:
     """Horizontal bars of published percentages with their confidence-interval whiskers."""
     figure = go.Figure()
@@ -94,4 +103,5 @@ def percent_bars(rows: pl.DataFrame, label_column: str, colours: str | list[str]
         customdata=rows["shown"].to_list(), hovertemplate="%{y}: %{customdata}<extra></extra>",
     )
     figure.update_layout(title=title, xaxis={"range": [0, 100], "title": "%"}, yaxis={"autorange": "reversed"})
+    label_hidden(figure, rows[label_column].to_list(), rows["value"].to_list(), rows["shown"].to_list())
     return figure

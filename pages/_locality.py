@@ -10,6 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from data_access.published_catalogue import NOT_AVAILABLE
+from metrics.maturity import COMPLETE
 from pages._views import (
     best_default_year,
     financial_years,
@@ -21,6 +22,8 @@ from pages._views import (
 )
 
 NO_TREND = "cannot be calculated"
+BETTER = {"higher_is_better": "higher is better", "lower_is_better": "lower is better"}
+"""A measure's polarity (config/measures.toml) in words, for the "which way is good" column."""
 COLUMNS = ("measure", "label", "period", "pooled", "value", "shown", "area_value", "area_shown", "comparison",
            "previous_period", "previous_value", "previous_shown", "change", "trend")
 
@@ -95,19 +98,58 @@ def locality_summary(progress: pl.DataFrame, maturity_table: pl.DataFrame, local
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
-def summary_table(summary: pl.DataFrame, locality: str, area: str) -> pl.DataFrame:
-    """The table a reader sees (and the PDF briefing prints): text as published, hidden values as symbols."""
+def summary_table(summary: pl.DataFrame, locality: str, area: str,
+                  better: dict[str, str] | None = None) -> pl.DataFrame:
+    """The table a reader sees (and the PDF briefing prints): text as published, hidden values as symbols.
+
+    `better` (measure id -> polarity, config/measures.toml) adds a column saying which direction is good. For the
+    area itself there is nothing to compare with, so its own column and the comparison are left out.
+    """
     previous = summary["previous_period"].drop_nulls()
     last_year = f"Last year ({previous[0]})" if previous.len() else "Last year"
-    return summary.select(
+    columns = [
         pl.col("label").alias("Measure"),
+        *([pl.col("measure").replace_strict({m: BETTER.get(p, p) for m, p in better.items()}, default="not stated")
+           .alias("Which way is good")] if better is not None else []),
         pl.struct("period", "pooled").map_elements(
             lambda cell: period_label(cell["period"]) if cell["period"] else NOT_AVAILABLE,
             return_dtype=pl.String).alias("Period"),
         pl.col("shown").alias(locality),
-        pl.col("area_shown").alias(area),
-        pl.col("comparison").alias(f"Compared with {area}"),
+        *([pl.col("area_shown").alias(area), pl.col("comparison").alias(f"Compared with {area}")]
+          if locality != area else []),
         pl.col("previous_shown").alias(last_year),
         pl.col("change").alias("Change on last year"),
         pl.col("trend").alias("Trend"),
-    )
+    ]
+    return summary.select(columns)
+
+
+def complete_single_years(progress: pl.DataFrame, maturity_table: pl.DataFrame, statistic: str) -> list[str]:
+    """The financial years whose cohorts are complete for `statistic`, oldest first (what a trend line spans)."""
+    maturity = maturity_view(maturity_table, "measure_progress", statistic)
+    maturing = set(maturity.filter(pl.col("status") != COMPLETE)["period"].to_list())
+    return [year for year in financial_years(percent_view(progress, statistic)) if year not in maturing]
+
+
+def trend_series(progress: pl.DataFrame, maturity_table: pl.DataFrame, locality: str, area: str, statistic: str,
+                 measures: dict[str, str]) -> pl.DataFrame:
+    """Each measure's published single-year values over the complete years, for `locality` and the area: one row
+    per measure x year x place (measure, label, period, place, value, shown). A hidden year keeps its row with a
+    null value and its symbol as `shown`, so a line has a gap there and the chart can label it; a year with no
+    published row at all is shown as [x]."""
+    years = complete_single_years(progress, maturity_table, statistic)
+    places = list(dict.fromkeys([locality, area]))
+    cells = _single_year_cells(percent_view(progress, statistic), list(measures), places, years)
+    grid = pl.DataFrame(
+        [(measure, label, year, place) for measure, label in measures.items() for year in years for place in places],
+        schema={"measure": pl.String, "label": pl.String, "period": pl.String, "place": pl.String}, orient="row")
+    return grid.join(cells, on=["measure", "period", "place"], how="left").with_columns(
+        shown=pl.coalesce("shown", pl.lit(NOT_AVAILABLE)))
+
+
+def _single_year_cells(percents: pl.DataFrame, measures: list[str], places: list[str], years: list[str]
+                       ) -> pl.DataFrame:
+    return percents.filter(pl.col("measure").is_in(measures), pl.col("locality").is_in(places),
+                           pl.col("period").is_in(years), pl.col("breakdown") == "none",
+                           pl.col("category") == "All").select("measure", "period", place=pl.col("locality"),
+                                                               value=pl.col("value"), shown=pl.col("shown"))

@@ -8,11 +8,12 @@ import streamlit as st
 
 from data_access.config import benchmark_name, load_disclosure_policy, load_localities, load_measures
 from pages._access import log_download
-from pages._downloads import MIME, briefing_pdf, locality_files
+from pages._downloads import MIME, briefing_pdf, kept, locality_files
 from pages._layout import (
     chart_with_table,
     comparison_colour,
     explain_symbols,
+    label_hidden,
     page_header,
     url_choice,
 )
@@ -75,6 +76,7 @@ spine.add_scatter(y=labels, x=profile["value"].to_list(), mode="markers", name=c
                   marker={"size": 14, "color": [comparison_colour(c) for c in profile["comparison"].to_list()],
                           "line": {"color": "#333", "width": 1}},
                   customdata=profile["shown"].to_list(), hovertemplate=chosen + ": %{customdata}<extra></extra>")
+label_hidden(spine, labels, profile["value"].to_list(), profile["shown"].to_list())
 spine.update_layout(title=f"{chosen} against {area}: {STATISTICS[statistic].lower()} (%), support starting "
                     f"{period_label(year, maturity, statistic)}",
                     xaxis={"range": [0, 100], "title": "%"}, yaxis={"autorange": "reversed"},
@@ -120,23 +122,36 @@ chart_with_table(
 explain_symbols(pl.concat([tiles.select("shown"), profile.select("shown"), profile.select(shown="area_shown")]))
 
 st.header(f"A briefing for {chosen}")
-summaries = {label: locality_summary(progress, maturity_table, chosen, area, name, short_label)
-             for name, label in STATISTICS.items()}
 info = publication_info()
 title = f"Dorset Families Matter: {chosen} briefing"
 briefing_stem = f"{chosen.lower().replace(' ', '-')}-briefing"
 st.write(f"{chosen}'s twelve measures: the latest complete year (three years pooled where the single year is "
          f"hidden), {area}'s value, the comparison, last year's value and the trend. A printable PDF, or the same "
-         "figures as a spreadsheet with numbers stored as numbers.")
-files = locality_files(title, info, summaries)
-files["pdf"] = briefing_pdf(
-    title, info, [(f"{label}: {chosen} on the twelve measures", summary_table(summary, chosen, area))
-                  for label, summary in summaries.items()],
-    notes=[f"Compared with {area} by the {level}% overlapping-interval rule. Trends over the last five complete "
-           f"years, at the {TREND_LEVEL}% level."])
+         "figures as a spreadsheet with numbers stored as numbers. The file is made when you click.")
+
+
+def briefing_files() -> dict[str, bytes]:
+    """The three briefing files of the chosen locality, built on the first click and kept for the edition (building
+    them on every rerun cost each selection change a PDF and two spreadsheets)."""
+
+    def build() -> dict[str, bytes]:
+        summaries = {label: locality_summary(progress, maturity_table, chosen, area, name, short_label)
+                     for name, label in STATISTICS.items()}
+        files = locality_files(title, info, summaries)
+        files["pdf"] = briefing_pdf(
+            title, info, [(f"{label}: {chosen} on the twelve measures", summary_table(summary, chosen, area))
+                          for label, summary in summaries.items()],
+            notes=[f"Compared with {area} by the {level}% overlapping-interval rule. Trends over the last five "
+                   f"complete years, at the {TREND_LEVEL}% level."])
+        return files
+
+    return kept(("briefing", info.get("edition_digest"), info.get("published_at"), chosen), build)
+
+
 briefing_columns = st.columns(3)
 for column, (extension, label) in zip(briefing_columns, (("pdf", "PDF"), ("xlsx", "Excel"), ("ods", "OpenDocument")),
                                       strict=True):
     name = f"{briefing_stem}.{extension}"
-    column.download_button(f"{label} (.{extension})", files[extension], file_name=name, mime=MIME[extension],
-                           key=f"briefing-{extension}", on_click=log_download, args=("localities", name))
+    column.download_button(f"{label} (.{extension})", lambda extension=extension: briefing_files()[extension],
+                           file_name=name, mime=MIME[extension], key=f"briefing-{extension}", on_click=log_download,
+                           args=("localities", name))

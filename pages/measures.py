@@ -131,35 +131,51 @@ with about_column:
 
 this_measure = percents.filter(pl.col("measure") == measure_id)
 with chart_column:
-    trend_rows = select_cells(this_measure, breakdown="none", category="All", locality=area, period=years)
-    trend_rows = with_order(trend_rows, "period", years).join(maturity, on="period", how="left").with_columns(
+    place = url_choice("Locality for the trend", [area, *localities], "locality", default=area,
+                       format_func=lambda name: f"{name} (all localities)" if name == area else name)
+    places = list(dict.fromkeys([place, area]))
+    trend_rows = select_cells(this_measure, breakdown="none", category="All", locality=places, period=years)
+    trend_rows = with_order(with_order(trend_rows, "period", years), "locality", places).join(
+        maturity, on="period", how="left").with_columns(
         cohort=pl.when(pl.col("status") == "maturing").then(pl.lit("maturing")).otherwise(pl.lit("complete")))
-    tag = trend_labels(progress.filter(pl.col("measure") == measure_id), statistic).filter(pl.col("locality") == area)
+    tag = trend_labels(progress.filter(pl.col("measure") == measure_id), statistic).filter(pl.col("locality") == place)
     tag_text = tag["trend"].item() if tag.height else "cannot be calculated"
     trend = go.Figure()
-    trend.add_scatter(x=trend_rows["period"].to_list(), y=trend_rows["ci_upper"].to_list(), mode="lines",
-                      line={"width": 0}, showlegend=False, hoverinfo="skip")
-    trend.add_scatter(x=trend_rows["period"].to_list(), y=trend_rows["ci_lower"].to_list(), mode="lines",
-                      line={"width": 0}, fill="tonexty", fillcolor="rgba(0,114,178,0.18)",
-                      name=f"{level}% confidence interval", hoverinfo="skip")
-    trend.add_scatter(x=trend_rows["period"].to_list(), y=trend_rows["value"].to_list(), mode="lines+markers",
-                      name=area, line={"color": "#0072B2"}, customdata=trend_rows["shown"].to_list(),
-                      marker={"symbol": ["circle-open" if c == "maturing" else "circle"
-                                         for c in trend_rows["cohort"].to_list()], "size": 10},
-                      hovertemplate="%{x}: %{customdata}<extra></extra>")
-    trend.update_layout(title=f"{area}: {STATISTICS[statistic].lower()} (%) by year support began. "
-                        f"Trend: {tag_text}", yaxis={"range": [0, 100], "title": "%"})
+    for where in places:
+        rows = trend_rows.filter(pl.col("locality") == where)
+        colour = "#0072B2" if where == place else "#555555"
+        if where == place:
+            trend.add_scatter(x=rows["period"].to_list(), y=rows["ci_upper"].to_list(), mode="lines",
+                              line={"width": 0}, showlegend=False, hoverinfo="skip")
+            trend.add_scatter(x=rows["period"].to_list(), y=rows["ci_lower"].to_list(), mode="lines",
+                              line={"width": 0}, fill="tonexty", fillcolor="rgba(0,114,178,0.18)",
+                              name=f"{level}% confidence interval", hoverinfo="skip")
+        trend.add_scatter(x=rows["period"].to_list(), y=rows["value"].to_list(), mode="lines+markers",
+                          name=where, line={"color": colour, "dash": "solid" if where == place else "dash"},
+                          customdata=rows["shown"].to_list(), connectgaps=False,
+                          marker={"symbol": ["circle-open" if c == "maturing" else "circle"
+                                             for c in rows["cohort"].to_list()], "size": 10},
+                          hovertemplate=where + ", %{x}: %{customdata}<extra></extra>")
+        for period, shown in rows.filter(pl.col("value").is_null()).select("period", "shown").iter_rows():
+            trend.add_annotation(x=period, y=0.04 if where == place else 0.12, yref="y domain", text=shown,
+                                 showarrow=False, font={"color": colour})  # a hidden year: its symbol, not a hole
+    trend.update_layout(title=f"{place}: {STATISTICS[statistic].lower()} (%) by year support began. "
+                        f"Trend: {tag_text}", yaxis={"range": [0, 100], "title": "% (higher is better)"},
+                        xaxis={"type": "category", "categoryorder": "array", "categoryarray": years})
     chart_with_table(
         trend,
-        trend_rows.select(pl.col("period").alias("Financial year"), pl.col("shown").alias("%"),
+        trend_rows.select(pl.col("locality").alias("Where"), pl.col("period").alias("Financial year"),
+                          pl.col("shown").alias("%"),
                           pl.col("ci_lower").round(1).alias("CI lower"), pl.col("ci_upper").round(1).alias("CI upper"),
                           pl.struct("status", "share_due").map_elements(
                               lambda row: maturity_note(row["status"], row["share_due"], statistic) or "complete",
                               return_dtype=pl.String).alias("Cohort")),
-        key="trend", file_name=f"{measure_id}-{statistic}-trend.csv",
+        key="trend", file_name=f"{measure_id}-{statistic}-{place.lower().replace(' ', '-')}-trend.csv",
         caption=f"Trend from the chi-square test for trend over the last five complete years ({TREND_LEVEL}% level, "
         "checked by leaving each year out); maturing years (open markers) and the current part year are left out; "
-        "fewer than five complete published years: cannot be calculated.",
+        "fewer than five complete published years: cannot be calculated. A gap in a line is a year whose figure is "
+        "not shown, labelled with its symbol."
+        + (f" Dashed: {area}." if place != area else ""),
     )
 
     compare = select_cells(this_measure, breakdown="none", category="All", period=year, locality=rows_order)

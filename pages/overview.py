@@ -8,9 +8,12 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from data_access.config import benchmark_name, load_localities, load_measures
-from pages._layout import PALETTE, chart_with_table, explain_symbols, page_header
+from data_access.config import benchmark_name, load_disclosure_policy, load_localities, load_measures
+from pages._access import log_download
+from pages._layout import PALETTE, chart_with_table, explain_symbols, page_header, url_choice
+from pages._locality import locality_summary, summary_table, trend_series
 from pages._published import publication_info, published_table, require_page
+from pages._trend_chart import trend_lines, trend_table
 from pages._views import (
     best_default_year,
     complete_years,
@@ -24,6 +27,8 @@ from pages._views import (
     select_cells,
     wide_table,
 )
+
+STATISTICS = {"improved_percent": "Improved", "sustained_percent": "Sustained"}
 
 require_page("overview")
 page_header(
@@ -103,6 +108,51 @@ if maturing.height:
     notes = "; ".join(f"{row['period']}: {maturity_note(row['status'], row['share_due'], 'sustained_percent')}"
                       for row in maturing.sort("period").iter_rows(named=True))
     st.caption(f"Maturing years, not shown in these tiles or compared as if complete ({notes}).")
+
+st.header("A locality at a glance")
+st.write("Pick a locality to see its twelve measures on one screen: the latest complete year, how it compares with "
+         f"{area}, the change on last year and the trend. The locality you pick stays picked on the other pages.")
+catalogue = load_measures()
+short_label = {measure.id: measure.short_label for measure in catalogue.measures}
+polarity = {measure.id: measure.polarity for measure in catalogue.measures}
+progress = published_table("measure_progress")
+pickers = st.columns([2, 3])
+locality = url_choice("Locality", [area, *localities], "locality", default=area, container=pickers[0],
+                      format_func=lambda name: f"{name} (all localities)" if name == area else name)
+statistic = url_choice("Outcome", list(STATISTICS), "outcome", format_func=STATISTICS.get, container=pickers[1],
+                       horizontal_radio=True)
+summary = locality_summary(progress, maturity_table, locality, area, statistic, short_label)
+at_a_glance = summary_table(summary, locality, area, better=polarity)
+st.dataframe(at_a_glance, hide_index=True, key="locality-summary", height="content")
+st.download_button("Download this table (CSV)", at_a_glance.write_csv(), key="locality-summary-download",
+                   file_name=f"{locality.lower().replace(' ', '-')}-{statistic}-at-a-glance.csv", mime="text/csv",
+                   on_click=log_download, args=("overview", f"{locality.lower().replace(' ', '-')}-{statistic}"
+                                                "-at-a-glance.csv"))
+level = load_disclosure_policy().confidence_level
+st.caption(
+    f"{STATISTICS[statistic]}: the share of people or families with the need when support began whose need "
+    + ("had gone at the six-month review" if statistic == "improved_percent" else
+       "improved and stayed gone for six months after support ended")
+    + (". For every measure a higher share is better" if set(polarity.values()) == {"higher_is_better"} else
+       ". Which way is good for each measure: see its column")
+    + ". Period: the latest complete year"
+    + (f"; where {locality}'s figure for that year is too small to show, the three years to it pooled"
+       if locality != area else "")
+    + (f". Compared with {area} by the {level}% overlapping-interval rule (as published)." if locality != area else
+       ".")
+    + " Change on last year compares the two published single-year figures. Trend: the published label over the "
+    "last five complete years."
+)
+series = trend_series(progress, maturity_table, locality, area, statistic, short_label)
+chart_with_table(
+    trend_lines(series, locality, area), trend_table(series), key="locality-trends",
+    file_name=f"{locality.lower().replace(' ', '-')}-{statistic}-trends.csv",
+    caption=f"{STATISTICS[statistic]} (%) by financial year support began, complete years only. "
+    + (f"Solid: {locality}; dashed: {area}. " if locality != area else "")
+    + "A gap in a line is a year whose figure is not shown, labelled with its symbol.",
+)
+explain_symbols(pl.concat([summary.select("shown"), summary.select(shown="area_shown"),
+                           summary.select(shown="previous_shown"), series.select("shown")]))
 
 by_year = families_by_year_and_locality(families, "families_attached", localities)
 figure = go.Figure()

@@ -19,7 +19,7 @@ def test_overview_draws_its_chart_without_errors(page, streamlit_server: str, wa
     wait_for_streamlit(page)
 
     assert page.get_by_role("heading", name="Overview").first.is_visible()
-    chart = page.get_by_test_id("stPlotlyChart").first
+    chart = page.get_by_test_id("stPlotlyChart").filter(has_text="Families starting support").first
     assert chart.is_visible()
     # Plotly has drawn into the chart: its SVG (or WebGL canvas) and at least one bar.
     assert chart.locator("svg.main-svg, canvas").count() >= 1

@@ -129,7 +129,7 @@ def test_the_briefing_renders_and_holds_only_published_values():
 
 def test_a_visitor_downloads_only_the_tables_of_pages_they_may_open():
     assert tables_for_pages(("overview", "methodology")) == ["families", "family_outcomes", "needs_overview",
-                                                             "cohort_maturity"]
+                                                             "measure_progress", "cohort_maturity"]  # locality view
     assert "disclosure_summary" not in tables_for_pages(("overview", "measures", "localities", "impact"))
     assert "linkage_quality" in tables_for_pages(("disclosure",))
 

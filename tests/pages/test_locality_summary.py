@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from pages._locality import locality_summary, summary_table
+from pages._locality import locality_summary, summary_table, trend_series
+from pages._trend_chart import trend_lines, trend_table
+from pages._views import maturity_view
 
 COLUMNS = ("table", "measure", "locality", "period", "breakdown", "category", "statistic", "kind", "value", "symbol",
            "numerator", "denominator")
@@ -85,3 +87,57 @@ def test_summary_of_the_demo_shows_published_cells_only(demo_published):
             if row["area_value"] is not None:
                 assert published[(row["measure"], "Dorset", row["period"])] == row["area_value"]
     assert pooled_rows, "guard: the demo has hidden single years that pooled periods show"
+
+
+def test_trend_series_keeps_hidden_years_as_labelled_gaps():
+    measures = {"M01": "School attendance", "M04": "Not published at all"}
+    series = trend_series(_world(), NO_MATURITY, "Purbeck", "Dorset", "improved_percent", measures)
+    cells = {(row["measure"], row["place"], row["period"]): (row["value"], row["shown"])
+             for row in series.iter_rows(named=True)}
+    assert cells[("M01", "Purbeck", "2022/23")] == (41.2, "41.2%")
+    assert cells[("M01", "Purbeck", "2023/24")] == (None, "[c]")  # hidden: a gap, with its symbol
+    assert cells[("M01", "Dorset", "2023/24")] == (55.0, "55.0%")
+    assert cells[("M04", "Purbeck", "2022/23")] == (None, "[x]")  # nothing published: not available
+    assert not any(period.endswith("2023/24") and "-" in period for _, _, period in cells), "single years only"
+    assert series.height == 2 * 2 * 2  # measures x places x the two published years
+
+
+def test_trend_series_leaves_maturing_years_out():
+    maturity = pl.DataFrame(  # the published shape (metrics.maturity): category names the table, kind "maturity"
+        [("cohort_maturity", "all", "Dorset", "2023/24", "table", "measure_progress", "improved_percent", "maturity",
+          None, "maturing", None, None)], schema=NO_MATURITY.schema, orient="row")
+    assert maturity_view(maturity, "measure_progress", "improved_percent")["status"].to_list() == ["maturing"]
+    series = trend_series(_world(), maturity, "Purbeck", "Dorset", "improved_percent", {"M01": "School attendance"})
+    assert set(series["period"].to_list()) == {"2022/23"}
+
+
+def test_the_table_says_which_way_is_good_and_leaves_the_area_uncompared_with_itself():
+    measures = {"M01": "School attendance", "M02": "Employment"}
+    purbeck = summary_table(locality_summary(_world(), NO_MATURITY, "Purbeck", "Dorset", "improved_percent", measures),
+                            "Purbeck", "Dorset", better={"M01": "higher_is_better", "M02": "lower_is_better"})
+    assert purbeck["Which way is good"].to_list() == ["higher is better", "lower is better"]
+    assert "Compared with Dorset" in purbeck.columns
+    dorset = summary_table(locality_summary(_world(), NO_MATURITY, "Dorset", "Dorset", "improved_percent", measures),
+                           "Dorset", "Dorset", better={"M01": "higher_is_better", "M02": "higher_is_better"})
+    assert dorset.columns == ["Measure", "Which way is good", "Period", "Dorset", "Last year (2022/23)",
+                              "Change on last year", "Trend"]
+    assert dorset["Dorset"].to_list() == ["55.0%", "62.5%"] and dorset["Change on last year"].to_list() == ["up", "up"]
+
+
+def test_trend_lines_draw_gaps_and_label_them():
+    measures = {"M01": "School attendance", "M02": "Employment"}
+    series = trend_series(_world(), NO_MATURITY, "Purbeck", "Dorset", "improved_percent", measures)
+    figure = trend_lines(series, "Purbeck", "Dorset")
+    purbeck_m01 = next(trace for trace in figure.data if trace.name == "Purbeck" and trace.xaxis == "x")
+    assert list(purbeck_m01.y) == [41.2, None] and purbeck_m01.connectgaps is False
+    labels = [(note.text, note.x, note.xref) for note in figure.layout.annotations if note.text.startswith("[")]
+    assert labels == [("[c]", "2023/24", "x")], "the hidden year is labelled where its point would be"
+    assert {note.text for note in figure.layout.annotations} >= {"School attendance", "Employment"}
+    assert {trace.name for trace in figure.data} == {"Purbeck", "Dorset"}
+    alone = trend_lines(trend_series(_world(), NO_MATURITY, "Dorset", "Dorset", "improved_percent", measures),
+                        "Dorset", "Dorset")
+    assert {trace.name for trace in alone.data} == {"Dorset"}
+    table = trend_table(series)
+    assert table.columns == ["Measure", "Where", "2022/23", "2023/24"]
+    assert table.filter(pl.col("Where") == "Purbeck", pl.col("Measure") == "School attendance")["2023/24"].item() == (
+        "[c]")

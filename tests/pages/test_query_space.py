@@ -34,11 +34,12 @@ from odf.opendocument import load as load_ods
 from odf.table import Table as OdsTable
 from odf.table import TableCell as OdsCell
 from pypdf import PdfReader
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from data_access.access import web_tier_engine
-from data_access.config import CONFIG_DIR, load_localities, load_measures, load_roles
+from data_access.config import CONFIG_DIR, benchmark_name, load_localities, load_measures, load_roles
 from data_access.published_reads import read_published
 from pages._linkage_views import BREAKDOWN_LABELS as LINKAGE_BREAKDOWNS
 from pages._views import IMPACT_METHODS, SENSITIVITY_METHODS, year_choices
@@ -49,7 +50,7 @@ SEED = 20240401
 RANDOM_COMBINATIONS = 3
 OUTCOMES = ["improved_percent", "sustained_percent"]
 PAGE_TABLES = {
-    "overview": ["families", "family_outcomes", "needs_overview", "cohort_maturity"],
+    "overview": ["families", "family_outcomes", "needs_overview", "measure_progress", "cohort_maturity"],
     "measures": ["measure_progress", "cohort_maturity"],
     "localities": ["measure_progress", "cohort_maturity"],
     "impact": ["impact", "impact_balance"],
@@ -114,6 +115,9 @@ def allowed_numbers(published: dict[str, pl.DataFrame], page_id: str, config_num
     allowed = Allowed(values=_sorted(*values), labels=labels)
     for frame in frames:
         allowed.periods |= set(frame["period"].drop_nulls().unique().to_list())
+        # a published category may name a year too (the impact balance's "cohort_year: 2022/23", shown in words)
+        allowed.periods |= {period for category in frame["category"].drop_nulls().unique().to_list()
+                            for period in PERIOD.findall(category)}
     if page_id in ("measures", "localities"):
         progress = published["measure_progress"]
         # 4. error bars: ci_upper - value and value - ci_lower of one published percent cell.
@@ -143,6 +147,13 @@ def allowed_numbers(published: dict[str, pl.DataFrame], page_id: str, config_num
         allowed.dataset = allowed.values  # the briefing's spreadsheets: the same published values, as numbers
     if page_id == "impact":
         impact = published["impact"]
+        # 11. the share of supported units with no close match: two published counts' ratio, a whole percent.
+        sizes = impact.filter(pl.col("kind") == "count", pl.col("breakdown") == "none",
+                              pl.col("statistic").is_in(["supported_unmatched", "supported_analysed"])).pivot(
+            on="statistic", index=["measure", "locality"], values="value", aggregate_function="first")
+        if {"supported_unmatched", "supported_analysed"} <= set(sizes.columns):
+            shares = (100 * sizes["supported_unmatched"] / sizes["supported_analysed"]).round(0)
+            allowed.values = _sorted(allowed.values, shares.drop_nulls().drop_nans().to_numpy())
         allowed.error_bars = _pair_differences(impact, ["measure", "locality", "statistic"], "difference",
                                                "effect_ci_lower", "effect_ci_upper")
     if page_id == "disclosure":
@@ -229,6 +240,35 @@ class RecordingStorage(MemoryMediaFileStorage):
         RecordingStorage.instances.append(self)
 
 
+class RecordingManager(MediaFileManager):
+    """AppTest's media file manager, remembered so a download built on click can be built after the run."""
+
+    instances: list[RecordingManager] = []
+
+    def __init__(self, storage) -> None:
+        super().__init__(storage)
+        RecordingManager.instances.append(self)
+
+
+def record_downloads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make AppTest keep its media storage and manager, so the tests can read (or build) what a button offers."""
+    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", RecordingStorage)
+    monkeypatch.setattr(app_test_module, "MediaFileManager", RecordingManager)
+
+
+def deferred_payload(file_id: str) -> bytes:
+    """What a download built on click holds: its callable run, as a click would run it."""
+    for manager in reversed(RecordingManager.instances):
+        try:
+            return download_payload(manager.execute_deferred(file_id))
+        except Exception:  # noqa: BLE001 - not this run's manager
+            continue
+    raise AssertionError(f"deferred download {file_id} not found")
+
+
+WHOLE_DATASET = "all published statistics"  # its button's label; built on click, read back by test_downloads.py
+
+
 def download_payload(url: str) -> bytes:
     name = url.rsplit("/", 1)[-1]
     for storage in reversed(RecordingStorage.instances):
@@ -289,10 +329,11 @@ def collect(app: AppTest) -> tuple[list[Shown], list[str]]:
         if element.type == "dataframe":
             last_table = pl.from_pandas(element.value)
             found.extend(frame_cells(last_table, "table"))
-        elif element.type == "download_button" and element.proto.deferred_file_id and not element.proto.url:
-            continue  # built on click (the whole dataset): test_downloads.py reads the builder's file back
+        elif element.type == "download_button" and WHOLE_DATASET in element.proto.label:
+            continue  # built on click, seconds to build: test_downloads.py reads the builder's file back
         elif element.type == "download_button":
-            payload = download_payload(element.proto.url)
+            payload = (deferred_payload(element.proto.deferred_file_id) if element.proto.deferred_file_id
+                       else download_payload(element.proto.url))
             if payload.startswith((b"PK", b"%PDF")):  # a spreadsheet or the PDF briefing: not a table's copy
                 found.extend(binary_download_cells(payload))
                 continue
@@ -376,10 +417,14 @@ def selections(page_id: str, role, published: dict[str, pl.DataFrame]) -> tuple[
     progress = published["measure_progress"]
     years = year_choices(progress)  # single years and pooled periods
     measure_ids = [m.id for m in load_measures().measures]
+    places = [benchmark_name(), *[loc.name for loc in load_localities()]]
+    if page_id == "overview":
+        return {"locality", "outcome"}, [{}] + [{"locality": place} for place in places] + [
+            {"outcome": outcome} for outcome in OUTCOMES]
     if page_id == "measures":
         by_measure = {m: set(progress.filter(pl.col("measure") == m)["breakdown"].unique().to_list())
                       for m in measure_ids}
-        options = {"outcome": OUTCOMES, "year": years, "measure": measure_ids}
+        options = {"outcome": OUTCOMES, "year": years, "measure": measure_ids, "locality": places}
         runs = [{}] + [{key: value} for key, values in options.items() for value in values]
         for breakdown in role.breakdowns:
             measure = next((m for m in measure_ids if breakdown in by_measure[m]), None)
@@ -392,7 +437,7 @@ def selections(page_id: str, role, published: dict[str, pl.DataFrame]) -> tuple[
             if available:
                 combo["breakdown"] = rng.choice(available)
             runs.append(combo)
-        return {"outcome", "year", "measure", "breakdown"}, runs
+        return {"outcome", "year", "measure", "breakdown", "locality"}, runs
     if page_id == "localities":
         options = {"locality": [loc.name for loc in load_localities()], "outcome": OUTCOMES, "year": years,
                    "measure": measure_ids}
@@ -425,13 +470,14 @@ ROLE_PAGES = [(role.id, page_id) for role in load_roles().roles for page_id in P
 @pytest.mark.parametrize(("role_id", "page_id"), ROLE_PAGES)
 def test_every_number_shown_is_published(app_env, monkeypatch, published, labels, config_numbers,
                                          role_id: str, page_id: str):
-    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", RecordingStorage)
+    record_downloads(monkeypatch)
     role = load_roles().by_id(role_id)
     keys, runs = selections(page_id, role, published)
     allowed = allowed_numbers(published, page_id, config_numbers, labels)
     problems: list[str] = []
     for selection in runs:
         RecordingStorage.instances.clear()
+        RecordingManager.instances.clear()
         app = run_page(role_id, page_id, selection)
         context = f"{page_id} as {role_id} with {selection or 'defaults'}"
         assert not app.exception, (context, [exception.value for exception in app.exception])
