@@ -23,6 +23,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from data_access.engine import normalise_url
+from tests import session_builds
 from tests.browser import harness
 
 PROJECT_ROOT = harness.PROJECT_ROOT
@@ -159,12 +160,14 @@ def serve_streamlit(chromium_path: Path, tmp_path_factory: pytest.TempPathFactor
 
 
 @pytest.fixture(scope="session")
-def demo_database(tmp_path_factory: pytest.TempPathFactory) -> harness.DemoDatabase:
-    """A small seeded synthetic database with its published tables, built once per session (publishing is the slow
-    part: share this rather than building another). Its linked_url is for tests that check against personal data;
-    the app gets web_env only."""
-    folder = tmp_path_factory.mktemp("demo-db")
-    return harness.build_demo_database(folder, folder / "build.log", families=BROWSER_DEMO_FAMILIES)
+def demo_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> harness.DemoDatabase:
+    """A small seeded synthetic database with its published tables, built once per session, in the background from
+    the end of collection (tests/session_builds.py; publishing is the slow part: share this rather than building
+    another). Its linked_url is for tests that check against personal data; the app gets web_env only."""
+    build = _started_builds(request.config).get("demo") or session_builds.start_demo(
+        tmp_path_factory.mktemp("demo-db"), BROWSER_DEMO_FAMILIES, harness.DEMO_SEED)
+    folder = build.wait()
+    return harness.DemoDatabase(f"sqlite:///{folder / 'families.db'}", f"sqlite:///{folder / 'families-published.db'}")
 
 
 @pytest.fixture(scope="session")
@@ -174,12 +177,14 @@ def demo_database_env(demo_database: harness.DemoDatabase) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def refreshed_editions(tmp_path_factory: pytest.TempPathFactory):
+def refreshed_editions(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     """Two real editions of a small synthetic Dorset, with late records between them (tests/editions_fixture.py),
-    built once per session: publishing them takes minutes, so share it."""
-    from tests.editions_fixture import build_refreshed_editions
+    built once per session in the background from the end of collection: publishing them takes minutes."""
+    from tests.editions_fixture import read_refreshed_editions
 
-    return build_refreshed_editions(tmp_path_factory.mktemp("editions"))
+    build = _started_builds(request.config).get("editions") or session_builds.start_editions(
+        tmp_path_factory.mktemp("editions"))
+    return read_refreshed_editions(build.wait())
 
 
 @pytest.fixture(scope="session")
@@ -224,11 +229,43 @@ def wait_for_streamlit():
 
 SESSION_BUILDS = frozenset({"demo_database", "demo_database_env", "streamlit_server", "refreshed_editions"})
 """Fixtures that build and publish a synthetic Dorset once per session (minutes): a test that needs one is slow."""
+_DEMO_FIXTURES = SESSION_BUILDS - {"refreshed_editions"}
+_BUILDS_KEY = pytest.StashKey[dict]()
+
+
+def _needs_a_session_build(item: pytest.Item) -> bool:
+    return bool(SESSION_BUILDS & set(getattr(item, "fixturenames", ())))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark slow every test that needs a session-built publication or a browser, so `pytest -m "not slow"` (the
-    quick loop) builds nothing and starts no server; `make test` and CI still run them all."""
+    quick loop) builds nothing and starts no server; `make test` and CI still run them all. Tests that need a
+    session build run last (in their usual order), so the builds can run in the background meanwhile."""
     for item in items:
-        if SESSION_BUILDS & set(getattr(item, "fixturenames", ())) or item.get_closest_marker("browser"):
+        if _needs_a_session_build(item) or item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.slow)
+    items.sort(key=_needs_a_session_build)
+
+
+def _started_builds(config: pytest.Config) -> dict:
+    return config.stash.get(_BUILDS_KEY, {})
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start, in the background, each session build a collected test needs (not for --collect-only)."""
+    if session.config.option.collectonly:
+        return
+    needed = set().union(*(set(getattr(item, "fixturenames", ())) for item in session.items))
+    factory = session.config._tmp_path_factory  # the session's tmp_path_factory (the fixture is not available here)
+    builds = {}
+    if needed & _DEMO_FIXTURES:
+        builds["demo"] = session_builds.start_demo(factory.mktemp("demo-db"), BROWSER_DEMO_FAMILIES,
+                                                   harness.DEMO_SEED)
+    if "refreshed_editions" in needed:
+        builds["editions"] = session_builds.start_editions(factory.mktemp("editions"))
+    session.config.stash[_BUILDS_KEY] = builds
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    for build in _started_builds(session.config).values():
+        build.stop()

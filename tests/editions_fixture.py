@@ -11,6 +11,7 @@ Snapshots of the database files after step 1 let tests that kill or refuse a pub
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -91,3 +92,22 @@ def copy_snapshot(snapshot: Path, folder: Path) -> str:
     for name in ("families.db", "families-published.db"):
         shutil.copy(snapshot / name, folder / name)
     return sqlite_url(folder)
+
+
+def write_refreshed_editions(folder: Path) -> None:
+    """Build into `folder` and record what the fixture needs beyond the files (run in a background process)."""
+    built = build_refreshed_editions(folder)
+    (folder / "editions.json").write_text(json.dumps(
+        {"outputs": built.outputs, "exports": {name: str(path) for name, path in built.exports.items()}}))
+
+
+def read_refreshed_editions(folder: Path) -> RefreshedEditions:
+    """What `write_refreshed_editions` built; the extracts are made again (seeded, so the same, and quick)."""
+    recorded = json.loads((folder / "editions.json").read_text())
+    _, second, late = refresh_extracts(FAMILIES, SEED, FIRST_AS_OF, SECOND_AS_OF)
+    return RefreshedEditions(folder, sqlite_url(folder), folder / "after-first", second, late, recorded["outputs"],
+                             {name: Path(path) for name, path in recorded["exports"].items()})
+
+
+if __name__ == "__main__":
+    write_refreshed_editions(Path(sys.argv[1]))

@@ -72,17 +72,6 @@ class DemoDatabase:
         return {"FAMILIES_PUBLISHED_DB_URL": self.published_url}
 
 
-def build_demo_database(folder: Path, log: Path, families: int, seed: int = DEMO_SEED) -> DemoDatabase:
-    """The demo built exactly as `make run` builds it (scripts/build-demo.sh: synthetic partner extracts ->
-    `linkage run` -> publish), into `folder` instead of data/: families.db and families-published.db."""
-    env = {key: value for key, value in os.environ.items() if key not in ("FAMILIES_PUBLISHED_DB_URL",
-                                                                          "FAMILIES_DB_URL")}
-    env |= {"FAMILIES_DEMO_DIR": str(folder), "FAMILIES_DEMO_FAMILIES": str(families),
-            "FAMILIES_DEMO_SEED": str(seed)}
-    run_step(["bash", str(PROJECT_ROOT / "scripts" / "build-demo.sh")], env, log)
-    return DemoDatabase(f"sqlite:///{folder / 'families.db'}", f"sqlite:///{folder / 'families-published.db'}")
-
-
 def web_process_env(overrides: dict[str, str]) -> dict[str, str]:
     """A clean environment like the one scripts/run.sh gives Streamlit: the basics, then `overrides`."""
     env = {name: os.environ[name] for name in WEB_PROCESS_BASICS if name in os.environ}
