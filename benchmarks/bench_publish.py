@@ -2,7 +2,8 @@
 
     python benchmarks/bench_publish.py --families 5000 [--families 100000] [--db-dir DIR]
 
-Prints one line per size, wall-clock and CPU seconds (compare CPU seconds on a busy machine). Figures are recorded by hand in docs/benchmarks.md; nothing here is a test.
+Prints one line per size, wall-clock and CPU seconds (compare CPU seconds on a busy machine). Figures are
+recorded by hand in docs/benchmarks.md; nothing here is a test.
 """
 
 from __future__ import annotations
