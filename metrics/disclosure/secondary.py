@@ -496,6 +496,9 @@ class _DeviationModel:
     the cell is in. Between goals and targets
     only the target's bounds change, so each solve starts from the last optimal basis (a few dual simplex pivots)
     instead of building and solving a fresh model per target.
+    Known looseness: s_down is not capped at the cell's lower bound, so the LP's point may hold a count below 0; a
+    set found that way may not free the target, and the next round's attack then asks again (the attack, not this
+    LP, is the proof). Capping it changed the decisions of 2 of the first 36 demo blocks; not measured further.
     """
 
     def __init__(self, problem: BlockProblem, local_cost: np.ndarray, fixed: np.ndarray) -> None:
