@@ -215,7 +215,9 @@ def _audit(
     if labels:
         base = prefixed_knowledge(base, labels, {label: tuple((s.table, s.numerator, s.denominator)
                                                               for s in specs[label]) for label in labels})
-    joint = pl.concat([part.rows.select(PUBLISHED_COLUMNS).with_columns(
+    joint = pl.concat([part.rows.select(
+        *PUBLISHED_COLUMNS, (pl.col("true_value") if "true_value" in part.rows.columns else pl.lit(None))
+        .cast(pl.Float64).alias("_truth")).with_columns(
         table=pl.lit(part.label) + pl.col("table"), _edition=pl.lit(index, dtype=pl.Int64))
         for index, part in enumerate(parts)])
     counts = joint.filter(pl.col("kind") == "count")
@@ -235,6 +237,8 @@ def _audit(
     disagree = _disagreeing_units(cell_unit, suppressed_cell, value_cell, values, suppressed)
     edition_of_unit = np.zeros(n, dtype=np.int64)
     edition_of_unit[cell_unit] = edition_of_cell
+    truth = np.full(n, np.nan)  # the true counts the pipeline kept (NaN: none): only a starting point, see _anchor
+    truth[cell_unit] = counts["_truth"].fill_null(np.nan).to_numpy()
 
     low, high, level = np.zeros(n), np.full(n, math.inf), np.zeros(n)
     for index, part in enumerate(parts):  # each edition's figures are read under the policy it was made with
@@ -264,8 +268,11 @@ def _audit(
 
     blocks = [block for block in split_blocks(structure).values() if suppressed[block.units].any()
               and (not only_blocks_of_first or (edition_of_unit[block.units] == 0).any())]
-    jobs = [_AttackJob(block.block_id, assemble_problem(block, low, high, extra, suppressed), level[block.units],
-                       exact, integer) for block in blocks]
+    jobs = []
+    for block in blocks:
+        problem = assemble_problem(block, low, high, extra, suppressed)
+        jobs.append(_AttackJob(block.block_id, problem, level[block.units], exact, integer,
+                               _anchor(problem, truth[block.units])))
     count = worker_count(workers, n, len(jobs))
     outcomes = run_blocks(_attack, jobs, [job.problem.n for job in jobs], count)
     results = []
@@ -413,12 +420,29 @@ class _AttackJob:
     level: np.ndarray
     exact: bool
     integer: bool
+    anchor: np.ndarray | None = None
+
+
+def _anchor(problem: BlockProblem, values: np.ndarray, tolerance: float = 1e-6) -> np.ndarray | None:
+    """The kept true counts as a starting point for the witness search, only if they are a point of the reader's
+    system (every bound and relation checked here): then the attack proves cells safe from it as from any other
+    point it finds, and a publication whose figures do not follow from its true counts gets no help from them."""
+    if values.size == 0 or not np.all(np.isfinite(values)):
+        return None
+    if np.any(values < problem.lower - tolerance) or np.any(values > problem.upper + tolerance):
+        return None
+    if problem.a_eq.shape[0] and np.any(np.abs(problem.a_eq @ values - problem.b_eq) > tolerance):
+        return None
+    if problem.a_ub.shape[0] and np.any(problem.a_ub @ values > problem.b_ub + tolerance):
+        return None
+    return values.astype(np.float64)
 
 
 def _attack(job: _AttackJob) -> Intervals | str:
     """One block's attack (numpy/scipy only, so it can run in a worker); a contradiction is returned as text."""
     try:
-        return attack_block(job.problem, job.level, exact=job.exact, integer=job.integer, seed=job.block_id)
+        return attack_block(job.problem, job.level, truth=job.anchor, exact=job.exact, integer=job.integer,
+                            seed=job.block_id)
     except AttackInfeasible as error:
         return str(error)
 

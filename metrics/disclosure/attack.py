@@ -29,6 +29,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csc_matrix, csr_matrix, vstack
 
 _TOLERANCE = 1e-6
+_DUAL_SIMPLEX, _PRIMAL_SIMPLEX = 1, 4  # HiGHS option simplex_strategy
 EXACT, PROVEN_WIDE, PROVEN_NARROW = 0, 1, 2
 
 
@@ -140,6 +141,11 @@ class WarmLP:
     def solve(self, objective: np.ndarray, bounds: np.ndarray | None) -> tuple[float, np.ndarray | None, str]:
         """(optimal value, solution, status) with status one of optimal, unbounded, infeasible or HiGHS's name."""
         highs = self.highs
+        # Only the objective changes: the last optimal basis stays primal feasible, and primal simplex re-optimises
+        # it in a few pivots (about 5 times fewer than dual simplex on the demo's blocks). Changed bounds make it
+        # primal infeasible: dual simplex (HiGHS's default) is then far quicker.
+        objective_only = bounds is None and not self.bounds_changed
+        highs.setOptionValue("simplex_strategy", _PRIMAL_SIMPLEX if objective_only else _DUAL_SIMPLEX)
         highs.changeColsCost(self.n, self.columns, np.asarray(objective, dtype=np.float64))
         if bounds is not None:
             upper = np.where(np.isfinite(bounds[:, 1]), bounds[:, 1], highspy.kHighsInf)

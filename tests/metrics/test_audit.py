@@ -161,3 +161,41 @@ def test_worker_processes_give_the_same_publication_and_audit() -> None:
     two = audit_published(alone, POLICY, knowledge=KNOWLEDGE, workers=2)
     assert one.ok and two.ok
     assert one.cells.equals(two.cells)
+
+
+@pytest.mark.parametrize("shift", [0, 3])
+def test_kept_true_counts_never_hide_a_leak_from_the_gate(stress, shift: int) -> None:
+    """The gate (audit_editions) starts its witness search from the kept true counts, but only where they are a
+    point of the reader's system: with the real ones, or with false ones (every count shifted by 3, which breaks
+    every sum), an unprotected publication still fails on exactly the cells the plain attack finds."""
+    from datetime import date
+
+    from metrics.audit import audit_editions
+    from metrics.editions import rows_with_truth
+
+    cells, _ = stress
+    unprotected = protect_publication(cells, PROGRESS_PERCENTS, POLICY, knowledge=KNOWLEDGE, secondary=False,
+                                      polarities={"M01": stats.HIGHER_IS_BETTER})
+    kept = rows_with_truth(unprotected, cells.with_columns(pl.col("true_value") + shift))
+    gate = audit_editions(kept, [], POLICY, date(2025, 3, 31), knowledge=KNOWLEDGE)
+    plain = audit_published(unprotected, POLICY, knowledge=KNOWLEDGE)
+    assert gate.unsafe.height > 0
+    keys = ["table", "measure", "locality", "period", "breakdown", "category", "statistic"]
+    assert sorted(gate.unsafe.select(keys).rows()) == sorted(plain.unsafe.select(keys).rows())
+
+
+def test_an_anchor_is_used_only_when_it_satisfies_every_relation() -> None:
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    from metrics.audit import _anchor
+    from metrics.disclosure.attack import BlockProblem
+
+    # x0 = x1 + x2 (a total and its two parts), x1 published as 8..12, x0 and x2 hidden
+    problem = BlockProblem(np.arange(3), csr_matrix(np.array([[1.0, -1.0, -1.0]])), np.zeros(1),
+                           csr_matrix((0, 3)), np.zeros(0), np.array([0.0, 8.0, 0.0]),
+                           np.array([np.inf, 12.0, np.inf]), np.array([0, 2]))
+    assert _anchor(problem, np.array([13.0, 10.0, 3.0])) is not None
+    assert _anchor(problem, np.array([14.0, 10.0, 3.0])) is None   # breaks the sum
+    assert _anchor(problem, np.array([7.0, 7.0, 0.0])) is None     # breaks the rounding interval
+    assert _anchor(problem, np.array([13.0, np.nan, 3.0])) is None  # a count without a kept truth
