@@ -84,6 +84,11 @@ ESTIMATE_KINDS = (*EFFECT_KINDS, "supported_share", "comparison_share", "share_m
 MATURITY_KINDS = ("share_due", "maturity")
 
 
+NEW_DATA, LATE_RECORDS, CHANGE_OF_METHOD = "new data", "late records", "change of method"
+REVISION_REASONS: tuple[str, ...] = (NEW_DATA, LATE_RECORDS, CHANGE_OF_METHOD)
+"""Why a published figure was revised between editions (the `reason` column of published_revision), in order."""
+
+
 # --- tables and their statistics ---------------------------------------------------------------------------------
 
 

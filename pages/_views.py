@@ -13,6 +13,7 @@ import polars as pl
 
 from data_access.published_catalogue import GSS_SYMBOLS as SYMBOLS
 from data_access.published_catalogue import LOW_RELIABILITY
+from data_access.published_catalogue import REVISION_REASONS as REASON_ORDER
 from metrics.maturity import COMPLETE, MATURING, WHAT_IS_DUE, period_statuses
 from metrics.maturity import SOURCES as MATURITY_SOURCES
 from metrics.periods import FINANCIAL_YEAR_PATTERN, POOLED_PATTERN, is_pooled
@@ -94,8 +95,6 @@ def period_label(period: str, maturity: pl.DataFrame | None = None, statistic: s
 TREND_LEVEL = "99.8"
 """The confidence level (%) of published trend labels (metrics.comparisons.TREND_LEVEL; a test keeps them equal)."""
 
-REASON_ORDER = ("new data", "late records", "change of method")
-"""Reasons a figure was revised (metrics.disclosure.revisions.REASON_ORDER; a test keeps them equal)."""
 
 
 def revisions_summary(revisions: pl.DataFrame) -> pl.DataFrame:

@@ -26,6 +26,8 @@ from datetime import date
 
 import polars as pl
 
+from data_access.published_catalogue import CHANGE_OF_METHOD, LATE_RECORDS, NEW_DATA
+from data_access.published_catalogue import REVISION_REASONS as REASON_ORDER
 from metrics.disclosure.refresh import frozen_candidates
 
 # The published table's columns (data_access.published_schema.published_revision declares them; not imported here,
@@ -34,7 +36,6 @@ FIGURE_KEY = ("table", "measure", "locality", "period", "breakdown", "category",
 REVISION_COLUMNS = ("edition", "previous_edition", *FIGURE_KEY, "previous_value", "previous_symbol", "value",
                     "symbol", "reason")
 NOT_REVISED_TABLES = ("disclosure_summary",)
-NEW_DATA, LATE_RECORDS, CHANGE_OF_METHOD = "new data", "late records", "change of method"
 _SAME = 1e-9
 
 
@@ -94,20 +95,6 @@ def check_revisions(revisions: pl.DataFrame, previous: pl.DataFrame, previous_fa
                         f"give ({expected.height} rows)")
 
 
-REASON_ORDER = (NEW_DATA, LATE_RECORDS, CHANGE_OF_METHOD)
-
-
-def revisions_summary(revisions: pl.DataFrame) -> pl.DataFrame:
-    """Numbers of revised figures (not of people) by published table and reason, for the "What changed" section."""
-    if revisions.is_empty():
-        return pl.DataFrame(schema={"table": pl.String, **dict.fromkeys(REASON_ORDER, pl.Int64), "all": pl.Int64})
-    counts = revisions.group_by("table", "reason").len().pivot(on="reason", index="table", values="len")
-    counts = counts.with_columns(*(pl.lit(0, dtype=pl.UInt32).alias(reason) for reason in REASON_ORDER
-                                   if reason not in counts.columns))
-    return counts.select("table", *(pl.col(reason).fill_null(0).cast(pl.Int64) for reason in REASON_ORDER)
-                         ).with_columns(all=pl.sum_horizontal(*REASON_ORDER)).sort("table")
-
-
 def empty_revisions() -> pl.DataFrame:
     schema = {name: pl.String for name in REVISION_COLUMNS} | {
         "edition": pl.Int64, "previous_edition": pl.Int64, "previous_value": pl.Float64, "value": pl.Float64}
@@ -115,4 +102,4 @@ def empty_revisions() -> pl.DataFrame:
 
 
 __all__ = ["CHANGE_OF_METHOD", "LATE_RECORDS", "NEW_DATA", "REASON_ORDER", "REVISION_COLUMNS", "PublicFacts",
-           "RevisionsLeak", "check_revisions", "empty_revisions", "revisions_summary", "revisions_table"]
+           "RevisionsLeak", "check_revisions", "empty_revisions", "revisions_table"]

@@ -98,7 +98,6 @@ def test_the_whole_web_tier_loads_no_solver_nor_anything_below_the_adapter():
 
 def test_copied_constants_agree_with_their_sources():
     assert _views.TREND_LEVEL == metrics.comparisons.TREND_LEVEL
-    assert _views.REASON_ORDER == metrics.disclosure.revisions.REASON_ORDER
 
 
 def test_revisions_summary_counts_figures_by_table_and_reason():
@@ -108,5 +107,14 @@ def test_revisions_summary_counts_figures_by_table_and_reason():
     assert summary.to_dicts() == [
         {"table": "families", "new data": 2, "late records": 1, "change of method": 0, "all": 3},
         {"table": "measure_progress", "new data": 1, "late records": 0, "change of method": 0, "all": 1}]
-    assert summary.equals(metrics.disclosure.revisions.revisions_summary(revisions))
     assert _views.revisions_summary(revisions.clear()).columns == ["table", *_views.REASON_ORDER, "all"]
+
+
+def test_the_summary_of_a_constructed_refresh_counts_its_revised_figures():
+    from metrics.disclosure.revisions import revisions_table
+    from tests.metrics.disclosure.test_revisions import AFTER, BEFORE, constructed
+
+    previous, current, _ = constructed()
+    summary = _views.revisions_summary(revisions_table(previous, BEFORE, current, AFTER))
+    assert summary.rows() == [("families", 1, 1, 0, 2), ("measure_progress", 3, 1, 0, 4)]
+    assert _views.revisions_summary(revisions_table(previous, BEFORE, previous, AFTER)).height == 0

@@ -24,7 +24,6 @@ from metrics.disclosure.revisions import (
     PublicFacts,
     RevisionsLeak,
     check_revisions,
-    revisions_summary,
     revisions_table,
 )
 
@@ -108,7 +107,6 @@ def test_the_columns_are_the_published_tables() -> None:
 def test_the_same_edition_twice_revises_nothing() -> None:
     previous, _, _ = constructed()
     assert revisions_table(previous, BEFORE, previous, AFTER).height == 0
-    assert revisions_summary(revisions_table(previous, BEFORE, previous, AFTER)).height == 0
 
 
 @pytest.mark.parametrize("tamper", ["value", "drop", "add", "reason"])
@@ -126,12 +124,6 @@ def test_anything_not_from_the_two_editions_is_refused(tamper: str) -> None:
         revisions = revisions.with_columns(reason=pl.lit(NEW_DATA))
     with pytest.raises(RevisionsLeak):
         check_revisions(revisions, previous, BEFORE, current, AFTER)
-
-
-def test_the_summary_counts_figures_by_table_and_reason() -> None:
-    previous, current, _ = constructed()
-    summary = revisions_summary(revisions_table(previous, BEFORE, current, AFTER))
-    assert summary.rows() == [("families", 1, 1, 0, 2), ("measure_progress", 3, 1, 0, 4)]
 
 
 KEYS = [("families", "all", loc, period, "families_attached", "count")
