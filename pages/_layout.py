@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
@@ -9,7 +11,16 @@ import streamlit as st
 from pages._access import current_page_id, log_download
 from pages._navigation import recall, remember
 from pages._published import publication_info
-from pages._views import SYMBOL_MEANINGS, symbols_used
+from pages._views import (
+    SYMBOL_MEANINGS,
+    best_default_year,
+    maturity_note,
+    maturity_view,
+    percent_view,
+    period_label,
+    symbols_used,
+    year_choices,
+)
 
 # Okabe-Ito: distinguishable with the common forms of colour blindness.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
@@ -65,6 +76,37 @@ def url_choice(label: str, options: list[str], key: str, *, format_func=str, def
         st.query_params[key] = choice
     remember(key, choice)
     return choice
+
+
+OUTCOMES = {"improved_percent": "Improved", "sustained_percent": "Sustained"}
+"""The measure_progress percentages a page can show, by their words."""
+
+
+class OutcomeAndYear(NamedTuple):
+    statistic: str
+    percents: pl.DataFrame  # the statistic's published percentages
+    maturity: pl.DataFrame  # its cohort maturity rows
+    year: str
+    year_note: str | None  # what is maturing about the year, or None when it is complete
+
+
+def outcome_and_year(progress: pl.DataFrame, maturity_table: pl.DataFrame, area: str, outcome_place, year_place,
+                     not_compared: str | None = None) -> OutcomeAndYear:
+    """The Outcome and "Financial year support began" choices (in the URL), with a warning when that year is a
+    maturing cohort."""
+    statistic = url_choice("Outcome", list(OUTCOMES), "outcome", format_func=OUTCOMES.get, container=outcome_place)
+    percents = percent_view(progress, statistic)
+    maturity = maturity_view(maturity_table, "measure_progress", statistic)
+    year = url_choice("Financial year support began", year_choices(progress), "year", container=year_place,
+                      default=best_default_year(percents, area, maturity),
+                      format_func=lambda period: period_label(period, maturity, statistic))
+    status = maturity.filter(pl.col("period") == year)
+    year_note = maturity_note(status["status"][0] if status.height else None,
+                              status["share_due"][0] if status.height else None, statistic)
+    if year_note:
+        st.warning(f"Support starting {year} is a maturing cohort ({year_note}): its figures rest on the units "
+                   f"followed up soonest, so they are {not_compared or 'not compared with ' + area}.", icon="⏳")
+    return OutcomeAndYear(statistic, percents, maturity, year, year_note)
 
 
 COMPARISON_COLOURS = {

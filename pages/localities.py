@@ -10,10 +10,12 @@ from data_access.config import benchmark_name, load_disclosure_policy, load_loca
 from pages._access import log_download
 from pages._downloads import MIME, briefing_pdf, kept, locality_files
 from pages._layout import (
+    OUTCOMES,
     chart_with_table,
     comparison_colour,
     explain_symbols,
     label_hidden,
+    outcome_and_year,
     page_header,
     url_choice,
 )
@@ -21,14 +23,9 @@ from pages._locality import locality_summary, summary_table
 from pages._published import publication_info, published_table, require_page
 from pages._views import (
     TREND_LEVEL,
-    best_default_year,
     locality_profile,
-    maturity_note,
-    maturity_view,
-    percent_view,
     period_label,
     select_cells,
-    year_choices,
 )
 
 require_page("localities")
@@ -46,22 +43,10 @@ short_label = {m.id: m.short_label for m in catalogue.measures}
 level = load_disclosure_policy().confidence_level
 progress = published_table("measure_progress")
 maturity_table = published_table("cohort_maturity")
-STATISTICS = {"improved_percent": "Improved", "sustained_percent": "Sustained"}
-
 controls = st.columns(3)
 chosen = url_choice("Locality", names, "locality", container=controls[0])
-statistic = url_choice("Outcome", list(STATISTICS), "outcome", format_func=STATISTICS.get, container=controls[1])
-percents = percent_view(progress, statistic)
-maturity = maturity_view(maturity_table, "measure_progress", statistic)
-year = url_choice("Financial year support began", year_choices(progress), "year", container=controls[2],
-                  default=best_default_year(percents, area, maturity),
-                  format_func=lambda period: period_label(period, maturity, statistic))
-status = maturity.filter(pl.col("period") == year)
-year_note = maturity_note(status["status"][0] if status.height else None,
-                          status["share_due"][0] if status.height else None, statistic)
-if year_note:
-    st.warning(f"Support starting {year} is a maturing cohort ({year_note}): its figures rest on the units followed "
-               "up soonest, so they are not compared with Dorset.", icon="⏳")
+statistic, percents, maturity, year, year_note = outcome_and_year(progress, maturity_table, area, controls[1],
+                                                                  controls[2])
 
 profile = locality_profile(percents, chosen, area, year).with_columns(
     label=pl.col("measure").replace_strict(short_label, default=None))
@@ -77,7 +62,7 @@ spine.add_scatter(y=labels, x=profile["value"].to_list(), mode="markers", name=c
                           "line": {"color": "#333", "width": 1}},
                   customdata=profile["shown"].to_list(), hovertemplate=chosen + ": %{customdata}<extra></extra>")
 label_hidden(spine, labels, profile["value"].to_list(), profile["shown"].to_list())
-spine.update_layout(title=f"{chosen} against {area}: {STATISTICS[statistic].lower()} (%), support starting "
+spine.update_layout(title=f"{chosen} against {area}: {OUTCOMES[statistic].lower()} (%), support starting "
                     f"{period_label(year, maturity, statistic)}",
                     xaxis={"range": [0, 100], "title": "%"}, yaxis={"autorange": "reversed"},
                     height=140 + 34 * len(labels))
@@ -108,7 +93,7 @@ for locality in localities:
                             font={"size": 14})
 tile_map.update_xaxes(visible=False, range=[-0.6, max(loc.tile_column for loc in localities) + 0.6])
 tile_map.update_yaxes(visible=False, range=[-max(loc.tile_row for loc in localities) - 0.6, 0.6], scaleanchor="x")
-tile_map.update_layout(title=f"{measure_id} {short_label[measure_id]}: {STATISTICS[statistic].lower()} (%), "
+tile_map.update_layout(title=f"{measure_id} {short_label[measure_id]}: {OUTCOMES[statistic].lower()} (%), "
                        f"{period_label(year, maturity, statistic)}",
                        height=420, showlegend=False)
 chart_with_table(
@@ -136,7 +121,7 @@ def briefing_files() -> dict[str, bytes]:
 
     def build() -> dict[str, bytes]:
         summaries = {label: locality_summary(progress, maturity_table, chosen, area, name, short_label)
-                     for name, label in STATISTICS.items()}
+                     for name, label in OUTCOMES.items()}
         files = locality_files(title, info, summaries)
         files["pdf"] = briefing_pdf(
             title, info, [(f"{label}: {chosen} on the twelve measures", summary_table(summary, chosen, area))

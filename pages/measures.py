@@ -9,9 +9,11 @@ import streamlit as st
 from data_access.config import benchmark_name, load_breakdowns, load_disclosure_policy, load_localities, load_measures
 from pages._layout import (
     COMPARISON_COLOURS,
+    OUTCOMES,
     chart_with_table,
     comparison_colour,
     explain_symbols,
+    outcome_and_year,
     page_header,
     percent_bars,
     url_choice,
@@ -19,16 +21,12 @@ from pages._layout import (
 from pages._published import published_table, require_page
 from pages._views import (
     TREND_LEVEL,
-    best_default_year,
     financial_years,
     maturity_note,
-    maturity_view,
-    percent_view,
     period_label,
     select_cells,
     trend_labels,
     with_order,
-    year_choices,
 )
 
 role = require_page("measures")
@@ -47,22 +45,11 @@ localities = [locality.name for locality in load_localities()]
 level = load_disclosure_policy().confidence_level
 progress = published_table("measure_progress")
 maturity_table = published_table("cohort_maturity")
-STATISTICS = {"improved_percent": "Improved", "sustained_percent": "Sustained"}
-
 controls = st.columns(3)
-statistic = url_choice("Outcome", list(STATISTICS), "outcome", format_func=STATISTICS.get, container=controls[0])
+statistic, percents, maturity, year, year_note = outcome_and_year(
+    progress, maturity_table, area, controls[0], controls[1],
+    not_compared=f"not compared with {area} and are not part of any trend")
 years = financial_years(progress)
-percents = percent_view(progress, statistic)
-maturity = maturity_view(maturity_table, "measure_progress", statistic)
-year = url_choice("Financial year support began", year_choices(progress), "year", container=controls[1],
-                  default=best_default_year(percents, area, maturity),
-                  format_func=lambda period: period_label(period, maturity, statistic))
-status = maturity.filter(pl.col("period") == year)
-year_note = maturity_note(status["status"][0] if status.height else None,
-                          status["share_due"][0] if status.height else None, statistic)
-if year_note:
-    st.warning(f"Support starting {year} is a maturing cohort ({year_note}): its figures rest on the units followed "
-               "up soonest, so they are not compared with Dorset and are not part of any trend.", icon="⏳")
 measure_id = url_choice("Measure in detail", list(measures), "measure",
                         format_func=lambda m: f"{m} {measures[m].label}", container=controls[2])
 
@@ -87,7 +74,7 @@ for label in ("better", "similar", "worse", "not compared", "benchmark"):
         hovertemplate="%{y}, %{x}: %{text}<br>%{customdata}<extra></extra>",
     )
 heat.update_layout(
-    title=f"{STATISTICS[statistic]} (%), support starting {period_label(year, maturity, statistic)}: localities "
+    title=f"{OUTCOMES[statistic]} (%), support starting {period_label(year, maturity, statistic)}: localities "
     f"compared with {area}",
     xaxis={"categoryorder": "array", "categoryarray": [label_of[m] for m in measures], "tickangle": -35},
     yaxis={"categoryorder": "array", "categoryarray": rows_order[::-1]},
@@ -95,7 +82,7 @@ heat.update_layout(
 )
 heat_table = with_order(cells, "locality", rows_order).select(
     pl.col("locality").alias("Locality"), pl.col("measure").alias("Measure"),
-    pl.col("measure_label").alias("Label"), pl.col("shown").alias(STATISTICS[statistic] + " (%)"),
+    pl.col("measure_label").alias("Label"), pl.col("shown").alias(OUTCOMES[statistic] + " (%)"),
     pl.col("comparison").alias("Compared with " + area), pl.lit(year_note or "complete").alias("Cohort"))
 chart_with_table(
     heat, heat_table, key="heatmap", file_name=f"measures-{statistic}-{year.replace('/', '-')}.csv",
@@ -159,7 +146,7 @@ with chart_column:
         for period, shown in rows.filter(pl.col("value").is_null()).select("period", "shown").iter_rows():
             trend.add_annotation(x=period, y=0.04 if where == place else 0.12, yref="y domain", text=shown,
                                  showarrow=False, font={"color": colour})  # a hidden year: its symbol, not a hole
-    trend.update_layout(title=f"{place}: {STATISTICS[statistic].lower()} (%) by year support began. "
+    trend.update_layout(title=f"{place}: {OUTCOMES[statistic].lower()} (%) by year support began. "
                         f"Trend: {tag_text}", yaxis={"range": [0, 100], "title": "% (higher is better)"},
                         xaxis={"type": "category", "categoryorder": "array", "categoryarray": years})
     chart_with_table(

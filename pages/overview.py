@@ -10,7 +10,7 @@ import streamlit as st
 
 from data_access.config import benchmark_name, load_disclosure_policy, load_localities, load_measures
 from pages._access import log_download
-from pages._layout import PALETTE, chart_with_table, explain_symbols, page_header, url_choice
+from pages._layout import OUTCOMES, PALETTE, chart_with_table, explain_symbols, page_header, url_choice
 from pages._locality import locality_summary, summary_table, trend_series
 from pages._published import publication_info, published_table, require_page
 from pages._trend_chart import trend_lines, trend_table
@@ -27,8 +27,6 @@ from pages._views import (
     select_cells,
     wide_table,
 )
-
-STATISTICS = {"improved_percent": "Improved", "sustained_percent": "Sustained"}
 
 require_page("overview")
 page_header(
@@ -119,7 +117,7 @@ progress = published_table("measure_progress")
 pickers = st.columns([2, 3])
 locality = url_choice("Locality", [area, *localities], "locality", default=area, container=pickers[0],
                       format_func=lambda name: f"{name} (all localities)" if name == area else name)
-statistic = url_choice("Outcome", list(STATISTICS), "outcome", format_func=STATISTICS.get, container=pickers[1],
+statistic = url_choice("Outcome", list(OUTCOMES), "outcome", format_func=OUTCOMES.get, container=pickers[1],
                        horizontal_radio=True)
 summary = locality_summary(progress, maturity_table, locality, area, statistic, short_label)
 at_a_glance = summary_table(summary, locality, area, better=polarity)
@@ -130,7 +128,7 @@ st.download_button("Download this table (CSV)", at_a_glance.write_csv(), key="lo
                                                 "-at-a-glance.csv"))
 level = load_disclosure_policy().confidence_level
 st.caption(
-    f"{STATISTICS[statistic]}: the share of people or families with the need when support began whose need "
+    f"{OUTCOMES[statistic]}: the share of people or families with the need when support began whose need "
     + ("had gone at the six-month review" if statistic == "improved_percent" else
        "improved and stayed gone for six months after support ended")
     + (". For every measure a higher share is better" if set(polarity.values()) == {"higher_is_better"} else
@@ -147,7 +145,7 @@ series = trend_series(progress, maturity_table, locality, area, statistic, short
 chart_with_table(
     trend_lines(series, locality, area), trend_table(series), key="locality-trends",
     file_name=f"{locality.lower().replace(' ', '-')}-{statistic}-trends.csv",
-    caption=f"{STATISTICS[statistic]} (%) by financial year support began, complete years only. "
+    caption=f"{OUTCOMES[statistic]} (%) by financial year support began, complete years only. "
     + (f"Solid: {locality}; dashed: {area}. " if locality != area else "")
     + "A gap in a line is a year whose figure is not shown, labelled with its symbol.",
 )
