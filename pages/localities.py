@@ -8,6 +8,7 @@ import streamlit as st
 
 from data_access.config import benchmark_name, load_disclosure_policy, load_localities, load_measures
 from pages._access import log_download
+from pages._contrast import text_colour_on
 from pages._downloads import MIME, briefing_pdf, kept, locality_files
 from pages._layout import (
     OUTCOMES,
@@ -87,10 +88,11 @@ tile_map = go.Figure()
 for locality in localities:
     row = by_name.get(locality.name, {"shown": "[x]", "comparison": None})
     x, y = locality.tile_column, -locality.tile_row
-    tile_map.add_shape(type="rect", x0=x - 0.48, x1=x + 0.48, y0=y - 0.48, y1=y + 0.48,
-                       fillcolor=comparison_colour(row["comparison"]), line={"color": "#333"})
+    fill = comparison_colour(row["comparison"])
+    tile_map.add_shape(type="rect", x0=x - 0.48, x1=x + 0.48, y0=y - 0.48, y1=y + 0.48, fillcolor=fill,
+                       line={"color": "#333"})
     tile_map.add_annotation(x=x, y=y, text=f"<b>{locality.name}</b><br>{row['shown']}", showarrow=False,
-                            font={"size": 14})
+                            font={"size": 14, "color": text_colour_on(fill)})
 tile_map.update_xaxes(visible=False, range=[-0.6, max(loc.tile_column for loc in localities) + 0.6])
 tile_map.update_yaxes(visible=False, range=[-max(loc.tile_row for loc in localities) - 0.6, 0.6], scaleanchor="x")
 tile_map.update_layout(title=f"{measure_id} {short_label[measure_id]}: {OUTCOMES[statistic].lower()} (%), "

@@ -7,6 +7,7 @@ import polars as pl
 import streamlit as st
 
 from data_access.config import benchmark_name, load_breakdowns, load_disclosure_policy, load_localities, load_measures
+from pages._contrast import text_colour_on
 from pages._layout import (
     COMPARISON_COLOURS,
     OUTCOMES,
@@ -69,7 +70,8 @@ for label in ("better", "similar", "worse", "not compared", "benchmark"):
         x=subset["measure_label"].to_list(), y=subset["locality"].to_list(), mode="markers+text",
         marker={"symbol": "square", "size": 46, "color": COMPARISON_COLOURS[label], "line": {"color": "#555",
                                                                                                "width": 1}},
-        text=subset["shown"].to_list(), textfont={"size": 12}, name=label if label != "benchmark" else area,
+        text=subset["shown"].to_list(), textfont={"size": 12, "color": text_colour_on(COMPARISON_COLOURS[label])},
+        name=label if label != "benchmark" else area,
         customdata=subset["comparison"].to_list(),
         hovertemplate="%{y}, %{x}: %{text}<br>%{customdata}<extra></extra>",
     )

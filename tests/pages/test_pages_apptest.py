@@ -82,3 +82,28 @@ def test_overview_tile_shows_the_published_all_needs_share(open_page, app_env):
     assert len(tiles) == 1
     assert tiles[0].value.removesuffix(" [u]") == shares["shown"][-1]
     assert shares["period"][-1] in tiles[0].label
+
+
+@pytest.mark.parametrize("page_id", ["measures", "localities"])
+def test_text_on_coloured_chart_cells_passes_aa_contrast(open_page, page_id: str):
+    """Every value written on a coloured cell (the heat map's squares, the tile map's tiles) is black or white,
+    whichever gives at least 4.5:1 against that cell's colour."""
+    import json
+
+    from pages._contrast import MINIMUM_CONTRAST, contrast_ratio
+
+    app = open_page("analyst", page_id)
+    pairs = []
+    for chart in app.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        for trace in spec["data"]:
+            if "text" in trace.get("mode", "") and isinstance(trace.get("marker", {}).get("color"), str):
+                pairs.append((trace.get("textfont", {}).get("color"), trace["marker"]["color"]))
+        shapes = [shape for shape in spec["layout"].get("shapes", []) if shape.get("fillcolor")]
+        notes = spec["layout"].get("annotations", [])
+        if shapes and len(notes) >= len(shapes):  # the tile map: one annotation per tile, in the same order
+            pairs += [(note.get("font", {}).get("color"), shape["fillcolor"]) for shape, note in
+                      zip(shapes, notes[:len(shapes)], strict=True)]
+    assert pairs, "no text on coloured cells found"
+    low = [(text, fill) for text, fill in pairs if text is None or contrast_ratio(text, fill) < MINIMUM_CONTRAST]
+    assert low == []
