@@ -45,3 +45,45 @@ def test_a_role_cannot_open_a_page_it_may_not_see(page, streamlit_server: str, w
     page.goto(f"{streamlit_server}/disclosure?role=commissioner")
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', state="attached")
     assert page.get_by_role("heading", name="Disclosure control").count() == 0
+
+
+CAPTION_COLOURS = """() => [...document.querySelectorAll('[data-testid="stCaptionContainer"]')].map(element => {
+    const parse = text => text.match(/[\\d.]+/g).map(Number);
+    let opacity = 1;
+    for (let node = element; node; node = node.parentElement) opacity *= Number(getComputedStyle(node).opacity);
+    let background = element.parentElement, fill = null;
+    while (background) {
+        const colour = parse(getComputedStyle(background).backgroundColor);
+        if (colour.length < 4 || colour[3] > 0) { fill = colour; break; }
+        background = background.parentElement;
+    }
+    const text = parse(getComputedStyle(element.querySelector('p') || element).color);
+    const alpha = (text.length > 3 ? text[3] : 1) * opacity;
+    return {text: [...text.slice(0, 3), alpha], background: fill || [255, 255, 255]};
+})"""
+"""Each caption's text colour with its alpha (the element's own and its ancestors' opacity: Streamlit fades captions
+with opacity 0.6) and the first opaque background behind it."""
+
+
+def _hex(rgb: list[float], under: list[float] | None = None) -> str:
+    """#RRGGBB of a CSS colour, blended over `under` when it has an alpha channel."""
+    red, green, blue = rgb[:3]
+    if len(rgb) == 4 and under is not None:
+        alpha = rgb[3]
+        red, green, blue = (alpha * value + (1 - alpha) * base for value, base in zip(rgb[:3], under[:3], strict=True))
+    return "#" + "".join(f"{round(value):02X}" for value in (red, green, blue))
+
+
+@pytest.mark.parametrize("url_path", ["overview", "measures", "impact"])
+def test_captions_are_readable(page, streamlit_server: str, wait_for_streamlit, url_path: str):
+    """Captions (Streamlit draws them in a faded text colour) keep at least 4.5:1 against what is behind them."""
+    from pages._contrast import MINIMUM_CONTRAST, contrast_ratio
+
+    page.goto(f"{streamlit_server}/?role=analyst")
+    wait_for_streamlit(page)
+    page.goto(f"{streamlit_server}/{url_path}?role=analyst")
+    wait_for_streamlit(page)
+    found = page.evaluate(CAPTION_COLOURS)
+    assert found, "no captions on the page"
+    ratios = [contrast_ratio(_hex(item["text"], item["background"]), _hex(item["background"])) for item in found]
+    assert min(ratios) >= MINIMUM_CONTRAST, sorted(ratios)[:3]
