@@ -40,6 +40,9 @@ from websockets.sync.client import connect  # noqa: E402
 from tests.browser import harness  # noqa: E402
 
 PAGE_TIMEOUT_S = 60.0
+THINK_SECONDS = 2.0
+"""Mean pause between a page being drawn and the next choice (uniform, half to one and a half times this): people
+read what they asked for before asking again."""
 WARM_UP_SHARE = 0.25
 """The first quarter of the run is warm-up: caches fill; memory is judged flat (or not) over the rest."""
 
@@ -104,13 +107,15 @@ def _page_errors(message: ForwardMsg) -> list[str]:
     return []
 
 
-def run_session(base_url: str, visits: list[Visit], until: float, record: SessionRecord, seed: int) -> None:
+def run_session(base_url: str, visits: list[Visit], until: float, record: SessionRecord, seed: int,
+                think_seconds: float = THINK_SECONDS) -> None:
     """One visitor: connect once, then ask for page after page (a rerun with that page and query) until `until`."""
     chooser = random.Random(seed)
     websocket_url = base_url.replace("http://", "ws://") + "/_stcore/stream"
     try:
+        # No keepalive pings: browsers send none, and a busy server answering one late would close the session.
         with connect(websocket_url, subprotocols=["streamlit"], origin=base_url, open_timeout=30,
-                     max_size=None) as websocket:
+                     max_size=None, ping_interval=None) as websocket:
             while time.monotonic() < until:
                 visit = chooser.choice(visits)
                 request = BackMsg()
@@ -129,13 +134,15 @@ def run_session(base_url: str, visits: list[Visit], until: float, record: Sessio
                         break
                 record.runs.append(time.perf_counter() - started)
                 record.errors += errors
+                time.sleep(think_seconds * chooser.uniform(0.5, 1.5))
     except TimeoutError:
         record.errors.append(f"no answer within {PAGE_TIMEOUT_S:.0f} s")
     except Exception as problem:  # noqa: BLE001 - any failure of a session is a result to report, not a crash
         record.errors.append(type(problem).__name__)
 
 
-def run_browser(base_url: str, visits: list[Visit], until: float, record: SessionRecord, seed: int) -> None:
+def run_browser(base_url: str, visits: list[Visit], until: float, record: SessionRecord, seed: int,
+                think_seconds: float = THINK_SECONDS) -> None:
     """Real Chromium: open page after page by URL; time from navigation to the page drawn (the harness's wait)."""
     from playwright.sync_api import sync_playwright
 
@@ -158,6 +165,7 @@ def run_browser(base_url: str, visits: list[Visit], until: float, record: Sessio
                     record.errors.append(type(problem).__name__)
                     continue
                 record.runs.append(time.perf_counter() - started)
+                time.sleep(think_seconds * chooser.uniform(0.5, 1.5))
         finally:
             browser.close()
 
@@ -195,6 +203,7 @@ def memory_slope_mb_per_min(samples: list[tuple[float, float]]) -> float | None:
 @dataclass
 class LoadTestResult:
     sessions: int
+    think_seconds: float
     browsers: int
     seconds: float
     page_runs: int
@@ -215,7 +224,7 @@ class LoadTestResult:
 
 
 def run_load_test(app: Path, env: dict[str, str], visits: list[Visit], *, sessions: int, seconds: float,
-                  browsers: int = 1, log: Path, idle_seconds: float = 10.0,
+                  browsers: int = 1, log: Path, idle_seconds: float = 10.0, think_seconds: float = THINK_SECONDS,
                   on_sample: Callable[[float, float], None] | None = None) -> LoadTestResult:
     """Start a server of `app` with `env`, run `sessions` protocol clients and `browsers` Chromium pages over
     `visits` for `seconds`, then let it idle for `idle_seconds` and measure its memory again."""
@@ -239,10 +248,11 @@ def run_load_test(app: Path, env: dict[str, str], visits: list[Visit], *, sessio
         protocol = [SessionRecord() for _ in range(sessions)]
         browser_records = [SessionRecord() for _ in range(browsers)]
         # Each browser in its own thread with its own Playwright instance (the sync API is per thread).
-        workers = [threading.Thread(target=run_session, args=(base_url, visits, until, record, index), daemon=True)
-                   for index, record in enumerate(protocol)]
-        workers += [threading.Thread(target=run_browser, args=(base_url, visits, until, record, 1000 + index),
-                                     daemon=True) for index, record in enumerate(browser_records)]
+        workers = [threading.Thread(target=run_session, args=(base_url, visits, until, record, index, think_seconds),
+                                    daemon=True) for index, record in enumerate(protocol)]
+        workers += [threading.Thread(target=run_browser, daemon=True,
+                                     args=(base_url, visits, until, record, 1000 + index, think_seconds))
+                    for index, record in enumerate(browser_records)]
         for worker in workers:
             worker.start()
         for worker in workers:
@@ -262,7 +272,8 @@ def run_load_test(app: Path, env: dict[str, str], visits: list[Visit], *, sessio
         for kind in record.errors:
             errors[kind] = errors.get(kind, 0) + 1
     return LoadTestResult(
-        sessions=sessions, browsers=browsers, seconds=seconds, page_runs=len(runs), errors=errors,
+        sessions=sessions, think_seconds=think_seconds, browsers=browsers, seconds=seconds, page_runs=len(runs),
+        errors=errors,
         protocol_median_s=statistics.median(runs) if runs else None, protocol_p95_s=percentile(runs, 0.95),
         browser_pages=len(drawn), browser_median_s=statistics.median(drawn) if drawn else None,
         browser_p95_s=percentile(drawn, 0.95), memory_at_start_mb=at_start,
@@ -276,6 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=25, help="concurrent protocol sessions (default 25)")
     parser.add_argument("--seconds", type=float, default=120.0, help="how long they keep going (default 120)")
     parser.add_argument("--browsers", type=int, default=1, help="Chromium pages timed to drawn (default 1)")
+    parser.add_argument("--think", type=float, default=THINK_SECONDS,
+                        help="mean seconds a visitor reads a page before the next choice (default 2)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the result here as JSON")
     arguments = parser.parse_args(argv)
@@ -287,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         env["FAMILIES_ACCESS_LOG_DIR"] = str(Path(folder) / "access-log")
         result = run_load_test(PROJECT_ROOT / "app.py", env, dashboard_visits(arguments.seed),
                                sessions=arguments.sessions, seconds=arguments.seconds, browsers=arguments.browsers,
-                               log=Path(folder) / "server.log")
+                               log=Path(folder) / "server.log", think_seconds=arguments.think)
     summary = asdict(result)
     print(json.dumps(summary, indent=2))
     if arguments.json:
