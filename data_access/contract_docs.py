@@ -51,9 +51,10 @@ def meaning_label(column: Column) -> str:
 
 def column_table(table: Table) -> str:
     """One table's columns as the Markdown table docs/data-contract.md shows under the table's heading."""
-    rows = [f"| {column.name} | {type_label(column)} | {required_label(column)} | {meaning_label(column)} |"
+    rows = ["|" + "|".join(f" {cell} " if cell else " " for cell in
+                           (column.name, type_label(column), required_label(column), meaning_label(column))) + "|"
             for column in table.columns]
-    return "\n".join([HEADER, *(row.replace("|  |", "| |") for row in rows)])
+    return "\n".join([HEADER, *rows])
 
 
 def all_column_tables() -> dict[str, str]:

@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.browser.harness import PROJECT_ROOT, HarnessError, _log_tail
+from tests.browser.harness import PROJECT_ROOT, HarnessError, log_tail
 
 
 @dataclass
@@ -29,7 +29,7 @@ class BackgroundBuild:
     def wait(self) -> Path:
         returncode = self.process.wait()
         if returncode != 0:
-            raise HarnessError(f"the {self.name} build exited with {returncode}:\n{_log_tail(self.log)}")
+            raise HarnessError(f"the {self.name} build exited with {returncode}:\n{log_tail(self.log)}")
         return self.folder
 
     def stop(self) -> None:

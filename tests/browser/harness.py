@@ -45,18 +45,8 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _log_tail(log: Path, lines: int = 60) -> str:
+def log_tail(log: Path, lines: int = 60) -> str:
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:]) if log.exists() else "(no log)"
-
-
-def run_step(command: list[str], env: dict[str, str], log: Path) -> None:
-    """Run one build step from the project root, appending its output to `log`."""
-    with log.open("a") as output:
-        output.write(f"$ {' '.join(command)}\n")
-        output.flush()
-        completed = subprocess.run(command, cwd=PROJECT_ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
-    if completed.returncode != 0:
-        raise HarnessError(f"{' '.join(command)} exited with {completed.returncode}:\n{_log_tail(log)}")
 
 
 @dataclass(frozen=True)
@@ -84,7 +74,7 @@ def wait_for_health(base_url: str, process: subprocess.Popen, log: Path, timeout
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise HarnessError(f"streamlit exited with {process.returncode} before it was healthy:\n{_log_tail(log)}")
+            raise HarnessError(f"streamlit exited with {process.returncode} before it was healthy:\n{log_tail(log)}")
         try:
             with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as response:
                 if response.read().decode().strip() == "ok":
@@ -92,7 +82,7 @@ def wait_for_health(base_url: str, process: subprocess.Popen, log: Path, timeout
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.1)
-    raise HarnessError(f"streamlit was not healthy within {timeout:.0f} s:\n{_log_tail(log)}")
+    raise HarnessError(f"streamlit was not healthy within {timeout:.0f} s:\n{log_tail(log)}")
 
 
 def streamlit_command(app: Path, port: int, extra_args: tuple[str, ...] = ()) -> list[str]:
