@@ -44,6 +44,7 @@ from metrics.disclosure.attack import (
     BlockProblem,
     Intervals,
     attack_block,
+    fails_by_propagation,
 )
 from metrics.disclosure.blocks import PUBLISHED, SECONDARY, assemble_problem, percent_knowledge, split_blocks
 from metrics.disclosure.parallel import run_blocks, worker_count
@@ -89,6 +90,7 @@ class AuditReport:
     protection_level: float
     lp_solves: int
     seconds: float
+    complete: bool = True  # False: a gate that stopped at the first blocks proven unsafe (cells lists those only)
 
     @property
     def unsafe(self) -> pl.DataFrame:
@@ -202,6 +204,7 @@ def _audit(
     workers: int | None,
     links: Sequence[tuple[int, int, pl.DataFrame]] = (),
     only_blocks_of_first: bool = False,
+    stop_at_first_unsafe: bool = False,
 ) -> AuditReport:
     """Attack one or more editions together. parts[0] is the edition audited; later parts are earlier editions a
     reader also holds. links: (part a, part b, key columns) of count cells that are the same people in both.
@@ -273,6 +276,11 @@ def _audit(
         problem = assemble_problem(block, low, high, extra, suppressed)
         jobs.append(_AttackJob(block.block_id, problem, level[block.units], exact, integer,
                                _anchor(problem, truth[block.units])))
+    complete = True
+    if stop_at_first_unsafe:
+        failing = [job for job in jobs if fails_by_propagation(job.problem, job.level)]
+        if failing:
+            jobs, complete = failing, False
     count = worker_count(workers, n, len(jobs))
     outcomes = run_blocks(_attack, jobs, [job.problem.n for job in jobs], count)
     results = []
@@ -306,7 +314,7 @@ def _audit(
     inconsistent_frame = pl.DataFrame(inconsistent, schema={"block": pl.Int64, "units": pl.Int64,
                                                             "reason": pl.String})
     return AuditReport(cells, derived, inconsistent_frame, policy.protection_level, lp_solves,
-                       time.perf_counter() - started)
+                       time.perf_counter() - started, complete)
 
 
 def _no_problems() -> pl.DataFrame:
@@ -389,6 +397,7 @@ def audit_editions(
     knowledge: TableKnowledge | None = None,
     integer: bool = False,
     workers: int | None = None,
+    stop_at_first_unsafe: bool = False,
 ) -> AuditReport:
     """Attack a new edition together with every earlier edition a reader may hold (the publish step's gate).
 
@@ -398,6 +407,9 @@ def audit_editions(
     earlier: oldest first. Only blocks holding a cell of the new edition are attacked: a block of
     earlier editions alone is what was attacked when the latest of them was published. Derived rows are checked
     for the new edition.
+    stop_at_first_unsafe: when bound propagation alone already proves some blocks fail (a cell pinned closer than
+    the protection level, or figures that contradict the relations), attack only those and return an incomplete
+    report (complete=False): enough to refuse an edition in seconds rather than minutes.
     """
     parts = [_Part("", published, policy)] + [_Part(edition.label, edition.rows, edition.policy, check_derived=False)
                                               for edition in earlier]
@@ -410,7 +422,7 @@ def audit_editions(
         for newer in order[position + 1:]:
             links.append((newer, older, frozen_links(states[newer], states[older], dates[older])))
     return _audit(parts, knowledge=knowledge, exact=False, integer=integer, workers=workers, links=links,
-                  only_blocks_of_first=True)
+                  only_blocks_of_first=True, stop_at_first_unsafe=stop_at_first_unsafe)
 
 
 @dataclass

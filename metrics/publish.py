@@ -107,10 +107,13 @@ class EditionRefused(RuntimeError):
     def __init__(self, report: AuditReport) -> None:
         unsafe = report.unsafe
         tables = ", ".join(sorted(set(unsafe["table"].to_list()))) or "-"
+        how_many = f"{unsafe.height}" if report.complete else f"at least {unsafe.height}"
+        checked = "" if report.complete else (" The gate stopped at the first parts of the tables it proved unsafe "
+                                              "from the published figures alone, so there may be more.")
         super().__init__(
-            f"refused: together with the earlier editions a reader may hold, {unsafe.height} hidden cell(s) could be "
+            f"refused: together with the earlier editions a reader may hold, {how_many} hidden cell(s) could be "
             f"narrowed below the protection level ({tables}); {report.derived.height} derived problem(s), "
-            f"{report.inconsistent.height} inconsistent block(s). The previous publication is left in place.")
+            f"{report.inconsistent.height} inconsistent block(s). The previous publication is left in place.{checked}")
         self.report = report
 
 
@@ -283,7 +286,7 @@ def publish(linked_url: str, published_url: str, export_dir: Path | None = None,
     else:
         if kept:
             report = audit_editions(rows_with_truth(published, edition.cells), [held.as_earlier() for held in kept],
-                                    policy, linked.data_as_of)
+                                    policy, linked.data_as_of, stop_at_first_unsafe=True)
             started = timings.lap("joint_audit", started)
             if not report.ok:
                 raise EditionRefused(report)

@@ -354,6 +354,24 @@ def attack_block(
     return Intervals(lower, upper, kind, lp.lp_solves, lp.milp_solves)
 
 
+def fails_by_propagation(problem: BlockProblem, protection_level: float | np.ndarray) -> bool:
+    """Whether bound propagation alone proves the block fails an audit, without any LP: some target is pinned
+    closer than its protection level, or the published values contradict the relations (the publish gate's quick
+    first look before the full attack, which then reports the block).
+    """
+    targets = problem.targets
+    if targets.size == 0:
+        return False
+    rows = vstack([problem.a_ub, problem.a_eq, -problem.a_eq]).tocsr()
+    rhs = np.concatenate([problem.b_ub, problem.b_eq, -problem.b_eq])
+    try:
+        low, high = propagate_bounds(rows, rhs, problem.lower, problem.upper)
+    except AttackInfeasible:
+        return True
+    level = unit_levels(protection_level, problem.n)[targets]
+    return bool(np.any(high[targets] - low[targets] < level))
+
+
 def unit_levels(protection_level: float | np.ndarray, n: int) -> np.ndarray:
     """The protection level of each of n units: one level for all, or already one per unit."""
     levels = np.asarray(protection_level, dtype=np.float64)

@@ -199,3 +199,73 @@ def test_an_anchor_is_used_only_when_it_satisfies_every_relation() -> None:
     assert _anchor(problem, np.array([14.0, 10.0, 3.0])) is None   # breaks the sum
     assert _anchor(problem, np.array([7.0, 7.0, 0.0])) is None     # breaks the rounding interval
     assert _anchor(problem, np.array([13.0, np.nan, 3.0])) is None  # a count without a kept truth
+
+
+def test_propagation_alone_can_prove_a_block_unsafe() -> None:
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    from metrics.disclosure.attack import BlockProblem, fails_by_propagation
+
+    # x0 = x1 + x2 (a total and its two parts), x1 published as 8..12
+    total = csr_matrix(np.array([[1.0, -1.0, -1.0]]))
+
+    def problem(x2_low: float, x2_high: float, targets: list[int]) -> BlockProblem:
+        return BlockProblem(np.arange(3), total, np.zeros(1), csr_matrix((0, 3)), np.zeros(0),
+                            np.array([0.0, 8.0, x2_low]), np.array([np.inf, 12.0, x2_high]), np.array(targets))
+
+    assert fails_by_propagation(problem(3.0, 3.0, [0]), 5.0)        # x0 in 11..15: 4 wide
+    assert not fails_by_propagation(problem(3.0, 3.0, [0]), 4.0)    # 4 wide is enough for a level of 4
+    assert not fails_by_propagation(problem(0.0, np.inf, [0, 2]), 5.0)  # x0 and x2 both hidden: unbounded
+    assert not fails_by_propagation(problem(0.0, np.inf, []), 5.0)  # nothing hidden
+    contradiction = BlockProblem(np.arange(3), total, np.zeros(1), csr_matrix((0, 3)), np.zeros(0),
+                                 np.array([3.0, 8.0, 0.0]), np.array([7.0, 12.0, np.inf]), np.array([2]))
+    assert fails_by_propagation(contradiction, 5.0)  # a total shown as 3..7 with a part of 8..12: no solution
+
+
+def test_a_gate_that_stops_early_refuses_on_cells_the_full_gate_also_finds(stress) -> None:
+    """stop_at_first_unsafe: an unprotected publication is refused from the blocks propagation proves unsafe (a
+    non-empty subset of what the full gate finds, and said to be incomplete); a protected one gets the full gate."""
+    from datetime import date
+
+    from metrics.audit import audit_editions
+    from metrics.editions import rows_with_truth
+
+    cells, protected = stress
+    keys = ["table", "measure", "locality", "period", "breakdown", "category", "statistic"]
+    unprotected = protect_publication(cells, PROGRESS_PERCENTS, POLICY, knowledge=KNOWLEDGE, secondary=False,
+                                      polarities={"M01": stats.HIGHER_IS_BETTER})
+    kept = rows_with_truth(unprotected, cells)
+    full = audit_editions(kept, [], POLICY, date(2025, 3, 31), knowledge=KNOWLEDGE)
+    early = audit_editions(kept, [], POLICY, date(2025, 3, 31), knowledge=KNOWLEDGE, stop_at_first_unsafe=True)
+    assert full.complete and not early.complete and not early.ok
+    assert 0 < early.unsafe.height <= full.unsafe.height
+    assert set(early.unsafe.select(keys).rows()) <= set(full.unsafe.select(keys).rows())
+
+    # The next edition shows a count the first one hid and that cannot have changed (a frozen count): a reader
+    # holding both reads it off, which bound propagation alone proves, so the early gate attacks only that block.
+    from metrics.disclosure.refresh import EarlierEdition, frozen_candidates
+
+    first_as_of, second_as_of = date(2025, 3, 31), date(2025, 6, 30)
+    hidden = protected.filter(pl.col("symbol") == CONFIDENTIAL, pl.col("kind") == "count")
+    hidden = hidden.filter(pl.Series(frozen_candidates(hidden, first_as_of), dtype=pl.Boolean))
+    leak = hidden.join(cells.select(*keys, "true_value"), on=keys).filter(pl.col("true_value") >= POLICY.threshold).row(
+        0, named=True)  # shown as a count at or above the threshold, so the figure itself contradicts nothing
+    is_leak = pl.all_horizontal(*(pl.col(k) == leak[k] for k in keys)) & (pl.col("kind") == "count")
+    from metrics.disclosure.primary import round_count
+
+    shown = float(round_count(leak["true_value"], POLICY))
+    leaky = protected.with_columns(value=pl.when(is_leak).then(pl.lit(shown)).otherwise("value"),
+                                   symbol=pl.when(is_leak).then(pl.lit(None, dtype=pl.String)).otherwise("symbol"))
+    first = EarlierEdition("edition 1:", rows_with_truth(protected, cells), first_as_of, POLICY)
+    leaky_kept = rows_with_truth(leaky, cells)
+    full = audit_editions(leaky_kept, [first], POLICY, second_as_of, knowledge=KNOWLEDGE)
+    early = audit_editions(leaky_kept, [first], POLICY, second_as_of, knowledge=KNOWLEDGE, stop_at_first_unsafe=True)
+    assert not full.ok and full.complete
+    assert not early.ok and not early.complete
+    assert set(early.unsafe.select(keys).rows()) <= set(full.unsafe.select(keys).rows())
+    assert early.cells.height < full.cells.height
+
+    safe = audit_editions(rows_with_truth(protected, cells), [], POLICY, date(2025, 3, 31), knowledge=KNOWLEDGE,
+                          stop_at_first_unsafe=True)
+    assert safe.complete and safe.ok
