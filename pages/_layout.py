@@ -134,6 +134,35 @@ def label_hidden(figure: go.Figure, categories: list[str], values: list[float | 
                                   xanchor="left", font={"size": 13, "color": "#333333"})
 
 
+def grouped_bar(figure: go.Figure, categories: list[str], values: list[float | None], shown: list[str], *, name: str,
+                colour: str, hovertemplate: str) -> None:
+    """One series of a grouped (vertical) bar chart, with each hidden value's symbol ([c], [x], [z]) written at the
+    foot of its own bar's place: a text trace in the same offset group, so a missing bar is labelled, not a hole."""
+    figure.add_bar(x=categories, y=values, name=name, marker_color=colour, customdata=shown, offsetgroup=name,
+                   legendgroup=name, hovertemplate=hovertemplate)
+    hidden = [(category, text) for category, value, text in zip(categories, values, shown, strict=True)
+              if value is None]
+    if hidden:
+        figure.add_scatter(x=[category for category, _ in hidden], y=[0] * len(hidden), mode="text",
+                           text=[text for _, text in hidden], textposition="top center", offsetgroup=name,
+                           legendgroup=name, showlegend=False, textfont={"size": 12, "color": "#333333"},
+                           customdata=[text for _, text in hidden], hovertemplate=hovertemplate)
+    figure.update_layout(barmode="group", scattermode="group")
+
+
+def label_hidden_series(figure: go.Figure, series: list[tuple[str, list[str], list[float | None], list[str]]]) -> None:
+    """Several series on one horizontal chart (a dot per series and row): one label per row naming each series whose
+    value is hidden there with its symbol ("Chesil [c], Dorset [x]"), just inside the plot's left edge.
+
+    `series`: (name, categories, values, shown) per series."""
+    hidden: dict[str, list[str]] = {}
+    for name, categories, values, shown in series:
+        for category, value, text in zip(categories, values, shown, strict=True):
+            if value is None:
+                hidden.setdefault(category, []).append(f"{name} {text}")
+    label_hidden(figure, list(hidden), [None] * len(hidden), [", ".join(names) for names in hidden.values()])
+
+
 def percent_bars(rows: pl.DataFrame, label_column: str, colours: str | list[str], title: str) -> go.Figure:
     """Horizontal bars of published percentages with their confidence-interval whiskers."""
     figure = go.Figure()

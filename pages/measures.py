@@ -23,6 +23,7 @@ from pages._published import published_table, require_page
 from pages._views import (
     TREND_LEVEL,
     financial_years,
+    interval_shown,
     maturity_note,
     period_label,
     select_cells,
@@ -155,7 +156,7 @@ with chart_column:
         trend,
         trend_rows.select(pl.col("locality").alias("Where"), pl.col("period").alias("Financial year"),
                           pl.col("shown").alias("%"),
-                          pl.col("ci_lower").round(1).alias("CI lower"), pl.col("ci_upper").round(1).alias("CI upper"),
+                          interval_shown("ci_lower").alias("CI lower"), interval_shown("ci_upper").alias("CI upper"),
                           pl.struct("status", "share_due").map_elements(
                               lambda row: maturity_note(row["status"], row["share_due"], statistic) or "complete",
                               return_dtype=pl.String).alias("Cohort")),
@@ -175,8 +176,9 @@ with chart_column:
     chart_with_table(
         percent_bars(compare, "locality", colours, title),
         compare.select(pl.col("locality").alias("Locality"), pl.col("shown").alias("%"),
-                       pl.col("ci_lower").round(1).alias("CI lower"), pl.col("ci_upper").round(1).alias("CI upper"),
-                       pl.coalesce("comparison", pl.lit("")).alias("Compared with " + area),
+                       interval_shown("ci_lower").alias("CI lower"), interval_shown("ci_upper").alias("CI upper"),
+                       pl.when(pl.col("locality") == area).then(pl.lit("the benchmark")).otherwise(
+                           pl.coalesce("comparison", pl.lit("not compared"))).alias("Compared with " + area),
                        pl.lit(year_note or "complete").alias("Cohort")),
         key="localities", file_name=f"{measure_id}-{statistic}-{year.replace('/', '-')}-localities.csv",
         caption="Bars show published percentages; whiskers the confidence interval. [c]: not published.",
@@ -195,7 +197,7 @@ with chart_column:
         chart_with_table(
             percent_bars(split, "category", "#0072B2", title),
             split.select(pl.col("category").alias("Category"), pl.col("shown").alias("%"),
-                         pl.col("ci_lower").round(1).alias("CI lower"), pl.col("ci_upper").round(1).alias("CI upper"),
+                         interval_shown("ci_lower").alias("CI lower"), interval_shown("ci_upper").alias("CI upper"),
                          pl.lit(year_note or "complete").alias("Cohort")),
             key="breakdown", file_name=f"{measure_id}-{statistic}-{breakdown_id}-{year.replace('/', '-')}.csv",
             caption="One breakdown at a time; 'Not recorded' is shown so categories add up to the total.",
