@@ -26,7 +26,15 @@ from pages._views import (
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 
 
+FOCUS_STYLE = """<style>
+[data-testid="stElementToolbar"]:focus-within { opacity: 1 !important; }
+</style>"""
+"""Streamlit shows a table's toolbar (columns, download, search, full screen) on hover only, so a keyboard user
+tabbing through it would focus buttons that cannot be seen (WCAG 2.4.7): show it while focus is inside it."""
+
+
 def page_header(title: str, intro: str) -> None:
+    st.html(FOCUS_STYLE)  # only a style: Streamlit adds it to the page without taking space
     info = publication_info()
     if info.get("is_synthetic") == "true":
         st.warning("Synthetic data: every family and number here is made up for demonstration.", icon="🧪")
@@ -46,7 +54,8 @@ def explain_symbols(frame: pl.DataFrame) -> None:
 
 def chart_with_table(figure: go.Figure, table: pl.DataFrame, *, key: str, file_name: str, caption: str) -> None:
     """A chart, its table alternative and a CSV download of exactly what is shown."""
-    figure.update_layout(margin={"l": 10, "r": 10, "t": 40, "b": 10}, font={"size": 14})
+    figure.update_layout(margin={"l": 10, "r": 10, "t": max(40, figure.layout.margin.t or 0), "b": 10},
+                         font={"size": 14})  # a figure that asks for more room on top (a wrapped title) keeps it
     chart_tab, table_tab = st.tabs(["Chart", "Table"])
     with chart_tab:
         st.plotly_chart(figure, key=f"{key}-chart", config={"displaylogo": False})

@@ -41,6 +41,7 @@ from streamlit.testing.v1 import AppTest
 from data_access.access import web_tier_engine
 from data_access.config import CONFIG_DIR, benchmark_name, load_localities, load_measures, load_roles
 from data_access.published_reads import read_published
+from pages._heat_grid import PER_BLOCK
 from pages._linkage_views import BREAKDOWN_LABELS as LINKAGE_BREAKDOWNS
 from pages._views import IMPACT_METHODS, SENSITIVITY_METHODS, year_choices
 from tests.pages.conftest import APP, PAGE_FILES
@@ -129,9 +130,10 @@ def allowed_numbers(published: dict[str, pl.DataFrame], page_id: str, config_num
                                  pl.col("locality").is_in(locality_names)).group_by(
             "measure", "period", "statistic").agg((pl.col("value").max() - pl.col("value").min()).alias("range"))
         allowed.spine_ranges = _sorted(spread["range"].drop_nulls().to_numpy())
-        # 6. tile-map axis geometry: tile positions from config/localities.toml, +-0.6.
+        # 6. tile-map axis geometry: tile positions from config/localities.toml, +-0.6; the heat grids' column
+        # positions (pages/_heat_grid.py: a block of PER_BLOCK columns spans -0.5 to PER_BLOCK - 0.5).
         localities = load_localities()
-        allowed.axis_ranges = _sorted(np.array([0.0, 100.0, -0.6, 0.6,
+        allowed.axis_ranges = _sorted(np.array([0.0, 100.0, -0.6, 0.6, -0.5, PER_BLOCK - 0.5,
                                                 max(loc.tile_column for loc in localities) + 0.6,
                                                 -max(loc.tile_row for loc in localities) - 0.6]))
     if page_id == "methodology":
