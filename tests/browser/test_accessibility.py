@@ -10,7 +10,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from data_access.config import load_roles
+from data_access.config import load_localities, load_measures, load_roles
 
 pytestmark = pytest.mark.browser
 
@@ -145,3 +145,46 @@ def test_the_tab_order_check_can_fail():
     assert len(tab_order_problems([stop | {"top": 10, "opacity": 0.0}])) == 1
     assert len(tab_order_problems([stop | {"top": 10}, stop | {"top": 20, "sidebar": True, "main": False}])) == 1
     assert len(tab_order_problems([stop | {"top": 900}, stop | {"top": 100}])) == 1
+
+
+LABEL_BOXES = """chart => Array.from(chart.querySelectorAll('g.textpoint text, .xaxislayer-above text, .yaxislayer-above text')).map(t => {
+  const box = t.getBoundingClientRect();
+  return {text: t.textContent, kind: t.closest('g.textpoint') ? 'value' : 'axis',
+          size: parseFloat(getComputedStyle(t).fontSize),
+          left: box.left, right: box.right, top: box.top, bottom: box.bottom};
+}).filter(label => label.text.trim() !== '')"""
+MIN_FONT_PX = 11
+
+
+def overlapping(labels: list[dict], slack: float = 1.0) -> list[tuple[str, str]]:
+    """Pairs of labels whose boxes overlap by more than `slack` px both ways."""
+    return [(a["text"], b["text"]) for index, a in enumerate(labels) for b in labels[index + 1:]
+            if min(a["right"], b["right"]) - max(a["left"], b["left"]) > slack
+            and min(a["bottom"], b["bottom"]) - max(a["top"], b["top"]) > slack]
+
+
+def test_the_heat_map_reads_on_a_phone(page, streamlit_server: str, wait_for_streamlit):
+    """At 390 px wide every value on the Measures heat map and every measure's label is drawn, at a readable size,
+    inside the chart, and none overlaps another (twelve columns side by side put five values in each 100 px)."""
+    page.set_viewport_size({"width": PHONE["width"], "height": 3000})  # tall, so the whole chart is painted
+    open_as(page, streamlit_server, wait_for_streamlit, "commissioner", "measures")
+    heat_map = page.get_by_test_id("stPlotlyChart").first  # the first chart on the page
+    heat_map.scroll_into_view_if_needed()
+    labels = heat_map.evaluate(LABEL_BOXES)
+    frame = heat_map.bounding_box()
+    values = [label for label in labels if label["kind"] == "value"]
+    localities = len(load_localities()) + 1
+    assert len(values) == len(load_measures().measures) * localities
+    drawn = {label["text"].replace(" ", "") for label in labels if label["kind"] == "axis"}
+    assert {measure.short_label.replace(" ", "") for measure in load_measures().measures} <= drawn
+    assert [label["text"] for label in labels if label["size"] < MIN_FONT_PX] == []
+    assert [label["text"] for label in labels if label["left"] < frame["x"] - 1
+            or label["right"] > frame["x"] + frame["width"] + 1] == []
+    assert overlapping(labels) == []
+
+
+def test_the_overlap_check_can_fail():
+    box = {"left": 0, "right": 40, "top": 0, "bottom": 14}
+    assert overlapping([box | {"text": "52.0%"}, box | {"text": "48.1%", "left": 30, "right": 70}]) == [
+        ("52.0%", "48.1%")]
+    assert overlapping([box | {"text": "52.0%"}, box | {"text": "48.1%", "left": 44, "right": 84}]) == []
