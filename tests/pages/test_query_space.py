@@ -357,7 +357,7 @@ def _parse(raw: object, allowed: Allowed) -> tuple[list[float], list[str]]:
     if isinstance(raw, int | float):
         return ([] if np.isnan(raw) else [float(raw)]), []
     text = str(raw).strip()
-    if text in allowed.labels:
+    if text in allowed.labels or " ".join(TAG.sub(" ", text).split()) in allowed.labels:  # a label wrapped with <br>
         return [], []
     bad_periods = [period for period in PERIOD.findall(text) if period not in allowed.periods]
     text = TAG.sub(" ", PERIOD.sub(" ", text))
