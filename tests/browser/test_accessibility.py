@@ -147,7 +147,8 @@ def test_the_tab_order_check_can_fail():
     assert len(tab_order_problems([stop | {"top": 900}, stop | {"top": 100}])) == 1
 
 
-LABEL_BOXES = """chart => Array.from(chart.querySelectorAll('g.textpoint text, .xaxislayer-above text, .yaxislayer-above text')).map(t => {
+LABEL_BOXES = """chart => Array.from(chart.querySelectorAll(
+    'g.textpoint text, .xaxislayer-above text, .yaxislayer-above text')).map(t => {
   const box = t.getBoundingClientRect();
   return {text: t.textContent, kind: t.closest('g.textpoint') ? 'value' : 'axis',
           size: parseFloat(getComputedStyle(t).fontSize),
