@@ -26,7 +26,15 @@ from pages._views import (
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 
 
+FOCUS_STYLE = """<style>
+[data-testid="stElementToolbar"]:focus-within { opacity: 1 !important; }
+</style>"""
+"""Streamlit shows a table's toolbar (columns, download, search, full screen) on hover only, so a keyboard user
+tabbing through it would focus buttons that cannot be seen (WCAG 2.4.7): show it while focus is inside it."""
+
+
 def page_header(title: str, intro: str) -> None:
+    st.html(FOCUS_STYLE)  # only a style: Streamlit adds it to the page without taking space
     info = publication_info()
     if info.get("is_synthetic") == "true":
         st.warning("Synthetic data: every family and number here is made up for demonstration.", icon="🧪")
@@ -46,7 +54,8 @@ def explain_symbols(frame: pl.DataFrame) -> None:
 
 def chart_with_table(figure: go.Figure, table: pl.DataFrame, *, key: str, file_name: str, caption: str) -> None:
     """A chart, its table alternative and a CSV download of exactly what is shown."""
-    figure.update_layout(margin={"l": 10, "r": 10, "t": 40, "b": 10}, font={"size": 14})
+    figure.update_layout(margin={"l": 10, "r": 10, "t": max(40, figure.layout.margin.t or 0), "b": 10},
+                         font={"size": 14})  # a figure that asks for more room on top (a wrapped title) keeps it
     chart_tab, table_tab = st.tabs(["Chart", "Table"])
     with chart_tab:
         st.plotly_chart(figure, key=f"{key}-chart", config={"displaylogo": False})
@@ -132,6 +141,35 @@ def label_hidden(figure: go.Figure, categories: list[str], values: list[float | 
         if value is None:
             figure.add_annotation(x=0.01, xref="x domain", y=category, yref="y", text=text, showarrow=False,
                                   xanchor="left", font={"size": 13, "color": "#333333"})
+
+
+def grouped_bar(figure: go.Figure, categories: list[str], values: list[float | None], shown: list[str], *, name: str,
+                colour: str, hovertemplate: str) -> None:
+    """One series of a grouped (vertical) bar chart, with each hidden value's symbol ([c], [x], [z]) written at the
+    foot of its own bar's place: a text trace in the same offset group, so a missing bar is labelled, not a hole."""
+    figure.add_bar(x=categories, y=values, name=name, marker_color=colour, customdata=shown, offsetgroup=name,
+                   legendgroup=name, hovertemplate=hovertemplate)
+    hidden = [(category, text) for category, value, text in zip(categories, values, shown, strict=True)
+              if value is None]
+    if hidden:
+        figure.add_scatter(x=[category for category, _ in hidden], y=[0] * len(hidden), mode="text",
+                           text=[text for _, text in hidden], textposition="top center", offsetgroup=name,
+                           legendgroup=name, showlegend=False, textfont={"size": 12, "color": "#333333"},
+                           customdata=[text for _, text in hidden], hovertemplate=hovertemplate)
+    figure.update_layout(barmode="group", scattermode="group")
+
+
+def label_hidden_series(figure: go.Figure, series: list[tuple[str, list[str], list[float | None], list[str]]]) -> None:
+    """Several series on one horizontal chart (a dot per series and row): one label per row naming each series whose
+    value is hidden there with its symbol ("Chesil [c], Dorset [x]"), just inside the plot's left edge.
+
+    `series`: (name, categories, values, shown) per series."""
+    hidden: dict[str, list[str]] = {}
+    for name, categories, values, shown in series:
+        for category, value, text in zip(categories, values, shown, strict=True):
+            if value is None:
+                hidden.setdefault(category, []).append(f"{name} {text}")
+    label_hidden(figure, list(hidden), [None] * len(hidden), [", ".join(names) for names in hidden.values()])
 
 
 def percent_bars(rows: pl.DataFrame, label_column: str, colours: str | list[str], title: str) -> go.Figure:

@@ -1,7 +1,8 @@
 """Small trend lines, one per measure, for the locality view (plotly only: no streamlit, testable on its own).
 
 Each line uses published single-year values only. A hidden year is a gap in the line, labelled with its symbol
-([c], [x], [z]) at that year, so a reader sees why a point is missing rather than a silent hole.
+([c], [x], [z]) at that year in the line's colour (the locality's low, the area's above it), so a reader sees why a
+point is missing rather than a silent hole.
 """
 
 from __future__ import annotations
@@ -34,12 +35,13 @@ def trend_lines(series: pl.DataFrame, locality: str, area: str) -> go.Figure:
                 line={"color": colour, "dash": dash, "width": 2}, marker={"size": 5}, connectgaps=False,
                 customdata=points["shown"].to_list(), legendgroup=place, showlegend=index == 0,
                 hovertemplate=f"{label}<br>{place}, %{{x}}: %{{customdata}}<extra></extra>", row=row, col=column)
-        hidden = series.filter(pl.col("label") == label, pl.col("place") == locality, pl.col("value").is_null())
         axis = index + 1
-        for period, shown in hidden.select("period", "shown").iter_rows():
-            figure.add_annotation(x=period, y=0.04, xref=f"x{axis if axis > 1 else ''}",
-                                  yref=f"y{axis if axis > 1 else ''} domain", text=shown, showarrow=False,
-                                  font={"size": 11, "color": LOCALITY_COLOUR})
+        for height, (place, colour, _) in zip((0.04, 0.16), places, strict=False):
+            hidden = series.filter(pl.col("label") == label, pl.col("place") == place, pl.col("value").is_null())
+            for period, shown in hidden.select("period", "shown").iter_rows():
+                figure.add_annotation(x=period, y=height, xref=f"x{axis if axis > 1 else ''}",
+                                      yref=f"y{axis if axis > 1 else ''} domain", text=shown, showarrow=False,
+                                      font={"size": 11, "color": colour})
     figure.update_yaxes(range=[0, 100])
     figure.update_xaxes(type="category", tickangle=-30, tickfont={"size": 10})
     figure.update_layout(height=150 + 190 * rows, legend={"orientation": "h", "yanchor": "bottom", "y": 1.06, "x": 0},

@@ -227,6 +227,14 @@ def percent_view(progress: pl.DataFrame, statistic: str) -> pl.DataFrame:
     )
 
 
+def interval_shown(bound: str) -> pl.Expr:
+    """A confidence-interval bound for a table (1 dp as text); where the percentage is hidden, its symbol, so a
+    table cell is never blank (the interval of a hidden percentage is not published)."""
+    symbol = pl.col("shown").str.extract(r"(\[[cxz]\])")
+    return (pl.when(pl.col(bound).is_not_null()).then(pl.col(bound).round(1).cast(pl.String))
+            .otherwise(pl.coalesce(symbol, pl.lit("[x]"))))
+
+
 def count_view(progress: pl.DataFrame, statistics: list[str]) -> pl.DataFrame:
     """Published counts (value and shown text) for the given statistics, one column pair per statistic."""
     rows = progress.filter(pl.col("kind") == "count", pl.col("statistic").is_in(statistics)).with_columns(

@@ -9,7 +9,15 @@ import streamlit as st
 from data_access.config import benchmark_name, load_breakdowns, load_localities, load_measures
 from pages._access import log_download
 from pages._impact_views import covariate_label, unmatched_share
-from pages._layout import PALETTE, chart_with_table, explain_symbols, page_header, url_choice
+from pages._layout import (
+    PALETTE,
+    chart_with_table,
+    explain_symbols,
+    grouped_bar,
+    label_hidden_series,
+    page_header,
+    url_choice,
+)
 from pages._published import published_table, require_page
 from pages._views import (
     IMPACT_METHODS,
@@ -77,6 +85,9 @@ for index, (method, name) in enumerate(IMPACT_METHODS.items()):
         customdata=rows["shown"].to_list(), hovertemplate="%{y}<br>" + name + ": %{customdata}<extra></extra>",
         offsetgroup=str(index),
     )
+label_hidden_series(forest, [
+    (name, [labels.get(m, m) for m in rows["measure"].to_list()], rows["difference"].to_list(), rows["shown"].to_list())
+    for method, name in IMPACT_METHODS.items() for rows in [estimates.filter(pl.col("method") == method)]])
 forest.add_vline(x=0, line_dash="dash", line_color="#333")
 forest.update_layout(title=f"{area}: difference in the share with the need still present at 12 months "
                      "(percentage points, 95% CI)",
@@ -172,13 +183,13 @@ with right:
     shown = []
     for (statistic, breakdown), (name, colour) in OVERLAP_SERIES.items():
         rows = overlap.filter(pl.col("statistic") == statistic, pl.col("breakdown") == breakdown)
-        histogram.add_bar(x=rows["category"].to_list(), y=rows["value"].to_list(), name=name, marker_color=colour,
-                          customdata=rows.select(pl.coalesce("symbol", pl.col("value").cast(pl.Int64).cast(pl.String)))
-                          .to_series().to_list(), hovertemplate="%{x}: %{customdata}<extra></extra>")
+        grouped_bar(histogram, rows["category"].to_list(), rows["value"].to_list(),
+                    rows.select(pl.coalesce("symbol", pl.col("value").cast(pl.Int64).cast(pl.String))).to_series()
+                    .to_list(), name=name, colour=colour, hovertemplate="%{x}: %{customdata}<extra></extra>")
         shown.append(rows.select(pl.col("category").alias("Propensity score"), pl.lit(name).alias("Group"),
                                  pl.coalesce("symbol", pl.col("value").cast(pl.Int64).cast(pl.String))
                                  .alias("Units (rounded to 5)")))
-    histogram.update_layout(barmode="group", title="Overlap of propensity scores", xaxis_title="Propensity score",
+    histogram.update_layout(title="Overlap of propensity scores", xaxis_title="Propensity score",
                             yaxis_title="Units (rounded to 5)")
     chart_with_table(histogram, pl.concat(shown), key="overlap", file_name=f"impact-overlap-{measure}.csv",
                      caption="Counts are rounded to 5 and small ones suppressed [c]; so are some others, so that a "

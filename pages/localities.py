@@ -15,7 +15,7 @@ from pages._layout import (
     chart_with_table,
     comparison_colour,
     explain_symbols,
-    label_hidden,
+    label_hidden_series,
     outcome_and_year,
     page_header,
     url_choice,
@@ -62,7 +62,8 @@ spine.add_scatter(y=labels, x=profile["value"].to_list(), mode="markers", name=c
                   marker={"size": 14, "color": [comparison_colour(c) for c in profile["comparison"].to_list()],
                           "line": {"color": "#333", "width": 1}},
                   customdata=profile["shown"].to_list(), hovertemplate=chosen + ": %{customdata}<extra></extra>")
-label_hidden(spine, labels, profile["value"].to_list(), profile["shown"].to_list())
+label_hidden_series(spine, [(chosen, labels, profile["value"].to_list(), profile["shown"].to_list()),
+                           (area, labels, profile["area_value"].to_list(), profile["area_shown"].to_list())])
 spine.update_layout(title=f"{chosen} against {area}: {OUTCOMES[statistic].lower()} (%), support starting "
                     f"{period_label(year, maturity, statistic)}",
                     xaxis={"range": [0, 100], "title": "%"}, yaxis={"autorange": "reversed"},

@@ -7,7 +7,8 @@ import polars as pl
 import streamlit as st
 
 from data_access.config import benchmark_name, load_breakdowns, load_disclosure_policy, load_localities, load_measures
-from pages._contrast import text_colour_on
+from pages._breakdowns import breakdown_choices, breakdown_grid, not_offered_sentence, pooled_period_for, pooled_words
+from pages._heat_grid import heat_grid
 from pages._layout import (
     COMPARISON_COLOURS,
     OUTCOMES,
@@ -23,8 +24,10 @@ from pages._published import published_table, require_page
 from pages._views import (
     TREND_LEVEL,
     financial_years,
+    interval_shown,
     maturity_note,
     period_label,
+    pooled_periods,
     select_cells,
     trend_labels,
     with_order,
@@ -63,32 +66,23 @@ cells = overall.with_columns(
     measure_label=pl.col("measure").replace_strict(label_of, default=None),
 )
 rows_order = [*localities, area]
-heat = go.Figure()
-for label in ("better", "similar", "worse", "not compared", "benchmark"):
-    subset = cells.filter(pl.col("comparison").str.split(" (").list.first() == label)
-    heat.add_scatter(
-        x=subset["measure_label"].to_list(), y=subset["locality"].to_list(), mode="markers+text",
-        marker={"symbol": "square", "size": 46, "color": COMPARISON_COLOURS[label], "line": {"color": "#555",
-                                                                                               "width": 1}},
-        text=subset["shown"].to_list(), textfont={"size": 12, "color": text_colour_on(COMPARISON_COLOURS[label])},
-        name=label if label != "benchmark" else area,
-        customdata=subset["comparison"].to_list(),
-        hovertemplate="%{y}, %{x}: %{text}<br>%{customdata}<extra></extra>",
-    )
-heat.update_layout(
+COMPARISON_WORDS = {"better": "better", "similar": "similar", "worse": "worse", "not compared": "not compared",
+                    "benchmark": area}
+heat = heat_grid(
+    cells.with_columns(column=pl.col("measure"), row=pl.col("locality"), hover=pl.col("comparison"),
+                       colour=pl.col("comparison").str.split(" (").list.first()),
+    columns=list(measures), rows=rows_order, column_labels=label_of, colours=COMPARISON_COLOURS,
+    names=COMPARISON_WORDS, hover="%{x}",
     title=f"{OUTCOMES[statistic]} (%), support starting {period_label(year, maturity, statistic)}: localities "
-    f"compared with {area}",
-    xaxis={"categoryorder": "array", "categoryarray": [label_of[m] for m in measures], "tickangle": -35},
-    yaxis={"categoryorder": "array", "categoryarray": rows_order[::-1]},
-    height=120 + 60 * len(rows_order), legend_title="Compared with " + area,
-)
+    f"compared with {area}")
 heat_table = with_order(cells, "locality", rows_order).select(
     pl.col("locality").alias("Locality"), pl.col("measure").alias("Measure"),
     pl.col("measure_label").alias("Label"), pl.col("shown").alias(OUTCOMES[statistic] + " (%)"),
     pl.col("comparison").alias("Compared with " + area), pl.lit(year_note or "complete").alias("Cohort"))
 chart_with_table(
     heat, heat_table, key="heatmap", file_name=f"measures-{statistic}-{year.replace('/', '-')}.csv",
-    caption=f"Method: a locality is better or worse than {area} when {area}'s value lies outside the locality's "
+    caption=f"Colours: blue better, yellow similar, orange worse than {area}; white not compared; grey {area} itself. "
+    f"Method: a locality is better or worse than {area} when {area}'s value lies outside the locality's "
     f"{level}% Wilson confidence interval, and similar when it lies inside (the overlapping-interval rule used by "
     "Fingertips). Not compared: the percentage is not published, the cohort is maturing, or the label could differ "
     "on the exact counts (rounding). [u]: the percentage could be more than 2.5 points from the exact one.",
@@ -120,7 +114,7 @@ with about_column:
 
 this_measure = percents.filter(pl.col("measure") == measure_id)
 with chart_column:
-    place = url_choice("Locality for the trend", [area, *localities], "locality", default=area,
+    place = url_choice("Locality", [area, *localities], "locality", default=area,
                        format_func=lambda name: f"{name} (all localities)" if name == area else name)
     places = list(dict.fromkeys([place, area]))
     trend_rows = select_cells(this_measure, breakdown="none", category="All", locality=places, period=years)
@@ -155,7 +149,7 @@ with chart_column:
         trend,
         trend_rows.select(pl.col("locality").alias("Where"), pl.col("period").alias("Financial year"),
                           pl.col("shown").alias("%"),
-                          pl.col("ci_lower").round(1).alias("CI lower"), pl.col("ci_upper").round(1).alias("CI upper"),
+                          interval_shown("ci_lower").alias("CI lower"), interval_shown("ci_upper").alias("CI upper"),
                           pl.struct("status", "share_due").map_elements(
                               lambda row: maturity_note(row["status"], row["share_due"], statistic) or "complete",
                               return_dtype=pl.String).alias("Cohort")),
@@ -175,29 +169,81 @@ with chart_column:
     chart_with_table(
         percent_bars(compare, "locality", colours, title),
         compare.select(pl.col("locality").alias("Locality"), pl.col("shown").alias("%"),
-                       pl.col("ci_lower").round(1).alias("CI lower"), pl.col("ci_upper").round(1).alias("CI upper"),
-                       pl.coalesce("comparison", pl.lit("")).alias("Compared with " + area),
+                       interval_shown("ci_lower").alias("CI lower"), interval_shown("ci_upper").alias("CI upper"),
+                       pl.when(pl.col("locality") == area).then(pl.lit("the benchmark")).otherwise(
+                           pl.coalesce("comparison", pl.lit("not compared"))).alias("Compared with " + area),
                        pl.lit(year_note or "complete").alias("Cohort")),
         key="localities", file_name=f"{measure_id}-{statistic}-{year.replace('/', '-')}-localities.csv",
         caption="Bars show published percentages; whiskers the confidence interval. [c]: not published.",
     )
 
     breakdowns = load_breakdowns()
-    available = sorted(set(this_measure["breakdown"].unique().to_list()) & set(role.breakdowns),
-                       key=list(role.breakdowns).index)
-    if available:
-        breakdown_id = url_choice("Break down by", available, "breakdown",
+    choices = breakdown_choices(role.breakdowns, set(this_measure["breakdown"].unique().to_list()), measure.unit,
+                                breakdowns)
+    why_not = not_offered_sentence(choices.not_offered, breakdowns)
+    shown_breakdowns = []
+    if choices.offered:
+        st.subheader("Breakdowns")
+        breakdown_id = url_choice("Break down by", choices.offered, "breakdown",
                                   format_func=lambda b: breakdowns.by_id(b).label)
-        split = select_cells(this_measure, breakdown=breakdown_id, period=year, locality=area)
-        order = ["All", *breakdowns.by_id(breakdown_id).categories, breakdowns.not_recorded]
-        split = with_order(split, "category", order)
-        title = f"{area}, support starting {period_label(year)}, by {breakdowns.by_id(breakdown_id).label}"
-        chart_with_table(
-            percent_bars(split, "category", "#0072B2", title),
-            split.select(pl.col("category").alias("Category"), pl.col("shown").alias("%"),
-                         pl.col("ci_lower").round(1).alias("CI lower"), pl.col("ci_upper").round(1).alias("CI upper"),
-                         pl.lit(year_note or "complete").alias("Cohort")),
-            key="breakdown", file_name=f"{measure_id}-{statistic}-{breakdown_id}-{year.replace('/', '-')}.csv",
-            caption="One breakdown at a time; 'Not recorded' is shown so categories add up to the total.",
-        )
-    explain_symbols(progress.filter(pl.col("measure") == measure_id, pl.col("period") == year))
+        if why_not:
+            st.caption(why_not)
+        breakdown = breakdowns.by_id(breakdown_id)
+        order = ["All", *breakdown.categories, breakdowns.not_recorded]
+        pooled = pooled_period_for(year, pooled_periods(this_measure))
+        period = year if place == area else pooled
+        if period is None:
+            st.info(f"{place}'s breakdowns are published for three years together only, and no three-year period "
+                    "is published yet.")
+        else:
+            if period != year:
+                st.info(f"{place}'s breakdowns are published for three years together only (small numbers): shown "
+                        f"for {pooled_words(period)}, the period that holds {year} or, for a recent year, the latest "
+                        "one.", icon="ℹ️")
+            split = with_order(select_cells(this_measure, breakdown=breakdown_id, period=period, locality=place),
+                               "category", order)
+            colours = [comparison_colour(c) for c in split["comparison"].to_list()] if place != area else "#0072B2"
+            title = f"{place}, support starting {pooled_words(period)}, by {breakdown.label}"
+            chart_with_table(
+                percent_bars(split, "category", colours, title),
+                split.select(pl.col("category").alias("Category"), pl.col("shown").alias("%"),
+                             interval_shown("ci_lower").alias("CI lower"), interval_shown("ci_upper").alias("CI upper"),
+                             *([pl.coalesce("comparison", pl.lit("not compared")).alias(
+                                 f"Compared with {area}, same group")] if place != area else []),
+                             pl.lit((year_note or "complete") if period == year else pooled_words(period)).alias(
+                                 "Cohort")),
+                key="breakdown",
+                file_name=f"{measure_id}-{statistic}-{breakdown_id}-{place.lower().replace(' ', '-')}-"
+                f"{period.replace('/', '-')}.csv",
+                caption="One breakdown at a time; 'Not recorded' is shown so categories add up to the total."
+                + (f" Bar colours: each group compared with the same group in {area} (blue better, yellow similar, "
+                   "orange worse, white not compared)." if place != area else ""),
+            )
+            shown_breakdowns.append(split)
+        if pooled is not None:
+            grid = breakdown_grid(this_measure, breakdown_id, pooled, rows_order, order)
+            grid = grid.with_columns(
+                colour=pl.when(pl.col("locality") == area).then(pl.lit("benchmark")).otherwise(
+                    pl.coalesce(pl.col("comparison").str.split(" (").list.first(), pl.lit("not compared"))),
+                hover=pl.when(pl.col("locality") == area).then(pl.lit(area)).otherwise(
+                    pl.coalesce("comparison", pl.lit("not compared"))))
+            wide = grid.pivot(on="category", index="locality", values="shown", aggregate_function="first",
+                              maintain_order=True).rename({"locality": "Locality"})
+            chart_with_table(
+                heat_grid(grid.with_columns(column=pl.col("category"), row=pl.col("locality")), columns=order,
+                          rows=rows_order, column_labels={c: c for c in order}, colours=COMPARISON_COLOURS,
+                          names=COMPARISON_WORDS, hover="%{x}",
+                          title=f"Localities by {breakdown.label.lower()}, {pooled_words(pooled)}"),
+                wide, key="breakdown-localities",
+                file_name=f"{measure_id}-{statistic}-{breakdown_id}-localities-{pooled.replace('/', '-')}.csv",
+                caption=f"{OUTCOMES[statistic]} (%) for each locality and group, {pooled_words(pooled)}: a locality's "
+                "breakdowns are published for three years together only. Colours: each locality's group compared "
+                f"with the same group in {area} (blue better, yellow similar, orange worse, white not compared; grey "
+                f"{area} itself).",
+            )
+            shown_breakdowns.append(grid)
+    elif why_not:
+        st.subheader("Breakdowns")
+        st.caption(why_not)
+    explain_symbols(pl.concat([progress.filter(pl.col("measure") == measure_id, pl.col("period") == year).select(
+        "symbol"), *(frame.select(symbol=pl.col("shown").str.extract(r"(\[[cxz]\])")) for frame in shown_breakdowns)]))

@@ -147,10 +147,20 @@ st.header("Download the published statistics")
 visible_tables = tables_for_pages(role.pages)
 st.write("Every published figure of the pages you may open, one sheet per table, with a cover sheet of dates, "
          "rules, symbols and definitions. Numbers are stored as numbers; each percentage sits beside the published "
-         "counts it is made of. The file is made when you click (a few seconds).")
-st.download_button(
-    "Download all published statistics, Excel (.xlsx)",
-    lambda: kept((info.get("edition_digest"), info.get("published_at"), tuple(visible_tables)), lambda: dataset_files(
-        info, {name: published_table(name) for name in visible_tables}, formats=("xlsx",)))["xlsx"],
-    file_name=DATASET_FILE, mime=MIME["xlsx"], key="dataset-xlsx", on_click=log_download,
-    args=("methodology", DATASET_FILE))
+         "counts it is made of. The file is made when you click: the Excel file in a few seconds, the OpenDocument "
+         "file (for LibreOffice and other open-standard software) in up to a few minutes.")
+
+
+def whole_dataset(extension: str) -> bytes:
+    """The whole dataset the role may see in one format, built on the first click and kept for the edition."""
+    key = (info.get("edition_digest"), info.get("published_at"), tuple(visible_tables), extension)
+    return kept(key, lambda: dataset_files(info, {name: published_table(name) for name in visible_tables},
+                                           formats=(extension,)))[extension]
+
+
+dataset_columns = st.columns(2)
+for column, (extension, label) in zip(dataset_columns, (("xlsx", "Excel"), ("ods", "OpenDocument")), strict=True):
+    name = DATASET_FILE.removesuffix(".xlsx") + f".{extension}"
+    column.download_button(f"Download all published statistics, {label} (.{extension})",
+                           lambda extension=extension: whole_dataset(extension), file_name=name, mime=MIME[extension],
+                           key=f"dataset-{extension}", on_click=log_download, args=("methodology", name))

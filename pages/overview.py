@@ -10,7 +10,15 @@ import streamlit as st
 
 from data_access.config import benchmark_name, load_disclosure_policy, load_localities, load_measures
 from pages._access import log_download
-from pages._layout import OUTCOMES, PALETTE, chart_with_table, explain_symbols, page_header, url_choice
+from pages._layout import (
+    OUTCOMES,
+    PALETTE,
+    chart_with_table,
+    explain_symbols,
+    grouped_bar,
+    page_header,
+    url_choice,
+)
 from pages._locality import locality_summary, summary_table, trend_series
 from pages._published import publication_info, published_table, require_page
 from pages._trend_chart import trend_lines, trend_table
@@ -156,12 +164,9 @@ by_year = families_by_year_and_locality(families, "families_attached", localitie
 figure = go.Figure()
 for index, locality in enumerate(localities):
     rows = by_year.filter(by_year["locality"] == locality)
-    figure.add_bar(
-        x=rows["period"].to_list(), y=rows["value"].to_list(), name=locality, marker_color=PALETTE[index],
-        customdata=rows["shown"].to_list(),
-        hovertemplate="%{x}<br>" + locality + ": %{customdata}<extra></extra>",
-    )
-figure.update_layout(barmode="group", title="Families starting support, by financial year and locality",
+    grouped_bar(figure, rows["period"].to_list(), rows["value"].to_list(), rows["shown"].to_list(), name=locality,
+                colour=PALETTE[index], hovertemplate="%{x}<br>" + locality + ": %{customdata}<extra></extra>")
+figure.update_layout(title="Families starting support, by financial year and locality",
                      yaxis_title="Families (rounded to 5)", legend_title="Locality")
 chart_with_table(
     figure,

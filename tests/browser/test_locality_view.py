@@ -56,7 +56,7 @@ def test_a_locality_picked_on_the_overview_stays_picked(page, streamlit_server: 
 
     follow_menu_link(page, "Measures")
     assert query(page)["locality"] == "Purbeck"
-    assert "Purbeck" in selectbox_value(page, "Locality for the trend")
+    assert "Purbeck" in selectbox_value(page, "Locality")
 
     follow_menu_link(page, "Localities")
     assert "Purbeck" in selectbox_value(page, "Locality")

@@ -35,4 +35,5 @@ def test_the_whole_dataset_is_offered_and_built_on_click(open_page):
     app = open_page("analyst", "methodology")
     assert not app.exception, [exception.value for exception in app.exception]
     offered = [button for button in app.get("download_button") if "all published statistics" in button.proto.label]
-    assert len(offered) == 1 and offered[0].proto.deferred_file_id and not offered[0].proto.url
+    assert sorted(button.proto.label.rsplit(" ", 1)[-1] for button in offered) == ["(.ods)", "(.xlsx)"]
+    assert all(button.proto.deferred_file_id and not button.proto.url for button in offered)

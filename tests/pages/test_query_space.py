@@ -41,6 +41,8 @@ from streamlit.testing.v1 import AppTest
 from data_access.access import web_tier_engine
 from data_access.config import CONFIG_DIR, benchmark_name, load_localities, load_measures, load_roles
 from data_access.published_reads import read_published
+from pages._downloads import tables_for_pages
+from pages._heat_grid import PER_BLOCK
 from pages._linkage_views import BREAKDOWN_LABELS as LINKAGE_BREAKDOWNS
 from pages._views import IMPACT_METHODS, SENSITIVITY_METHODS, year_choices
 from tests.pages.conftest import APP, PAGE_FILES
@@ -129,9 +131,10 @@ def allowed_numbers(published: dict[str, pl.DataFrame], page_id: str, config_num
                                  pl.col("locality").is_in(locality_names)).group_by(
             "measure", "period", "statistic").agg((pl.col("value").max() - pl.col("value").min()).alias("range"))
         allowed.spine_ranges = _sorted(spread["range"].drop_nulls().to_numpy())
-        # 6. tile-map axis geometry: tile positions from config/localities.toml, +-0.6.
+        # 6. tile-map axis geometry: tile positions from config/localities.toml, +-0.6; the heat grids' column
+        # positions (pages/_heat_grid.py: a block of PER_BLOCK columns spans -0.5 to PER_BLOCK - 0.5).
         localities = load_localities()
-        allowed.axis_ranges = _sorted(np.array([0.0, 100.0, -0.6, 0.6,
+        allowed.axis_ranges = _sorted(np.array([0.0, 100.0, -0.6, 0.6, -0.5, PER_BLOCK - 0.5,
                                                 max(loc.tile_column for loc in localities) + 0.6,
                                                 -max(loc.tile_row for loc in localities) - 0.6]))
     if page_id == "methodology":
@@ -266,7 +269,7 @@ def deferred_payload(file_id: str) -> bytes:
     raise AssertionError(f"deferred download {file_id} not found")
 
 
-WHOLE_DATASET = "all published statistics"  # its button's label; built on click, read back by test_downloads.py
+WHOLE_DATASET = "all published statistics"  # its buttons' label; built on click (minutes as .ods): checked once, below
 
 
 def download_payload(url: str) -> bytes:
@@ -330,7 +333,7 @@ def collect(app: AppTest) -> tuple[list[Shown], list[str]]:
             last_table = pl.from_pandas(element.value)
             found.extend(frame_cells(last_table, "table"))
         elif element.type == "download_button" and WHOLE_DATASET in element.proto.label:
-            continue  # built on click, seconds to build: test_downloads.py reads the builder's file back
+            continue  # built on click, minutes to build: test_the_whole_dataset_downloads_hold_only_published_values
         elif element.type == "download_button":
             payload = (deferred_payload(element.proto.deferred_file_id) if element.proto.deferred_file_id
                        else download_payload(element.proto.url))
@@ -354,7 +357,7 @@ def _parse(raw: object, allowed: Allowed) -> tuple[list[float], list[str]]:
     if isinstance(raw, int | float):
         return ([] if np.isnan(raw) else [float(raw)]), []
     text = str(raw).strip()
-    if text in allowed.labels:
+    if text in allowed.labels or " ".join(TAG.sub(" ", text).split()) in allowed.labels:  # a label wrapped with <br>
         return [], []
     bad_periods = [period for period in PERIOD.findall(text) if period not in allowed.periods]
     text = TAG.sub(" ", PERIOD.sub(" ", text))
@@ -510,3 +513,35 @@ def test_checker_flags_a_planted_number(published, labels, config_numbers):
     assert any("8765.4" in problem for problem in violations([Shown("download:pdf", "Purbeck 8765.4%")], briefing))
     assert violations([Shown("download:sheet", 8765.4)], allowed_numbers(published, "methodology", config_numbers,
                                                                           labels))
+
+
+@pytest.mark.slow
+def test_the_whole_dataset_downloads_hold_only_published_values(app_env, monkeypatch, published, labels,
+                                                                 config_numbers):
+    """The Methodology page's whole-dataset files (.xlsx and .ods), built as a click builds them, for the role that
+    sees the most tables: a cover sheet first, then one sheet per table of the pages the role may open, and every cell
+    of every data sheet a published value (allowed.dataset) or a name. The .ods takes minutes (odfpy), so this runs
+    once rather than for every role."""
+    record_downloads(monkeypatch)
+    role = max(load_roles().roles, key=lambda role: len(role.pages))
+    app = run_page(role.id, "methodology", {})
+    assert not app.exception, [exception.value for exception in app.exception]
+    buttons = {button.proto.label.rsplit(" ", 1)[-1]: button for button in app.get("download_button")
+               if WHOLE_DATASET in button.proto.label}
+    assert set(buttons) == {"(.xlsx)", "(.ods)"}
+    allowed = allowed_numbers(published, "methodology", config_numbers, labels)
+    expected = ["Cover", *(name[:31] for name in tables_for_pages(role.pages))]
+    for extension, button in buttons.items():
+        payload = deferred_payload(button.proto.deferred_file_id)
+        with zipfile.ZipFile(io.BytesIO(payload)) as archive:
+            is_ods = "content.xml" in archive.namelist() and "xl/workbook.xml" not in archive.namelist()
+        assert is_ods == (extension == "(.ods)")
+        if is_ods:
+            document = load_ods(io.BytesIO(payload))
+            names = [table.getAttribute("name") for table in document.spreadsheet.getElementsByType(OdsTable)]
+        else:
+            names = list(pl.read_excel(io.BytesIO(payload), sheet_id=0, engine="calamine"))
+        assert names == expected, extension
+        found = binary_download_cells(payload)
+        assert len(found) > 1000, extension
+        assert violations(found, allowed) == [], extension
