@@ -38,7 +38,7 @@ PAGES = ("Measures", "Localities", "Impact", "Methodology", "Overview")
 SELECTIONS = (  # (page path, select box label, options to step through)
     ("", "Locality", ("Purbeck", "Chesil", "North Dorset", "Dorset")),
     ("measures", "Measure in detail", ("M02 ", "M05 ", "M09 ", "M01 ")),
-    ("measures", "Locality for the trend", ("Purbeck", "West Dorset", "Dorset")),
+    ("measures", "Locality", ("Purbeck", "West Dorset", "Dorset")),
     ("localities", "Locality", ("Purbeck", "East Dorset", "Chesil")),
 )
 
@@ -135,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
             timings = interactions(browser, env, log, args.rounds)
         finally:
             browser.close()
-    print(f"bench_pages on {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f}), {env['FAMILIES_PUBLISHED_DB_URL']}")
+    load = os.getloadavg()[0]
+    print(f"bench_pages on {os.cpu_count()} cores (load average {load:.1f}), {env['FAMILIES_PUBLISHED_DB_URL']}")
     print(f"server start -> health ok:          {describe([s[0] for s in starts])}")
     print(f"server start -> Overview heading:   {describe([s[1] for s in starts])}")
     print(f"server start -> Overview drawn:     {describe([s[2] for s in starts])}")
