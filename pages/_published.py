@@ -118,13 +118,6 @@ def cache_sizes() -> dict[str, int]:
     return {"tables": len(_tables), "publication_info": len(_info)}
 
 
-def current_role() -> Role | None:
-    """The role of whoever this session belongs to (signed in, or the demo's picker); None: no access."""
-    from pages._access import current_visitor
-
-    return current_visitor().role
-
-
 def require_page(page_id: str) -> Role:
     """Stop the page unless the current visitor may see it (the menu hiding it is not enough)."""
     from pages._access import require_page as check
