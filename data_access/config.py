@@ -347,8 +347,12 @@ class PublishSettings:
 
 def load_publish_settings(config_dir: Path | None = None) -> PublishSettings:
     """The disclosure policy, area name, localities, measures and breakdowns of one config folder (see
-    resolve_config_dir), with the bytes of the files that define the method."""
-    folder = resolve_config_dir(config_dir)
+    resolve_config_dir), with the bytes of the files that define the method (cached per folder, like the loaders)."""
+    return _load_publish_settings(resolve_config_dir(config_dir))
+
+
+@cache
+def _load_publish_settings(folder: Path) -> PublishSettings:
     method_files = tuple((name, (folder / name).read_bytes() if (folder / name).is_file() else b"")
                          for name in METHOD_CONFIG_FILES)
     return PublishSettings(load_disclosure_policy(folder), benchmark_name(folder), load_localities(folder),

@@ -53,6 +53,21 @@ def test_no_computation_under_metrics_loads_configuration() -> None:
     assert problems == {}, f"computations must take configuration as arguments (load it in main): {problems}"
 
 
+WEB_TIER_EDGES = {"pages/_published.py": "the page adapter: settings(), privacy_notice()",
+                  "pages/_access.py": "who may see what: the roles (config/roles.toml) of the visitor"}
+
+
+def test_pages_take_configuration_from_the_page_adapter() -> None:
+    """The web tier's edge is pages/_published.py (and the access check's roles): pages ask it, never a loader."""
+    problems = {}
+    for path in sorted([*(PROJECT_ROOT / "pages").glob("*.py"), PROJECT_ROOT / "app.py"]):
+        name = str(path.relative_to(PROJECT_ROOT))
+        calls = [] if name in WEB_TIER_EDGES else loader_calls_outside_edges(path.read_text(encoding="utf-8"), name)
+        if calls:
+            problems[name] = calls
+    assert problems == {}, f"pages must take configuration from pages._published.settings(): {problems}"
+
+
 def test_the_scan_finds_a_loader_called_in_a_computation() -> None:
     """The control: a default that loads configuration is found, in a function or at module level; main is allowed."""
     source = (
