@@ -129,7 +129,7 @@ def test_publish_refuses_an_edition_built_to_fail_the_joint_audit(refreshed_edit
     cells = rows_two.filter(pl.col("kind") == "count").select(*KEY_COLUMNS, "kind", "true_value")
     leaky_edition = publish_module.ProtectedEdition(leaky.select(PUBLISHED_COLUMNS), cells)
     monkeypatch.setattr(publish_module, "protected_edition",
-                        lambda linked, history=None, linkage_quality=None: leaky_edition)
+                        lambda linked, settings, history=None, linkage_quality=None: leaky_edition)
     status = publish_module.main(["--db", url])
     error = capsys.readouterr().err
     assert status == publish_module.REFUSED == 3
