@@ -13,8 +13,7 @@ from __future__ import annotations
 import pandas  # noqa: F401
 import streamlit as st
 
-from data_access.config import load_roles
-from pages._access import current_visitor, gate, record_sign_in
+from pages._access import current_visitor, gate, record_sign_in, role_catalogue
 from pages._navigation import (
     PRODUCT,
     browser_title,
@@ -34,7 +33,7 @@ require_safe_process()  # no page is served by a process that holds credentials 
 
 visitor = current_visitor()
 if visitor.mode == "demo":
-    roles = load_roles()
+    roles = role_catalogue()
     role_ids = [role.id for role in roles.roles]
     chosen = st.sidebar.selectbox(
         "Viewing as (demo)", role_ids, index=role_ids.index(visitor.role.id),

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from data_access.config import load_measures  # noqa: E402
+from data_access.config import load_publish_settings  # noqa: E402
 from metrics.impact.analysis_frame import analysis_frames, impact_inputs  # noqa: E402
 from metrics.impact.run import run_impact  # noqa: E402
 from metrics.impact.tables import (  # noqa: E402
@@ -38,12 +38,12 @@ def _timed(function, *args):
     return result, time.process_time() - started
 
 
-def _tables(results) -> None:
+def _tables(results, settings) -> None:
     """The impact table protected on its own, and impact.csv, the love plot and the histograms made from it."""
-    published = published_impact_rows(results)
+    published = published_impact_rows(results, settings.policy, settings.polarities)
     labels = {outcome.outcome_id: outcome.label for outcome in results.outcomes}
     impact_csv_rows(published, labels, results.area_name, results.locality_names)
-    balance_rows(results)
+    balance_rows(results, settings.policy)
     overlap_from_published(published)
 
 
@@ -76,7 +76,8 @@ def main() -> None:
     args = parser.parse_args()
     print(f"python {platform.python_version()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; "
           "times are CPU seconds of this process (time.process_time), which load on the machine inflates less")
-    catalogue = load_measures()
+    settings = load_publish_settings()
+    catalogue = settings.measures
     for n_families in args.families:
         world = generate_world(n_families, args.seed)
         observations = world["need_observation"].height
@@ -84,8 +85,9 @@ def main() -> None:
         for _ in range(args.repeat):
             inputs, t_inputs = _timed(impact_inputs, world)
             frames, t_frames = _timed(analysis_frames, inputs, catalogue)
-            results, t_run = _timed(run_impact, inputs, catalogue)  # builds the frames again, then analyses
-            _, t_tables = _timed(_tables, results)
+            # builds the frames again, then analyses
+            results, t_run = _timed(run_impact, inputs, catalogue, settings.locality_names, settings.area_name)
+            _, t_tables = _timed(_tables, results, settings)
             for name, seconds in (("minimise", t_inputs), ("frames", t_frames), ("run_impact", t_run),
                                   ("tables", t_tables)):
                 best[name] = min(best.get(name, float("inf")), seconds)

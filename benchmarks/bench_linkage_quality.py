@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import polars as pl  # noqa: E402
 
+from data_access.config import load_breakdowns  # noqa: E402
 from data_access.engine import make_engine  # noqa: E402
 from data_access.staging import latest_model_json, read_staged  # noqa: E402
 from linkage.config import load_linkage_config  # noqa: E402
@@ -62,7 +63,7 @@ def one_seed(families: int, seed: int, folder: Path, thresholds: list[float]) ->
     people = person_assignments(truth, tables["record_link"])
     persons = pairwise(people, "predicted", "true")
     family = b_cubed(family_assignments(truth, tables["record_link"], tables["family_member"]), "predicted", "true")
-    groups = world_groups(world["person_identifier"], world.data_as_of)
+    groups = world_groups(world["person_identifier"], world.data_as_of, load_breakdowns())
     spreads = {by: spread(found_rates(people, groups, by)) for by in ("sex", "age_band", "ethnic_group")}
     print(f"seed {seed}: {report.linked['rows']['record_link']:,} person records; precision {persons.precision:.5f} "
           f"recall {persons.recall:.5f}; family B-cubed F1 {family.f1:.4f} (P {family.precision:.4f}, "

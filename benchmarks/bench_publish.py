@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from data_access.config import load_publish_settings
 from data_access.engine import make_engine, published_db_url
 from data_access.loader import load_linked_data
 from metrics.publish import publish
@@ -31,7 +32,7 @@ def main() -> None:
         started = time.perf_counter()
         load_linked_data(make_engine(url), generate_world(families, args.seed))
         built = time.perf_counter() - started
-        result = publish(url, published_db_url(url))
+        result = publish(url, published_db_url(url), settings=load_publish_settings())
         timings, cpu = result.seconds, result.cpu_seconds  # CPU: this process and its worker processes
         print(f"{families:>7} families: build {built:.1f}s | publish read {timings['read']:.1f}s "
               f"({cpu['read']:.1f}s CPU), compute+protect {timings['compute_and_protect']:.1f}s "

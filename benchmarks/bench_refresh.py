@@ -19,6 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
+from data_access.config import load_publish_settings
 from data_access.editions import read_edition_rows, read_editions
 from data_access.engine import make_engine, published_db_url
 from data_access.loader import load_linked_data
@@ -36,7 +37,7 @@ def cpu_seconds() -> float:
 
 def step(name: str, url: str) -> None:
     wall, cpu = time.perf_counter(), cpu_seconds()
-    timings = publish(url, published_db_url(url))
+    timings = publish(url, published_db_url(url), settings=load_publish_settings())
     steps = ", ".join(f"{step} {timings.seconds[step]:.1f}s ({timings.cpu_seconds[step]:.1f}s CPU)"
                       for step in ("read", "compute_and_protect", "joint_audit", "write") if step in timings.seconds)
     print(f"{name}: edition {timings.edition}{' (unchanged)' if timings.unchanged else ''} | "

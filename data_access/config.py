@@ -12,7 +12,18 @@ from dataclasses import MISSING, dataclass
 from functools import cache
 from pathlib import Path
 
-CONFIG_DIR = Path(os.environ.get("FAMILIES_CONFIG_DIR", Path(__file__).resolve().parent.parent / "config"))
+SHIPPED_CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+"""The config/ folder shipped with the code; FAMILIES_CONFIG_DIR (read when a config is loaded) overrides it."""
+
+
+def resolve_config_dir(config_dir: Path | None = None) -> Path:
+    """The folder to load from: the one given, else FAMILIES_CONFIG_DIR as set now, else the shipped config/.
+
+    Read at call time (not import time), so a command or test that sets the variable or passes a folder gets it.
+    """
+    if config_dir is not None:
+        return Path(config_dir)
+    return Path(os.environ.get("FAMILIES_CONFIG_DIR") or SHIPPED_CONFIG_DIR)
 
 
 class ConfigError(ValueError):
@@ -87,8 +98,9 @@ class DisclosurePolicy:
 
 
 def read_config_file(name: str, config_dir: Path | None = None) -> dict:
-    """A config file (config/NAME or CONFIG_DIR/NAME) as parsed TOML; a missing or broken file is a ConfigError."""
-    path = (config_dir or CONFIG_DIR) / name
+    """A config file (NAME in resolve_config_dir(config_dir)) as parsed TOML; a missing or broken file is a
+    ConfigError."""
+    path = resolve_config_dir(config_dir) / name
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
@@ -110,8 +122,13 @@ def _build(cls, record: dict, where: str):
     return cls(**values)
 
 
-@cache
 def load_localities(config_dir: Path | None = None) -> tuple[Locality, ...]:
+    """localities.toml, validated (cached per folder, like every loader here)."""
+    return _load_localities(resolve_config_dir(config_dir))
+
+
+@cache
+def _load_localities(config_dir: Path) -> tuple[Locality, ...]:
     raw = read_config_file("localities.toml", config_dir)
     localities = tuple(
         _build(Locality, record, f"localities.toml locality #{index + 1}")
@@ -125,14 +142,22 @@ def load_localities(config_dir: Path | None = None) -> tuple[Locality, ...]:
     return localities
 
 
-@cache
 def benchmark_name(config_dir: Path | None = None) -> str:
     """The name of the whole area, used as the comparator (e.g. "Dorset")."""
+    return _benchmark_name(resolve_config_dir(config_dir))
+
+
+@cache
+def _benchmark_name(config_dir: Path) -> str:
     return str(read_config_file("localities.toml", config_dir).get("benchmark_name", "All localities"))
 
 
-@cache
 def load_measures(config_dir: Path | None = None) -> MeasureCatalogue:
+    return _load_measures(resolve_config_dir(config_dir))
+
+
+@cache
+def _load_measures(config_dir: Path) -> MeasureCatalogue:
     raw = read_config_file("measures.toml", config_dir)
     outcomes = tuple(
         _build(HeadlineOutcome, record, f"measures.toml headline_outcome #{index + 1}")
@@ -161,8 +186,12 @@ def load_measures(config_dir: Path | None = None) -> MeasureCatalogue:
     return MeasureCatalogue(str(raw.get("list_statement", "")), outcomes, measures)
 
 
-@cache
 def load_disclosure_policy(config_dir: Path | None = None) -> DisclosurePolicy:
+    return _load_disclosure_policy(resolve_config_dir(config_dir))
+
+
+@cache
+def _load_disclosure_policy(config_dir: Path) -> DisclosurePolicy:
     raw = read_config_file("disclosure.toml", config_dir)
     if "class_disclosure_min_group" not in raw:
         raise ConfigError("disclosure.toml: missing field(s) class_disclosure_min_group.")
@@ -204,8 +233,12 @@ class BreakdownCatalogue:
         raise KeyError(breakdown_id)
 
 
-@cache
 def load_breakdowns(config_dir: Path | None = None) -> BreakdownCatalogue:
+    return _load_breakdowns(resolve_config_dir(config_dir))
+
+
+@cache
+def _load_breakdowns(config_dir: Path) -> BreakdownCatalogue:
     raw = read_config_file("breakdowns.toml", config_dir)
     breakdowns = []
     for index, record in enumerate(raw.get("breakdown", [])):
@@ -251,8 +284,12 @@ class RoleCatalogue:
             return self.by_id(self.default_role)
 
 
-@cache
 def load_roles(config_dir: Path | None = None) -> RoleCatalogue:
+    return _load_roles(resolve_config_dir(config_dir))
+
+
+@cache
+def _load_roles(config_dir: Path) -> RoleCatalogue:
     raw = read_config_file("roles.toml", config_dir)
     roles = tuple(_build(Role, record, f"roles.toml role #{index + 1}") for index, record in enumerate(raw["role"]))
     catalogue = RoleCatalogue(str(raw.get("default_role", roles[0].id)), roles)
@@ -265,12 +302,58 @@ def load_roles(config_dir: Path | None = None) -> RoleCatalogue:
     return catalogue
 
 
-@cache
 def load_privacy_notice(config_dir: Path | None = None) -> dict:
     """What the council's privacy notice says (purposes, lawful basis, retention, status) for the Methodology page."""
+    return _load_privacy_notice(resolve_config_dir(config_dir))
+
+
+@cache
+def _load_privacy_notice(config_dir: Path) -> dict:
     raw = read_config_file("privacy.toml", config_dir)
     required = ("purposes", "promise", "lawful_basis", "retention", "sharing", "status")
     missing = [key for key in required if key not in raw]
     if missing:
         raise ConfigError(f"privacy.toml: missing {', '.join(missing)}.")
     return raw
+
+
+METHOD_CONFIG_FILES = ("measures.toml", "breakdowns.toml", "localities.toml", "disclosure.toml")
+"""The configuration that decides which figures exist and what they count (not presentation: roles, privacy text);
+an edition's method digest covers their bytes (metrics.editions.method_digest)."""
+
+
+@dataclass(frozen=True)
+class PublishSettings:
+    """Everything the computations of a publication take from configuration, loaded once at an edge (a command's
+    main, the page adapter) and passed in: computations never load configuration themselves."""
+
+    policy: DisclosurePolicy
+    area_name: str
+    localities: tuple[Locality, ...]
+    measures: MeasureCatalogue
+    breakdowns: BreakdownCatalogue
+    method_files: tuple[tuple[str, bytes], ...] = ()
+    """(name, bytes) of each METHOD_CONFIG_FILES file (empty bytes when missing), for the method digest."""
+
+    @property
+    def locality_names(self) -> tuple[str, ...]:
+        return tuple(locality.name for locality in self.localities)
+
+    @property
+    def polarities(self) -> dict[str, str]:
+        """Measure id -> polarity (higher_is_better, lower_is_better or no_polarity)."""
+        return {measure.id: measure.polarity for measure in self.measures.measures}
+
+
+def load_publish_settings(config_dir: Path | None = None) -> PublishSettings:
+    """The disclosure policy, area name, localities, measures and breakdowns of one config folder (see
+    resolve_config_dir), with the bytes of the files that define the method (cached per folder, like the loaders)."""
+    return _load_publish_settings(resolve_config_dir(config_dir))
+
+
+@cache
+def _load_publish_settings(folder: Path) -> PublishSettings:
+    method_files = tuple((name, (folder / name).read_bytes() if (folder / name).is_file() else b"")
+                         for name in METHOD_CONFIG_FILES)
+    return PublishSettings(load_disclosure_policy(folder), benchmark_name(folder), load_localities(folder),
+                           load_measures(folder), load_breakdowns(folder), method_files)

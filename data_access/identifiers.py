@@ -149,3 +149,17 @@ def postcode_is_valid(column: pl.Expr) -> pl.Expr:
 def postcode_district_is_valid(column: pl.Expr) -> pl.Expr:
     """Polars version of `is_valid_postcode_district`."""
     return column.str.contains(POSTCODE_DISTRICT_PATTERN)
+
+
+def example_nhs_number(index: int) -> str:
+    """A valid NHS number for example rows (the index-th after 943 476 590 whose check digit is not 10)."""
+    base = 943476590 + index
+    while nhs_check_digit(str(base)) is None:
+        base += 1_000_000  # a different number each time, never reused by a later index
+    return f"{base}{nhs_check_digit(str(base))}"
+
+
+def example_upn(index: int) -> str:
+    """A valid permanent UPN for example rows: Dorset's LA code 838, establishment 2001, year 24, serial index."""
+    body = f"838200124{index % 1000:03d}"
+    return upn_check_letter(body) + body

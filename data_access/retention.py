@@ -66,7 +66,7 @@ from data_access.cascade import (
     staged_tables,
     table_named,
 )
-from data_access.config import ConfigError
+from data_access.config import ConfigError, PublishSettings, load_publish_settings
 from data_access.db_errors import plain_message
 from data_access.engine import linked_db_url, make_engine, normalise_url, published_db_url, publishing_db_url
 from data_access.lifecycle_log import log_event, operator_name, update_event_detail
@@ -368,8 +368,9 @@ def staged_references_from_contract() -> dict[str, dict[str, str]]:
     return references
 
 
-def republish(linked_url: str, published_url: str) -> str | None:
+def republish(linked_url: str, published_url: str, settings: PublishSettings) -> str | None:
     """Rebuild the publication; None when it worked, else why not (never a driver's message, which can quote data).
+    settings: loaded by the command (load_publish_settings).
 
     Deleting records changes counts of periods that have ended. The publish step first protects the new edition
     jointly with every edition a reader may already hold (metrics/disclosure/history.py); when that system has no
@@ -383,11 +384,11 @@ def republish(linked_url: str, published_url: str) -> str | None:
 
     try:
         try:
-            publish(linked_url, published_url)
+            publish(linked_url, published_url, settings=settings)
         except ProtectionError:
             print("republish: with records deleted, the new edition cannot be protected jointly with the earlier "
                   "ones; protecting and auditing it on its own (docs/data-lifecycle.md)", file=sys.stderr)
-            publish(linked_url, published_url, joint_with_earlier=False)
+            publish(linked_url, published_url, settings=settings, joint_with_earlier=False)
     except EditionRefused as refused:
         return f"the new edition was refused, the previous publication stays: {refused}"
     except DBAPIError as error:
@@ -437,6 +438,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         schedule = load_retention_schedule()
         references = staged_references_from_contract()
+        settings = load_publish_settings()  # before anything is deleted: a broken config stops here
     except ConfigError as error:
         print(f"retention failed: {error}", file=sys.stderr)
         return EXIT_FAILURE
@@ -464,7 +466,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if outside is not None:
             detail["access_log_outside"] = {"rows": outside[0]}
         compact(engine)
-        failure = None if args.no_publish else republish(linked_url, published_url)
+        failure = None if args.no_publish else republish(linked_url, published_url, settings)
         detail["republished"] = "skipped (--no-publish)" if args.no_publish else ("failed" if failure else "yes")
         update_event_detail(engine, result.event_id, detail)
     finally:

@@ -72,12 +72,14 @@ ETHNIC_GROUPS = (
 def declared(name: str, type_: Any, *args: Any, meaning: str = "", allowed: tuple[str, ...] | None = None,
              allowed_in_database: bool = True, list_in_docs: bool = True,
              format_rule: tuple[Callable[[pl.Expr], pl.Expr], str] | None = None, required: str | None = None,
-             **kwargs: Any) -> Column:
+             example: Callable[[int, Any], Any] | None = None, **kwargs: Any) -> Column:
     """A column with what the contract says about it: its meaning (docs), a closed list of allowed values (a CHECK
     constraint unless `allowed_in_database` is False, and a loader check), a format rule (a polars test that is true
-    for valid values, and the message for the others) and, where "required" needs more than yes/no, its wording."""
+    for valid values, and the message for the others), where "required" needs more than yes/no, its wording, and
+    where the default example value would not be valid, `example(i, context)`: the value of example row i
+    (data_access/examples.py; the context holds the configured codes)."""
     info = {"meaning": meaning, "allowed": allowed, "allowed_in_database": allowed_in_database,
-            "list_in_docs": list_in_docs, "format_rule": format_rule, "required": required}
+            "list_in_docs": list_in_docs, "format_rule": format_rule, "required": required, "example": example}
     return Column(name, type_, *args, info=info, **kwargs)
 
 
@@ -114,8 +116,10 @@ def row_rules(table: Table) -> tuple[RowRule, ...]:
 dataset_info = _with_rules(Table(
     "dataset_info",
     linked_metadata,
-    declared("key", String(64), primary_key=True, meaning="name of the fact"),
-    declared("value", String(400), nullable=False, meaning="its value, as text"),
+    declared("key", String(64), primary_key=True, meaning="name of the fact",
+             example=lambda i, context: ("data_as_of", "is_synthetic")[i] if i < 2 else f"example_fact_{i}"),
+    declared("value", String(400), nullable=False, meaning="its value, as text",
+             example=lambda i, context: (context.data_as_of.isoformat(), "true")[i] if i < 2 else "example"),
     comment="Facts about the loaded data: is_synthetic, data_as_of, loaded_at, source, seed.",
 ))
 
@@ -123,8 +127,10 @@ locality = _with_rules(Table(
     "locality",
     linked_metadata,
     declared("locality_code", String(8), primary_key=True,
-             meaning="a `code` from `config/localities.toml`, e.g. `CHE`"),
-    declared("locality_name", String(64), nullable=False, unique=True, meaning="display name, e.g. `Chesil`"),
+             meaning="a `code` from `config/localities.toml`, e.g. `CHE`",
+             example=lambda i, context: context.locality_codes[i]),
+    declared("locality_name", String(64), nullable=False, unique=True, meaning="display name, e.g. `Chesil`",
+             example=lambda i, context: context.locality_names[i]),
     declared("sort_order", Integer, nullable=False,
              meaning="the order the dashboard lists localities in (1 = first)"),
 ))
@@ -137,10 +143,12 @@ family = _with_rules(Table(
              meaning="the locality the family lives in; must exist in `locality`"),
     declared("postcode_district", String(4),
              meaning="outward code of the family's address, e.g. `DT4`, `BH21` (format-checked)",
+             example=lambda i, context: ("DT4", "BH21", "DT1")[i % 3],
              format_rule=(identifiers.postcode_district_is_valid, "not a valid postcode district (e.g. DT4, BH21)")),
     declared("family_type", String(24), allowed=FAMILY_TYPES),
     declared("deprivation_decile", Integer, comment="IMD decile of the family's area, 1 = most deprived",
-             meaning="IMD decile of the family's area, 1 = most deprived, 10 = least"),
+             meaning="IMD decile of the family's area, 1 = most deprived, 10 = least",
+             example=lambda i, context: i % 10 + 1),
 ), RowRule("ck_deprivation_decile", "deprivation_decile BETWEEN 1 AND 10", ("deprivation_decile",),
            ~pl.col("deprivation_decile").is_between(1, 10), "deprivation_decile outside 1..10"))
 
@@ -148,8 +156,8 @@ person_identifier = _with_rules(Table(
     "person_identifier",
     linked_metadata,
     declared("person_id", Integer, primary_key=True, autoincrement=False, meaning="pseudonymous person key"),
-    declared("given_name", String(80)),
-    declared("family_name", String(80)),
+    declared("given_name", String(80), example=lambda i, context: ("Alex", "Sam", "Jo")[i % 3]),
+    declared("family_name", String(80), example=lambda i, context: "Example"),
     declared("date_of_birth", Date,
              meaning="used to place people in the measures' age ranges (ages at the index date)"),
     declared("sex", String(8), allowed=SEXES),
@@ -158,19 +166,23 @@ person_identifier = _with_rules(Table(
                      "`White: English, Welsh, Scottish, Northern Irish or British`; empty when not known or not "
                      "stated"),
     declared("postcode", String(8), meaning="full postcode, upper case with one space: `DT4 7QE`",
+             example=lambda i, context: f"DT4 {i % 10}QE",
              format_rule=(identifiers.postcode_is_valid,
                           "not a valid postcode in the stored form (upper case, one space, e.g. DT4 7QE)")),
     declared("nhs_number", String(10), meaning="10 digits, no spaces, valid mod-11 check digit",
+             example=lambda i, context: identifiers.example_nhs_number(i),
              format_rule=(identifiers.nhs_number_is_valid, "not a valid NHS number (10 digits, mod-11 check digit)")),
     declared("ni_number", String(9),
              meaning="e.g. `AB123456C`, no spaces; HMRC format rules (no `BG GB KN NK NT TN ZZ` prefix; D F I Q U V "
                      "never first or second letter; O never second; suffix A-D)",
+             example=lambda i, context: f"AB{123456 + i:06d}{'ABCD'[i % 4]}",
              format_rule=(identifiers.ni_number_is_valid,
                           "not a valid National Insurance number (e.g. AB123456C, no spaces)")),
     declared("upn", String(13),
              meaning="Unique Pupil Number: check letter, LA code (Dorset: `835` before April 2019, `838` since), "
                      "4-digit establishment, 2-digit year, 3-digit serial; temporary UPNs end in a letter; the check "
                      "letter must be right",
+             example=lambda i, context: identifiers.example_upn(i),
              format_rule=(identifiers.upn_is_valid, "not a valid UPN (13 characters, check letter first)")),
     comment="The ONLY table with personal identifiers. Never read by the web tier.",
 ))
@@ -186,7 +198,8 @@ family_member = _with_rules(Table(
     declared("start_date", Date, primary_key=True,
              meaning="date the person joined the family (a child born into it: the date of birth)"),
     declared("end_date", Date,
-             meaning="date the person left; empty while still a member; not before `start_date`"),
+             meaning="date the person left; empty while still a member; not before `start_date`",
+             example=lambda i, context: None),
     # Deleting a person (retention, erasure) makes the database look for rows that still refer to them: without an
     # index on each referring column, that is a scan of the whole table per person deleted.
     Index("ix_member_person", "person_id"),
@@ -199,12 +212,14 @@ programme_episode = _with_rules(Table(
     declared("episode_id", Integer, primary_key=True, autoincrement=False, meaning="pseudonymous episode key"),
     declared("family_id", Integer, ForeignKey("family.family_id"), nullable=False, meaning="must exist in `family`"),
     declared("cohort", String(12), nullable=False, allowed=COHORTS, list_in_docs=False,
+             example=lambda i, context: COHORTS[i % 2],
              meaning="`supported` (received support) or `comparison` (eligible and assessed, not supported)"),
     declared("eligibility_date", Date, nullable=False, comment="Date the family was assessed as eligible (3+ needs)",
              meaning="date the family was assessed as eligible (3+ needs)"),
     declared("attachment_date", Date, comment="Date support began; empty for comparison families",
              meaning="date support began (the supported index date)",
-             required="supported: yes; comparison: must be empty"),
+             required="supported: yes; comparison: must be empty",
+             example=lambda i, context: context.day(i) if COHORTS[i % 2] == "supported" else None),
     declared("route_into_support", String(32), allowed=ROUTES_INTO_SUPPORT,
              meaning="how the family was referred (may be filled for comparison families too)"),
     declared("team_code", String(16), meaning="the team that worked with the family, e.g. `CHE-T1`"),
@@ -213,10 +228,12 @@ programme_episode = _with_rules(Table(
     declared("assessment_date", Date, meaning="date of the whole-family assessment"),
     declared("plan_date", Date, meaning="date of the whole-family plan"),
     declared("closure_date", Date,
-             meaning="date the case closed; empty while open; never before `eligibility_date`"),
+             meaning="date the case closed; empty while open; never before `eligibility_date`",
+             example=lambda i, context: None),
     declared("closure_reason", String(32), allowed=CLOSURE_REASONS),
     declared("comparison_status", String(16), allowed=COMPARISON_STATUSES,
-             comment="For comparison families: awaiting_place or not_supported", meaning="for comparison families"),
+             comment="For comparison families: awaiting_place or not_supported", meaning="for comparison families",
+             example=lambda i, context: COMPARISON_STATUSES[0] if COHORTS[i % 2] == "comparison" else None),
     declared("prior_contacts", Integer, comment="Agency contacts in the 12 months before eligibility",
              meaning="agency contacts in the 12 months before eligibility"),
     Index("ix_episode_family", "family_id"),
@@ -238,7 +255,8 @@ eligibility_need = _with_rules(Table(
     declared("headline_outcome", String(32), primary_key=True, comment="Need found at assessment (headline outcome id)",
              meaning="a headline outcome `id` from `config/measures.toml`: `education`, `early_years`, `health`, "
                      "`substance_use`, `relationships`, `safeguarding`, `crime`, `domestic_abuse`, `housing`, "
-                     "`financial`"),
+                     "`financial`",
+             example=lambda i, context: context.headline_outcomes[i % len(context.headline_outcomes)]),
     declared("source", String(64), meaning="where the need was found (service, dataset or assessment)"),
 ))
 
@@ -247,7 +265,8 @@ need_observation = _with_rules(Table(
     linked_metadata,
     declared("observation_id", Integer, primary_key=True, autoincrement=False, meaning="any unique integer"),
     declared("measure_id", String(8), nullable=False,
-             meaning="a measure `id` from `config/measures.toml` (`M01` ... `M12`)"),
+             meaning="a measure `id` from `config/measures.toml` (`M01` ... `M12`)",
+             example=lambda i, context: context.person_measures[i % len(context.person_measures)]),
     declared("family_id", Integer, ForeignKey("family.family_id"), nullable=False, meaning="must exist in `family`"),
     declared("person_id", Integer, ForeignKey("person_identifier.person_id"), comment="Empty for family measures",
              meaning="must exist in `person_identifier` and be a member of that family in `family_member`",

@@ -48,7 +48,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from data_access.access_log import ACCESS_LOG_SCHEMA, access_event, access_log_dir, rewrite_jsonl
-from data_access.config import ConfigError
+from data_access.config import ConfigError, PublishSettings, load_publish_settings
 from data_access.db_errors import plain_message
 from data_access.engine import linked_db_url, make_engine, normalise_url, published_db_url, publishing_db_url
 from data_access.erasure_store import (
@@ -395,6 +395,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "correct" and not request.corrections:
             raise RequestError("a correction needs a [correct] table with the right values")
         contract = load_partner_contract()
+        settings = load_publish_settings()  # before anything is deleted: a broken config stops here
         engine = open_private_tier(linked_url)
     except (RequestError, ConfigError, NotPrivateTier) as error:
         print(f"{args.command} failed: {error}", file=sys.stderr)
@@ -421,13 +422,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{args.command} failed: {type(error).__name__} (details withheld: they could quote personal "
                   "data)", file=sys.stderr)
             return EXIT_FAILURE
-        return _after_commit(args, engine, linked_url, published_url, detail, on_disk, texts)
+        return _after_commit(args, engine, linked_url, published_url, detail, on_disk, texts, settings)
     finally:
         engine.dispose()
 
 
 def _after_commit(args, engine: Engine, linked_url: str, published_url: str, detail: dict, on_disk: list[Path],
-                  texts: list[str]) -> int:
+                  texts: list[str], settings: PublishSettings) -> int:
     """Everything outside the committed transaction: other stores, files, scrubbing, republishing; then report."""
     event_id = detail.pop("event_id")
     touched = detail.pop("touched_tables")
@@ -448,7 +449,7 @@ def _after_commit(args, engine: Engine, linked_url: str, published_url: str, det
         scrub(engine, touched)
     except SQLAlchemyError as error:
         problems.append(f"the database could not be scrubbed ({plain_message(error)})")
-    failure = None if args.no_publish else republish(linked_url, published_url)
+    failure = None if args.no_publish else republish(linked_url, published_url, settings)
     detail["republished"] = "skipped (--no-publish)" if args.no_publish else ("failed" if failure else "yes")
     update_event_detail(engine, event_id, detail)
     _report(args.command, detail)

@@ -9,8 +9,12 @@ one wrong giant cluster cannot hide behind many right small ones.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import polars as pl
+
+if TYPE_CHECKING:
+    from data_access.config import BreakdownCatalogue
 
 
 @dataclass(frozen=True)
@@ -70,18 +74,16 @@ def person_assignments(truth: pl.DataFrame, record_link: pl.DataFrame) -> pl.Dat
                     .otherwise(pl.format("alone:{}", pl.col("record_id"))).alias("true")))
 
 
-def age_band_expression(age: pl.Expr) -> pl.Expr:
-    """The configured age band (config/breakdowns.toml) of an age in whole years; null outside every band."""
-    from data_access.config import load_breakdowns
-
-    band = next(item for item in load_breakdowns().breakdowns if item.id == "age_band")
+def age_band_expression(age: pl.Expr, breakdowns: BreakdownCatalogue) -> pl.Expr:
+    """The configured age band (breakdowns.toml, passed in) of an age in whole years; null outside every band."""
+    band = breakdowns.by_id("age_band")
     expression = pl.lit(None, dtype=pl.String)
     for low, high, label in reversed(band.bands):
         expression = pl.when(age.is_between(low, high)).then(pl.lit(label)).otherwise(expression)
     return expression
 
 
-def world_groups(world_people: pl.DataFrame, data_as_of) -> pl.DataFrame:
+def world_groups(world_people: pl.DataFrame, data_as_of, breakdowns: BreakdownCatalogue) -> pl.DataFrame:
     """true (P<person_id>, the truth's person_key), sex, age_band (on data_as_of), ethnic_group (ONS high level)
     of the synthetic world's people."""
     born = pl.col("date_of_birth")
@@ -90,7 +92,7 @@ def world_groups(world_people: pl.DataFrame, data_as_of) -> pl.DataFrame:
               | ((pl.lit(data_as_of.month) == born.dt.month()) & (pl.lit(data_as_of.day) < born.dt.day())))
            .cast(pl.Int32))
     return world_people.select(pl.format("P{}", pl.col("person_id")).alias("true"), "sex",
-                               age_band_expression(age).alias("age_band"),
+                               age_band_expression(age, breakdowns).alias("age_band"),
                                pl.col("ethnic_group").str.split(":").list.first().alias("ethnic_group"))
 
 

@@ -192,10 +192,6 @@ def upn_expression(column: pl.Expr) -> pl.Expr:
     return pl.when(upn_is_valid(compact).fill_null(False)).then(compact)
 
 
-def missing_columns(records: pl.DataFrame, required: tuple[str, ...] = PERSON_RECORD_COLUMNS) -> list[str]:
-    return [name for name in required if name not in records.columns]
-
-
 def normalise_people(records: pl.DataFrame) -> pl.DataFrame:
     """The linker's view of person records: every identifier cleaned as the module docstring says.
 

@@ -25,7 +25,7 @@ import argparse
 import math
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from data_access.config import DisclosurePolicy, benchmark_name, load_disclosure_policy, load_measures
+from data_access.config import DisclosurePolicy, load_publish_settings
 from metrics import stats
 from metrics.comparisons import comparison_labels, polarity_column, statistic_polarity, trend_series_labels
 from metrics.disclosure.attack import (
@@ -169,9 +169,9 @@ class _Spec:
 
 def audit_published(
     published: pl.DataFrame,
-    policy: DisclosurePolicy | None = None,
+    policy: DisclosurePolicy,
     *,
-    knowledge: TableKnowledge | None = None,
+    knowledge: TableKnowledge,
     exact: bool = False,
     integer: bool = False,
     workers: int | None = None,
@@ -181,7 +181,7 @@ def audit_published(
     workers: processes for independent blocks (None: FAMILIES_DISCLOSURE_WORKERS or the CPU count up to 4, and 1
     for small publications).
     """
-    part = _Part("", published, policy or load_disclosure_policy())
+    part = _Part("", published, policy)
     return _audit([part], knowledge=knowledge, exact=exact, integer=integer, workers=workers)
 
 
@@ -198,7 +198,7 @@ class _Part:
 def _audit(
     parts: Sequence[_Part],
     *,
-    knowledge: TableKnowledge | None,
+    knowledge: TableKnowledge,
     exact: bool,
     integer: bool,
     workers: int | None,
@@ -213,7 +213,7 @@ def _audit(
     started = time.perf_counter()
     policy = parts[0].policy
     specs = {part.label: [_Spec(**row) for row in _percent_specs(part.rows).iter_rows(named=True)] for part in parts}
-    base = (knowledge or TableKnowledge(area_name=benchmark_name())).with_percent_orderings(specs[parts[0].label])
+    base = knowledge.with_percent_orderings(specs[parts[0].label])
     labels = [part.label for part in parts[1:]]
     if labels:
         base = prefixed_knowledge(base, labels, {label: tuple((s.table, s.numerator, s.denominator)
@@ -365,12 +365,12 @@ def frozen_pairs(published: pl.DataFrame, previous: pl.DataFrame, previous_as_of
 def audit_refresh(
     published: pl.DataFrame,
     previous: pl.DataFrame,
-    policy: DisclosurePolicy | None = None,
+    policy: DisclosurePolicy,
     *,
+    knowledge: TableKnowledge,
     frozen: pl.DataFrame | None = None,
     previous_as_of: date | None = None,
     previous_policy: DisclosurePolicy | None = None,
-    knowledge: TableKnowledge | None = None,
     exact: bool = False,
     integer: bool = False,
     workers: int | None = None,
@@ -382,7 +382,6 @@ def audit_refresh(
     prefixed PREVIOUS. Fails like audit_published when any suppressed cell, in either, is narrower than the
     protection level.
     """
-    policy = policy or load_disclosure_policy()
     frozen = frozen_pairs(published, previous, previous_as_of) if frozen is None else frozen.select(KEY_COLUMNS)
     parts = [_Part("", published, policy), _Part(PREVIOUS, previous, previous_policy or policy)]
     return _audit(parts, knowledge=knowledge, exact=exact, integer=integer, workers=workers, links=[(0, 1, frozen)])
@@ -394,7 +393,7 @@ def audit_editions(
     policy: DisclosurePolicy,
     data_as_of: date,
     *,
-    knowledge: TableKnowledge | None = None,
+    knowledge: TableKnowledge,
     integer: bool = False,
     workers: int | None = None,
     stop_at_first_unsafe: bool = False,
@@ -459,7 +458,7 @@ def _attack(job: _AttackJob) -> Intervals | str:
         return str(error)
 
 
-def assert_safe(published: pl.DataFrame, policy: DisclosurePolicy | None = None, **options) -> AuditReport:
+def assert_safe(published: pl.DataFrame, policy: DisclosurePolicy, **options) -> AuditReport:
     """audit_published, raising AuditFailure (listing the cells) unless every suppressed cell is protected."""
     report = audit_published(published, policy, **options)
     if not report.ok:
@@ -518,8 +517,8 @@ def _derived_checks(
                                    low, high, status, policy))
     problems.extend(_interval_problems(published, percent_rows, policy))
     problems.extend(max_error_problems(published, percent_rows, policy))
-    problems.extend(_comparison_problems(published, percent_rows, knowledge.area_name, policy))
-    problems.extend(_trend_problems(published, percent_rows))
+    problems.extend(_comparison_problems(published, percent_rows, knowledge, policy))
+    problems.extend(_trend_problems(published, percent_rows, knowledge.polarities))
     problems.extend(check_cohort_maturity(published))
     problems.extend(_needs_overview_problems(published, policy))
     schema = {**{k: pl.String for k in KEY_COLUMNS}, "kind": pl.String, "problem": pl.String}
@@ -556,7 +555,7 @@ def _interval_problems(published: pl.DataFrame, percent_rows: pl.DataFrame, poli
     return problems
 
 
-def _comparison_problems(published: pl.DataFrame, percent_rows: pl.DataFrame, area: str,
+def _comparison_problems(published: pl.DataFrame, percent_rows: pl.DataFrame, knowledge: TableKnowledge,
                          policy: DisclosurePolicy) -> list[dict]:
     """Every comparison label must be what metrics.comparisons gives from the published counts (the same function
     the publish step uses: polarity of the statistic, maturing periods, labels rounding could change)."""
@@ -565,12 +564,12 @@ def _comparison_problems(published: pl.DataFrame, percent_rows: pl.DataFrame, ar
         return []
     shown = percent_rows.select(*PLACE, "statistic", num=pl.when(pl.col("value").is_not_null()).then("num_pub"),
                                 den=pl.when(pl.col("value").is_not_null()).then("den_pub"))
-    bench = shown.filter(pl.col("locality") == area).drop("locality").rename({"num": "bench_num", "den": "bench_den"})
+    bench = (shown.filter(pl.col("locality") == knowledge.area_name).drop("locality")
+             .rename({"num": "bench_num", "den": "bench_den"}))
     joined = rows.join(shown, on=[*PLACE, "statistic"], how="left").join(
         bench, on=["table", "measure", "period", "breakdown", "category", "statistic"], how="left").rename(
         {"num": "num_pub", "den": "den_pub"})
-    polarities = {measure.id: measure.polarity for measure in load_measures().measures}
-    joined = joined.with_columns(polarity_column(joined, polarities))
+    joined = joined.with_columns(polarity_column(joined, knowledge.polarities))
     expected = comparison_labels(joined, policy, status_lookup(period_statuses(published))).to_list()
     return [{**{k: row[k] for k in KEY_COLUMNS}, "kind": "comparison",
              "problem": f"comparison {row['symbol']!r} does not follow from published values ({label!r})"}
@@ -578,12 +577,11 @@ def _comparison_problems(published: pl.DataFrame, percent_rows: pl.DataFrame, ar
             if row["symbol"] not in (label, CONFIDENTIAL)]
 
 
-def _trend_problems(published: pl.DataFrame, percent_rows: pl.DataFrame) -> list[dict]:
+def _trend_problems(published: pl.DataFrame, percent_rows: pl.DataFrame, polarities: Mapping[str, str]) -> list[dict]:
     """Every trend label must be what metrics.comparisons gives from the published counts of complete years."""
     trends = published.filter(pl.col("kind") == "trend")
     if trends.height == 0:
         return []
-    polarities = {measure.id: measure.polarity for measure in load_measures().measures}
     keys = ["table", "measure", "locality", "breakdown", "category", "statistic"]
     years = percent_rows.filter(pl.col("period").str.contains(r"^\d{4}/\d{2}$"))
     series = years.group_by(keys).agg(
@@ -638,6 +636,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="the earlier publication's data date, YYYY-MM-DD (publication_info data_as_of; "
                              "default: the start of its latest quarter)")
     args = parser.parse_args(argv)
+    settings = load_publish_settings()  # the edge: configuration is loaded here and passed in
+    policy, knowledge = settings.policy, TableKnowledge(settings.area_name, settings.polarities)
     try:
         published = read_published_csv(args.published) if args.published else read_published_db(args.db)
         previous = read_published_csv(args.previous) if args.previous else None
@@ -645,11 +645,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             published = published.filter(pl.col("table").is_in(args.table))
             previous = previous.filter(pl.col("table").is_in(args.table)) if previous is not None else None
         if previous is not None:
-            report = audit_refresh(published, previous, previous_as_of=args.previous_as_of, exact=args.exact,
-                                   integer=args.integer)
+            report = audit_refresh(published, previous, policy, knowledge=knowledge,
+                                   previous_as_of=args.previous_as_of, exact=args.exact, integer=args.integer)
             published = pl.concat([published, previous.with_columns(table=PREVIOUS + pl.col("table"))])
         else:
-            report = audit_published(published, exact=args.exact, integer=args.integer)
+            report = audit_published(published, policy, knowledge=knowledge, exact=args.exact, integer=args.integer)
     except Exception as error:  # one clear line for analysts
         print(f"audit could not run: {error}", file=sys.stderr)
         return 2

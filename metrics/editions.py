@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
 from sqlalchemy import Engine
 
-from data_access.config import CONFIG_DIR, DisclosurePolicy, load_disclosure_policy
+from data_access.config import METHOD_CONFIG_FILES, DisclosurePolicy
 from data_access.editions import (
     PUBLISHED,
     EditionFacts,
@@ -31,9 +32,6 @@ from data_access.published_schema import PUBLISHED_COLUMNS
 from metrics.disclosure.refresh import EarlierEdition
 from metrics.disclosure.revisions import PublicFacts, check_revisions, revisions_table
 
-# The configuration that decides which figures exist and what they count (not presentation: roles, privacy text).
-METHOD_CONFIG_FILES = ("measures.toml", "breakdowns.toml", "localities.toml", "disclosure.toml")
-
 
 def stored_value(value: pl.Expr) -> pl.Expr:
     """A published value as the databases store it: NaN becomes empty and -0.0 becomes 0.0 (so a publication
@@ -47,13 +45,16 @@ def published_digest(published: pl.DataFrame) -> str:
     return hashlib.sha256(rows.write_csv().encode()).hexdigest()
 
 
-def method_digest(policy: DisclosurePolicy) -> str:
+def method_digest(policy: DisclosurePolicy, method_files: Sequence[tuple[str, bytes]]) -> str:
     """SHA-256 of the disclosure policy and the configuration files that define the figures: a different digest
-    between two editions means their figures may differ by a change of method."""
+    between two editions means their figures may differ by a change of method.
+
+    method_files: (name, bytes) of each METHOD_CONFIG_FILES file, as PublishSettings.method_files holds them (read
+    at the edge, not here); a file missing from it counts as empty."""
+    contents = dict(method_files)
     digest = hashlib.sha256(policy_json(policy).encode())
     for name in METHOD_CONFIG_FILES:
-        path = CONFIG_DIR / name
-        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"") + b"\0")
+        digest.update(name.encode() + b"\0" + contents.get(name, b"") + b"\0")
     return digest.hexdigest()
 
 
@@ -145,9 +146,10 @@ def revisions_of(store: Engine, all_facts: list[EditionFacts], edition: EditionF
                       read_edition_rows(store, edition.edition_id), edition)
 
 
-def adopt_unknown_publication(store: Engine, published_engine: Engine) -> None:
+def adopt_unknown_publication(store: Engine, published_engine: Engine, policy: DisclosurePolicy) -> None:
     """Keep the publication now in the published tables as an edition if the store does not know it (published
-    before editions were kept, or from another store): a reader may hold it. Its true counts are unknown."""
+    before editions were kept, or from another store): a reader may hold it. Its true counts are unknown.
+    policy: today's, for a publication whose facts do not say its own."""
     current = read_previous_publication(published_engine)
     if current is None:
         return
@@ -156,7 +158,6 @@ def adopt_unknown_publication(store: Engine, published_engine: Engine) -> None:
     if any(edition.digest == digest for edition in read_editions(store)):
         return
     info = read_publication_info(published_engine)
-    policy = load_disclosure_policy()
     with contextlib.suppress(TypeError, ValueError):  # incomplete facts: read it under today's policy
         policy = DisclosurePolicy(**{name: (info[name] if name == "confidence_level" else int(info[name]))
                                      for name in ("threshold", "rounding_base", "percentage_min_each_side",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from data_access.config import BreakdownCatalogue, benchmark_name, load_breakdowns
+from data_access.config import BreakdownCatalogue
 from metrics.breakdowns import SOURCE_COLUMN, category_expr
 from metrics.disclosure.publication import PUBLISHED_COLUMNS, PercentSpec
 from metrics.disclosure.relations import ALL, ALL_PERIODS, NO_BREAKDOWN
@@ -42,12 +42,9 @@ def _cell(frame: pl.DataFrame, area: str) -> pl.DataFrame:
         kind=pl.lit("count"), true_value=pl.col("amount").round().cast(pl.Int64))
 
 
-def linkage_quality_cells(stored: pl.DataFrame, breakdowns: BreakdownCatalogue | None = None,
-                          area: str | None = None) -> pl.DataFrame:
+def linkage_quality_cells(stored: pl.DataFrame, breakdowns: BreakdownCatalogue, area: str) -> pl.DataFrame:
     """Count cells (true values) of the linkage_quality table from the stored figures: totals, each breakdown's
     categories (all of them, zeros included, with Not recorded) and its All, and the run's counts."""
-    breakdowns = breakdowns or load_breakdowns()
-    area = area or benchmark_name()
     records = stored.filter(pl.col("statistic").is_in(RECORD_STATISTICS))
     frames = [records.filter(pl.col("breakdown") == NO_BREAKDOWN).with_columns(category=pl.lit(ALL))]
     by_id = {breakdown.id: breakdown for breakdown in breakdowns.breakdowns}
@@ -77,9 +74,8 @@ def linkage_quality_cells(stored: pl.DataFrame, breakdowns: BreakdownCatalogue |
     return _cell(every, area).sort("breakdown", "category", "statistic", maintain_order=True)
 
 
-def linkage_estimate_rows(stored: pl.DataFrame, area: str | None = None) -> pl.DataFrame:
+def linkage_estimate_rows(stored: pl.DataFrame, area: str) -> pl.DataFrame:
     """The model's estimated precision and recall as published rows (kind estimate, percent to 0.01)."""
-    area = area or benchmark_name()
     estimates = stored.filter(pl.col("statistic").is_in(ESTIMATES))
     return estimates.select(
         table=pl.lit(TABLE), measure=pl.lit("all"), locality=pl.lit(area), period=pl.lit(ALL_PERIODS),

@@ -25,7 +25,7 @@ import polars as pl
 from sqlalchemy.exc import DBAPIError
 
 from data_access.access import publisher_problems
-from data_access.config import benchmark_name, load_disclosure_policy, load_measures
+from data_access.config import DisclosurePolicy, PublishSettings, load_publish_settings
 from data_access.db_errors import plain_message
 from data_access.editions import (
     EditionFacts,
@@ -47,6 +47,7 @@ from data_access.published_writes import write_publication
 from data_access.staging import read_linkage_quality
 from metrics import disclosure
 from metrics.audit import AuditReport, audit_editions
+from metrics.disclosure import TableKnowledge
 from metrics.disclosure.history import History
 from metrics.editions import (
     adopt_unknown_publication,
@@ -125,7 +126,12 @@ class ProtectedEdition:
     cells: pl.DataFrame
 
 
-def protected_edition(linked: LinkedData, history: History | None = None,
+def publication_knowledge(settings: PublishSettings) -> TableKnowledge:
+    """What any reader knows of the published tables under these settings (area, polarities)."""
+    return TableKnowledge(settings.area_name, settings.polarities)
+
+
+def protected_edition(linked: LinkedData, settings: PublishSettings, history: History | None = None,
                       linkage_quality: pl.DataFrame | None = None) -> ProtectedEdition:
     """Every published row, protected, in the tidy long format, and the true count cells behind them.
 
@@ -137,41 +143,42 @@ def protected_edition(linked: LinkedData, history: History | None = None,
     history: the earlier editions a reader may hold: the counts are protected jointly with theirs
     (metrics.disclosure.history; docs/disclosure.md, "Refreshes").
     linkage_quality: the figures linkage run stored (data_access.staging.read_linkage_quality), or None.
+    settings: the policy, area, localities, measures and breakdowns, loaded at the edge (data_access.config).
     """
-    impact = run_impact(impact_inputs(linked.as_tables()))
-    cells = pl.concat([true_cells(linked), impact_count_cells(impact)])
+    policy, area = settings.policy, settings.area_name
+    impact = run_impact(impact_inputs(linked.as_tables()), settings.measures, settings.locality_names, area)
+    cells = pl.concat([true_cells(linked, settings.measures, settings.breakdowns, area), impact_count_cells(impact)])
     percent_specs = (*PERCENT_SPECS, *IMPACT_PERCENT_SPECS)
     if linkage_quality is not None:  # metrics/linkage_quality.py: protected with every other count
-        cells = pl.concat([cells, linkage_quality_cells(linkage_quality)], how="vertical_relaxed")
+        cells = pl.concat([cells, linkage_quality_cells(linkage_quality, settings.breakdowns, area)],
+                          how="vertical_relaxed")
         percent_specs = (*percent_specs, *LINKAGE_PERCENT_SPECS)
     # Before the long protection step: every cell and percentage must be declared in the published catalogue.
     check_publication(pl.concat([cells.select("table", "statistic", "kind"), pl.DataFrame(
         [(spec.table, spec.statistic, "percent") for spec in percent_specs], schema=["table", "statistic", "kind"],
         orient="row")]))
-    policy = load_disclosure_policy()
-    area = benchmark_name()
-
     def maturity(counts: pl.DataFrame) -> pl.DataFrame:  # from the published counts only (metrics.maturity)
         return maturity_rows(counts, area, linked.data_as_of)
 
-    report = disclosure.protect_publication_report(cells, percent_specs, policy, history=history,
+    report = disclosure.protect_publication_report(cells, percent_specs, policy,
+                                                   knowledge=publication_knowledge(settings), history=history,
                                                    cohort_maturity=maturity)
-    measure_ids = [measure.id for measure in load_measures().measures]
+    measure_ids = [measure.id for measure in settings.measures.measures]
     published = pl.concat([
         report.published,
         needs_overview_rows(report.published, measure_ids, policy),  # made from the protected values only
-        impact_estimate_rows(impact, report.published),
-        balance_published_rows(balance_rows(impact)),
-        suppression_summary_rows(report.summary),
-        *([] if linkage_quality is None else [linkage_estimate_rows(linkage_quality)]),
+        impact_estimate_rows(impact, report.published, policy),
+        balance_published_rows(balance_rows(impact, policy), area),
+        suppression_summary_rows(report.summary, area),
+        *([] if linkage_quality is None else [linkage_estimate_rows(linkage_quality, area)]),
     ]).with_columns(value=stored_value(pl.col("value")))
     return ProtectedEdition(published, cells)
 
 
-def protected_publication(linked: LinkedData, history: History | None = None,
+def protected_publication(linked: LinkedData, settings: PublishSettings, history: History | None = None,
                           linkage_quality: pl.DataFrame | None = None) -> pl.DataFrame:
     """Every published row, protected (protected_edition without the true counts)."""
-    return protected_edition(linked, history, linkage_quality).published
+    return protected_edition(linked, settings, history, linkage_quality).published
 
 
 def _published_frame(frame: pl.DataFrame, **columns: pl.Expr) -> pl.DataFrame:
@@ -179,7 +186,7 @@ def _published_frame(frame: pl.DataFrame, **columns: pl.Expr) -> pl.DataFrame:
     return frame.select(**(defaults | columns)).select(PUBLISHED_COLUMNS)
 
 
-def balance_published_rows(balance: pl.DataFrame) -> pl.DataFrame:
+def balance_published_rows(balance: pl.DataFrame, area_name: str) -> pl.DataFrame:
     """Standardised mean differences (love plot) as published rows: table impact_balance, kind smd."""
     if balance.is_empty():
         # Empty, typed like the other parts (selecting literals from an empty frame would give one null row).
@@ -187,7 +194,7 @@ def balance_published_rows(balance: pl.DataFrame) -> pl.DataFrame:
     long = balance.unpivot(index=["measure", "covariate", "symbol"], on=["smd_before", "smd_after"],
                            variable_name="statistic", value_name="value")
     return _published_frame(
-        long, table=pl.lit("impact_balance"), measure=pl.col("measure"), locality=pl.lit(benchmark_name()),
+        long, table=pl.lit("impact_balance"), measure=pl.col("measure"), locality=pl.lit(area_name),
         period=pl.lit("all"), breakdown=pl.lit("covariate"), category=pl.col("covariate"),
         statistic=pl.col("statistic"), kind=pl.lit("smd"), value=pl.col("value").cast(pl.Float64),
         symbol=pl.col("symbol"),
@@ -197,7 +204,7 @@ def balance_published_rows(balance: pl.DataFrame) -> pl.DataFrame:
 SUMMARY_TABLE = "disclosure_summary"
 
 
-def suppression_summary_rows(summary: pl.DataFrame) -> pl.DataFrame:
+def suppression_summary_rows(summary: pl.DataFrame, area_name: str) -> pl.DataFrame:
     """The per-table suppression report (numbers of CELLS, not of people) as published rows for analysts.
 
     kind is "cells" for a number of cells and "share" for a proportion of cells (docs/published-tables.md).
@@ -207,7 +214,7 @@ def suppression_summary_rows(summary: pl.DataFrame) -> pl.DataFrame:
     return long.select(
         table=pl.lit(SUMMARY_TABLE),
         measure=pl.lit("all"),
-        locality=pl.lit(benchmark_name()),
+        locality=pl.lit(area_name),
         period=pl.lit("all"),
         breakdown=pl.lit("published_table"),
         category=pl.col("table"),
@@ -220,8 +227,8 @@ def suppression_summary_rows(summary: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def publication_facts(linked: LinkedData) -> dict[str, str]:
-    policy = load_disclosure_policy()
+def publication_facts(linked: LinkedData, policy: DisclosurePolicy) -> dict[str, str]:
+    """The publication_info facts of this run (when, data date, the policy it was protected under)."""
     return {
         "published_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "data_as_of": linked.data_as_of.isoformat(),
@@ -244,7 +251,7 @@ def export_csv(published: pl.DataFrame, directory: Path, revisions: pl.DataFrame
     return path
 
 
-def publish(linked_url: str, published_url: str, export_dir: Path | None = None, *,
+def publish(linked_url: str, published_url: str, export_dir: Path | None = None, *, settings: PublishSettings,
             joint_with_earlier: bool = True) -> PublishTimings:
     """Read, protect jointly with every kept edition, audit jointly, then keep and publish the new edition.
 
@@ -255,6 +262,7 @@ def publish(linked_url: str, published_url: str, export_dir: Path | None = None,
     joint_with_earlier=False protects and audits the edition on its own: only for a republish after records were
     deleted (data_access.retention, linkage.erasure), when the reader's rule that an ended period's count stays
     fixed no longer holds and the joint system can have no solution (docs/data-lifecycle.md says what that loses).
+    settings: loaded once by the caller (load_publish_settings), the edge that reads configuration.
     """
     timings = PublishTimings()
     started = time.perf_counter()
@@ -264,20 +272,20 @@ def publish(linked_url: str, published_url: str, export_dir: Path | None = None,
         raise PermissionError(f"cannot write the published tables: {'; '.join(problems)}")
     linked_engine = make_engine(linked_url)
     linked = read_linked_data(linked_engine)
-    adopt_unknown_publication(linked_engine, published_engine)
+    policy = settings.policy
+    adopt_unknown_publication(linked_engine, published_engine, policy)
     all_facts, kept = load_kept_editions(linked_engine)
     if not joint_with_earlier:
         kept = []
     history = History(tuple(edition.as_earlier() for edition in kept), linked.data_as_of) if kept else None
     linkage_quality = read_linkage_quality(linked_engine, linked.info.get("built_from"))  # None: not partner data
     started = timings.lap("read", started)
-    edition = protected_edition(linked, history, linkage_quality)
+    edition = protected_edition(linked, settings, history, linkage_quality)
     published = edition.published
     started = timings.lap("compute_and_protect", started)
-    policy = load_disclosure_policy()
-    digest, method = published_digest(published), method_digest(policy)
+    digest, method = published_digest(published), method_digest(policy, settings.method_files)
     latest = all_facts[-1] if all_facts else None
-    facts = publication_facts(linked)
+    facts = publication_facts(linked, policy)
     if same_edition(latest, digest, linked.data_as_of, method):
         timings.unchanged = True
         facts = {**facts, **edition_facts(latest)}
@@ -286,7 +294,8 @@ def publish(linked_url: str, published_url: str, export_dir: Path | None = None,
     else:
         if kept:
             report = audit_editions(rows_with_truth(published, edition.cells), [held.as_earlier() for held in kept],
-                                    policy, linked.data_as_of, stop_at_first_unsafe=True)
+                                    policy, linked.data_as_of, knowledge=publication_knowledge(settings),
+                                    stop_at_first_unsafe=True)
             started = timings.lap("joint_audit", started)
             if not report.ok:
                 raise EditionRefused(report)
@@ -323,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     linked_url = args.db or linked_db_url()
     published_url = args.published_db or publishing_db_url(linked_url)
     try:
-        timings = publish(linked_url, published_url, args.export)
+        timings = publish(linked_url, published_url, args.export, settings=load_publish_settings())
     except EditionRefused as refusal:
         print(f"publish {refusal}", file=sys.stderr)
         return REFUSED

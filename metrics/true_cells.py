@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from data_access.config import BreakdownCatalogue, MeasureCatalogue, benchmark_name, load_breakdowns, load_measures
+from data_access.config import BreakdownCatalogue, MeasureCatalogue
 from data_access.linked_reads import LinkedData
 from metrics.breakdowns import applicable_breakdowns
 from metrics.cells import CellSpace, count_cells, events_from_flags
@@ -58,18 +58,18 @@ POOLED_TABLES = ("measure_progress", "family_outcomes")
 
 def true_cells(
     linked: LinkedData,
-    measures: MeasureCatalogue | None = None,
-    breakdowns: BreakdownCatalogue | None = None,
+    measures: MeasureCatalogue,
+    breakdowns: BreakdownCatalogue,
+    area_name: str,
 ) -> pl.DataFrame:
-    """All count cells of every published table, with true values (column true_value)."""
-    measures = measures or load_measures()
-    breakdowns = breakdowns or load_breakdowns()
+    """All count cells of every published table, with true values (column true_value); the measures, breakdowns and
+    area name come from configuration, passed in (data_access.config.PublishSettings)."""
     years, quarters = reporting_periods(linked)
     pooled = pooled_periods(linked)
     localities = tuple(linked.localities["locality_name"].to_list())
 
     def space(table: str, table_measures: tuple[str, ...], statistics: tuple[str, ...]) -> CellSpace:
-        return CellSpace(table, table_measures, statistics, localities, benchmark_name(), years, quarters,
+        return CellSpace(table, table_measures, statistics, localities, area_name, years, quarters,
                          breakdowns.not_recorded, pooled if table in POOLED_TABLES else ())
 
     units = unit_progress(linked, measures).rename({"measure_id": "measure"}).collect().lazy()

@@ -20,7 +20,7 @@ from typing import Literal
 import streamlit as st
 from cachetools import TTLCache
 
-from data_access.config import Role, load_roles
+from data_access.config import Role, RoleCatalogue, load_roles
 from data_access.roles import identity_label, role_for_identity
 from pages._navigation import PRODUCT, SPECS, ensure_routed_through_app
 from pages._published import AccessLogError, append_access_event, publication_info
@@ -31,6 +31,11 @@ _sign_in_lock = threading.Lock()
 # Sign-ins already recorded, by (identity, ID token issued-at): every new tab is a new Streamlit session on the same
 # cookie, and one sign-in should be one line. Bounded; a line too many after a restart is harmless.
 _sign_ins: TTLCache = TTLCache(maxsize=4096, ttl=2 * 24 * 3600)
+
+
+def role_catalogue() -> RoleCatalogue:
+    """The roles (config/roles.toml), loaded here, the web tier's edge for who may see what (cached by the loader)."""
+    return load_roles()
 
 
 def auth_configured() -> bool:
@@ -79,7 +84,7 @@ def current_visitor() -> Visitor:
         return Visitor("sign_in", True, identity_label(user), role_for_identity(user), issued)
     if not is_synthetic():
         return Visitor("closed", False, "anonymous", None)
-    role = load_roles().resolve(st.query_params.get("role"))
+    role = role_catalogue().resolve(st.query_params.get("role"))
     return Visitor("demo", True, f"demo:{role.id}", role)
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 
 from data_access.access import SeparationError, web_tier_engine, web_tier_url
 from data_access.access_log import AccessEvent, AccessLogError, web_tier_access_log  # noqa: F401 - re-exported
-from data_access.config import Role
+from data_access.config import PublishSettings, Role, load_privacy_notice, load_publish_settings
 from data_access.published_reads import read_publication_info, read_published, read_revisions
 from data_access.web_environment import web_process_problems
 
@@ -113,16 +113,20 @@ def published_revisions() -> pl.DataFrame:
     return _published_revisions(web_tier_url())
 
 
+def settings() -> PublishSettings:
+    """The configuration the pages show (disclosure policy, area name, localities, measures, breakdowns): the web
+    tier loads it here, at its edge, and nowhere else (data_access.config caches it)."""
+    return load_publish_settings()
+
+
+def privacy_notice() -> dict:
+    """What the council's privacy notice says (config/privacy.toml), for the Methodology page."""
+    return load_privacy_notice()
+
+
 def cache_sizes() -> dict[str, int]:
     """How many entries each shared cache holds (tests/pages/test_published_cache.py)."""
     return {"tables": len(_tables), "publication_info": len(_info)}
-
-
-def current_role() -> Role | None:
-    """The role of whoever this session belongs to (signed in, or the demo's picker); None: no access."""
-    from pages._access import current_visitor
-
-    return current_visitor().role
 
 
 def require_page(page_id: str) -> Role:

@@ -235,13 +235,6 @@ def interval_shown(bound: str) -> pl.Expr:
             .otherwise(pl.coalesce(symbol, pl.lit("[x]"))))
 
 
-def count_view(progress: pl.DataFrame, statistics: list[str]) -> pl.DataFrame:
-    """Published counts (value and shown text) for the given statistics, one column pair per statistic."""
-    rows = progress.filter(pl.col("kind") == "count", pl.col("statistic").is_in(statistics)).with_columns(
-        display_expr())
-    return rows.pivot(on="statistic", index=list(PERCENT_KEYS), values="shown", aggregate_function="first")
-
-
 def trend_labels(progress: pl.DataFrame, statistic: str) -> pl.DataFrame:
     """The published trend tag per measure and locality (period 'all')."""
     return progress.filter(pl.col("statistic") == statistic, pl.col("kind") == "trend").select(

@@ -6,10 +6,9 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from data_access.config import load_breakdowns, load_disclosure_policy
 from pages._layout import chart_with_table, explain_symbols, page_header, percent_bars, url_choice
 from pages._linkage_views import BREAKDOWN_LABELS, linkage_rates, linkage_rates_table, linkage_summary
-from pages._published import published_table, require_page
+from pages._published import published_table, require_page, settings
 
 require_page("disclosure")
 page_header(
@@ -18,7 +17,8 @@ page_header(
     "a small number being worked out from other figures (secondary), and how much information that loses. "
     "These are numbers of table cells, not of people.",
 )
-policy = load_disclosure_policy()
+config = settings()
+policy = config.policy
 summary = published_table("disclosure_summary")
 wide = summary.pivot(on="statistic", index="category", values="value", aggregate_function="first").rename(
     {"category": "table"})
@@ -57,7 +57,7 @@ else:
                "clerical review are decided with `python -m linkage review`.")
     breakdown = url_choice("Match rates by", list(BREAKDOWN_LABELS), key="linkage",
                            format_func=BREAKDOWN_LABELS.get, horizontal_radio=True)
-    catalogue = load_breakdowns()
+    catalogue = config.breakdowns
     configured = next((item.categories for item in catalogue.breakdowns if item.id == breakdown), ())
     rates = linkage_rates(linkage, breakdown, [*configured, catalogue.not_recorded])
     figure = percent_bars(rates, "category", "#009E73", f"Match rate by {BREAKDOWN_LABELS[breakdown].lower()}")

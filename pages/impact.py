@@ -6,7 +6,6 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from data_access.config import benchmark_name, load_breakdowns, load_localities, load_measures
 from pages._access import log_download
 from pages._impact_views import covariate_label, unmatched_share
 from pages._layout import (
@@ -18,7 +17,7 @@ from pages._layout import (
     page_header,
     url_choice,
 )
-from pages._published import published_table, require_page
+from pages._published import published_table, require_page, settings
 from pages._views import (
     IMPACT_METHODS,
     SENSITIVITY_METHODS,
@@ -47,9 +46,10 @@ page_header(
     "difference below 0 (fewer still had the need) is better: the programme helped. This is the same direction of "
     "good as the Measures page, where a higher share improved is better.",
 )
-area = benchmark_name()
-catalogue = load_measures()
-breakdowns = load_breakdowns()
+config = settings()
+area = config.area_name
+catalogue = config.measures
+breakdowns = config.breakdowns
 impact = published_table("impact")
 labels = {m.id: f"{m.id} {m.short_label}" for m in catalogue.measures} | {"any_need": "Any of the family's needs"}
 order = [m.id for m in catalogue.measures] + ["any_need"]
@@ -196,7 +196,7 @@ with right:
                      "small one cannot be worked out from the group size shown above.")
 
 st.subheader(f"By locality: {labels.get(measure, measure)}")
-by_locality = with_order(impact_mde(impact, measure), "locality", [loc.name for loc in load_localities()] + [area])
+by_locality = with_order(impact_mde(impact, measure), "locality", [*config.locality_names, area])
 st.dataframe(by_locality.rename({"locality": "Locality", "psm_difference": "Matched estimate (below 0 is better)",
                                  "psm_mde": "Smallest effect it could detect"}), hide_index=True, key="localities",
              height="content")

@@ -6,7 +6,6 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from data_access.config import benchmark_name, load_disclosure_policy, load_localities, load_measures
 from pages._access import log_download
 from pages._contrast import text_colour_on
 from pages._downloads import MIME, briefing_pdf, kept, locality_files
@@ -21,7 +20,7 @@ from pages._layout import (
     url_choice,
 )
 from pages._locality import locality_summary, summary_table
-from pages._published import publication_info, published_table, require_page
+from pages._published import publication_info, published_table, require_page, settings
 from pages._views import (
     TREND_LEVEL,
     locality_profile,
@@ -36,12 +35,13 @@ page_header(
     "one measure. Tiles are a schematic layout, not a map: locality boundaries are approximate.",
 )
 
-area = benchmark_name()
-localities = load_localities()
+config = settings()
+area = config.area_name
+localities = config.localities
 names = [locality.name for locality in localities]
-catalogue = load_measures()
+catalogue = config.measures
 short_label = {m.id: m.short_label for m in catalogue.measures}
-level = load_disclosure_policy().confidence_level
+level = config.policy.confidence_level
 progress = published_table("measure_progress")
 maturity_table = published_table("cohort_maturity")
 controls = st.columns(3)

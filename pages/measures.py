@@ -6,7 +6,6 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from data_access.config import benchmark_name, load_breakdowns, load_disclosure_policy, load_localities, load_measures
 from pages._breakdowns import breakdown_choices, breakdown_grid, not_offered_sentence, pooled_period_for, pooled_words
 from pages._heat_grid import heat_grid
 from pages._layout import (
@@ -20,7 +19,7 @@ from pages._layout import (
     percent_bars,
     url_choice,
 )
-from pages._published import published_table, require_page
+from pages._published import published_table, require_page, settings
 from pages._views import (
     TREND_LEVEL,
     financial_years,
@@ -42,11 +41,12 @@ page_header(
     "Localities are compared with Dorset as a whole. Small populations are also shown pooled over three years.",
 )
 
-catalogue = load_measures()
+config = settings()
+catalogue = config.measures
 measures = {measure.id: measure for measure in catalogue.measures}
-area = benchmark_name()
-localities = [locality.name for locality in load_localities()]
-level = load_disclosure_policy().confidence_level
+area = config.area_name
+localities = list(config.locality_names)
+level = config.policy.confidence_level
 progress = published_table("measure_progress")
 maturity_table = published_table("cohort_maturity")
 controls = st.columns(3)
@@ -177,7 +177,7 @@ with chart_column:
         caption="Bars show published percentages; whiskers the confidence interval. [c]: not published.",
     )
 
-    breakdowns = load_breakdowns()
+    breakdowns = config.breakdowns
     choices = breakdown_choices(role.breakdowns, set(this_measure["breakdown"].unique().to_list()), measure.unit,
                                 breakdowns)
     why_not = not_offered_sentence(choices.not_offered, breakdowns)

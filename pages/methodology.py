@@ -5,20 +5,27 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from data_access.config import load_disclosure_policy, load_measures, load_privacy_notice
 from pages._access import log_download
 from pages._downloads import DATASET_FILE, MIME, dataset_files, kept, tables_for_pages
 from pages._layout import SYMBOL_MEANINGS, page_header
-from pages._published import publication_info, published_revisions, published_table, require_page
+from pages._published import (
+    privacy_notice,
+    publication_info,
+    published_revisions,
+    published_table,
+    require_page,
+    settings,
+)
 from pages._views import revisions_summary
 
 role = require_page("methodology")
 page_header("Methodology and privacy", "What each number means, how it is protected, and how personal data are used.")
 
-catalogue = load_measures()
-policy = load_disclosure_policy()
+config = settings()
+catalogue = config.measures
+policy = config.policy
 info = publication_info()
-privacy = load_privacy_notice()
+privacy = privacy_notice()
 outcome_label = {outcome.id: outcome.label for outcome in catalogue.headline_outcomes}
 
 st.header("The twelve measures")

@@ -8,7 +8,6 @@ import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
-from data_access.config import benchmark_name, load_disclosure_policy, load_localities, load_measures
 from pages._access import log_download
 from pages._layout import (
     OUTCOMES,
@@ -20,7 +19,7 @@ from pages._layout import (
     url_choice,
 )
 from pages._locality import locality_summary, summary_table, trend_series
-from pages._published import publication_info, published_table, require_page
+from pages._published import publication_info, published_table, require_page, settings
 from pages._trend_chart import trend_lines, trend_table
 from pages._views import (
     best_default_year,
@@ -43,8 +42,9 @@ page_header(
     "Counts are rounded to the nearest 5; small numbers are shown as [c].",
 )
 
-area = benchmark_name()
-localities = [locality.name for locality in load_localities()]
+config = settings()
+area = config.area_name
+localities = list(config.locality_names)
 families = published_table("families")
 
 info = publication_info()
@@ -96,8 +96,8 @@ outcome_tiles[0].metric(
 if isinstance(needs["measures_included"], float):
     included = int(needs["measures_included"])
     outcome_tiles[0].caption(
-        f"Based on {included} of the {len(load_measures().measures)} measures"
-        + ("." if included == len(load_measures().measures) else
+        f"Based on {included} of the {len(config.measures.measures)} measures"
+        + ("." if included == len(config.measures.measures) else
            ": the others have figures too small to show for this year.")
     )
 if success_row.height:
@@ -118,7 +118,7 @@ if maturing.height:
 st.header("A locality at a glance")
 st.write("Pick a locality to see its twelve measures on one screen: the latest complete year, how it compares with "
          f"{area}, the change on last year and the trend. The locality you pick stays picked on the other pages.")
-catalogue = load_measures()
+catalogue = config.measures
 short_label = {measure.id: measure.short_label for measure in catalogue.measures}
 polarity = {measure.id: measure.polarity for measure in catalogue.measures}
 progress = published_table("measure_progress")
@@ -134,7 +134,7 @@ st.download_button("Download this table (CSV)", at_a_glance.write_csv(), key="lo
                    file_name=f"{locality.lower().replace(' ', '-')}-{statistic}-at-a-glance.csv", mime="text/csv",
                    on_click=log_download, args=("overview", f"{locality.lower().replace(' ', '-')}-{statistic}"
                                                 "-at-a-glance.csv"))
-level = load_disclosure_policy().confidence_level
+level = config.policy.confidence_level
 st.caption(
     f"{OUTCOMES[statistic]}: the share of people or families with the need when support began whose need "
     + ("had gone at the six-month review" if statistic == "improved_percent" else

@@ -240,10 +240,14 @@ def _needs_a_session_build(item: pytest.Item) -> bool:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark slow every test that needs a session-built publication or a browser, so `pytest -m "not slow"` (the
     quick loop) builds nothing and starts no server; `make test` and CI still run them all. Tests that need a
-    session build run last (in their usual order), so the builds can run in the background meanwhile."""
+    session build run last (in their usual order), so the builds can run in the background meanwhile. Under
+    pytest-xdist with `--dist loadgroup` they all go to one worker (group "session_builds"), so each build is made
+    once."""
     for item in items:
         if _needs_a_session_build(item) or item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.slow)
+        if _needs_a_session_build(item):
+            item.add_marker(pytest.mark.xdist_group("session_builds"))
     items.sort(key=_needs_a_session_build)
 
 
@@ -251,9 +255,17 @@ def _started_builds(config: pytest.Config) -> dict:
     return config.stash.get(_BUILDS_KEY, {})
 
 
+def _is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Start, in the background, each session build a collected test needs (not for --collect-only)."""
-    if session.config.option.collectonly:
+    """Start, in the background, each session build a collected test needs (not for --collect-only).
+
+    Not in a pytest-xdist worker: every worker collects every test, but only the one that runs a test needing a
+    build should make it (its fixture starts the build then, once per worker; `--dist loadgroup` sends all such
+    tests to one worker). The xdist controller collects nothing, so it never gets here with items."""
+    if session.config.option.collectonly or _is_xdist_worker(session.config):
         return
     needed = set().union(*(set(getattr(item, "fixturenames", ())) for item in session.items))
     factory = session.config._tmp_path_factory  # the session's tmp_path_factory (the fixture is not available here)

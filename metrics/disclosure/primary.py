@@ -20,16 +20,12 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from data_access.config import DisclosurePolicy, load_disclosure_policy
+from data_access.config import DisclosurePolicy
 
 CONFIDENTIAL = "[c]"
 NOT_AVAILABLE = "[x]"
 NOT_APPLICABLE = "[z]"
 SYMBOLS = (CONFIDENTIAL, NOT_AVAILABLE, NOT_APPLICABLE)
-
-
-def _policy(policy: DisclosurePolicy | None) -> DisclosurePolicy:
-    return policy if policy is not None else load_disclosure_policy()
 
 
 def smallest_published_count(policy: DisclosurePolicy) -> int:
@@ -46,13 +42,12 @@ def round_count(true_counts: Any, policy: DisclosurePolicy) -> npt.NDArray[np.in
     return np.where(counts > 0, np.maximum(rounded, smallest_published_count(policy)), 0)
 
 
-def protect_count(values: Any, policy: DisclosurePolicy | None = None) -> tuple[Any, Any]:
+def protect_count(values: Any, policy: DisclosurePolicy) -> tuple[Any, Any]:
     """Primary rule on true counts; returns (value, symbol).
 
     A scalar gives (float | None, str | None); an array gives (float array with nan where suppressed,
     object array of None / "[c]"). Negative or fractional counts raise: counts are of distinct units.
     """
-    policy = _policy(policy)
     raw = np.asarray(values)
     scalar = raw.ndim == 0
     as_float = raw.astype(np.float64)
@@ -68,9 +63,8 @@ def protect_count(values: Any, policy: DisclosurePolicy | None = None) -> tuple[
     return value, symbol
 
 
-def protected_count_exprs(true_count: pl.Expr, policy: DisclosurePolicy | None = None) -> tuple[pl.Expr, pl.Expr]:
+def protected_count_exprs(true_count: pl.Expr, policy: DisclosurePolicy) -> tuple[pl.Expr, pl.Expr]:
     """The primary rule as polars expressions (value Float64 null when suppressed, symbol String)."""
-    policy = _policy(policy)
     base = policy.rounding_base
     count = true_count.cast(pl.Int64)
     suppressed = (count >= 1) & (count < policy.threshold)
@@ -84,8 +78,8 @@ def protected_count_exprs(true_count: pl.Expr, policy: DisclosurePolicy | None =
 
 def protect_counts_frame(
     frame: pl.DataFrame,
+    policy: DisclosurePolicy,
     count_col: str = "true_value",
-    policy: DisclosurePolicy | None = None,
     *,
     keep_true: bool = False,
 ) -> pl.DataFrame:
@@ -103,12 +97,11 @@ def protect_counts_frame(
     return out if keep_true else out.drop(count_col)
 
 
-def percent_publishable(numerator: Any, denominator: Any, policy: DisclosurePolicy | None = None) -> Any:
+def percent_publishable(numerator: Any, denominator: Any, policy: DisclosurePolicy) -> Any:
     """True where numerator and denominator - numerator are both >= percentage_min_each_side (true counts).
 
     Checked on the true counts, so a percentage never reveals that a side is small. Scalars give a bool.
     """
-    policy = _policy(policy)
     x = np.asarray(numerator, dtype=np.float64)
     n = np.asarray(denominator, dtype=np.float64)
     minimum = policy.percentage_min_each_side

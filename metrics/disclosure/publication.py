@@ -18,7 +18,7 @@ from typing import Protocol
 import numpy as np
 import polars as pl
 
-from data_access.config import DisclosurePolicy, benchmark_name, load_disclosure_policy, load_measures
+from data_access.config import DisclosurePolicy
 from metrics import stats
 from metrics.comparisons import comparison_labels, polarity_column, statistic_polarity, trend_series_labels
 from metrics.disclosure.history import History
@@ -74,7 +74,7 @@ class ProtectedPublication:
 def protect_publication(
     cells: pl.DataFrame,
     percent_specs: Iterable[PercentSpecLike],
-    policy: DisclosurePolicy | None = None,
+    policy: DisclosurePolicy,
     **options,
 ) -> pl.DataFrame:
     """Every published row, protected, in the documented column order (see protect_publication_report)."""
@@ -84,10 +84,9 @@ def protect_publication(
 def protect_publication_report(
     cells: pl.DataFrame,
     percent_specs: Iterable[PercentSpecLike],
-    policy: DisclosurePolicy | None = None,
+    policy: DisclosurePolicy,
     *,
-    knowledge: TableKnowledge | None = None,
-    polarities: Mapping[str, str] | None = None,
+    knowledge: TableKnowledge,
     trend_breakdowns: tuple[str, ...] = (NO_BREAKDOWN,),
     secondary: bool = True,
     integer: bool = False,
@@ -109,18 +108,16 @@ def protect_publication_report(
     with the area and data date); maturing periods are then never compared nor a trend point. None: every period is
     complete.
     """
-    policy = policy or load_disclosure_policy()
     specs = tuple(percent_specs)
     if "kind" in cells.columns and cells.filter(pl.col("kind") != "count").height:
         raise ValueError("protect_publication takes count cells only; derived statistics are computed here")
-    knowledge = knowledge or TableKnowledge(area_name=benchmark_name())
     protection = protect_counts(cells, specs, policy, knowledge=knowledge, secondary=secondary, integer=integer,
                                 workers=workers, history=history)
     counts = _count_rows(cells, protection)
     percents = _percent_rows(cells, protection, specs, policy)
     maturity = cohort_maturity(counts) if cohort_maturity is not None else _empty_published()
     statuses = status_lookup(period_statuses(maturity))
-    polarities = polarities or _default_polarities()
+    polarities = knowledge.polarities
     comparisons = _comparison_rows(percents, knowledge.area_name, polarities, statuses, policy)
     trends = _trend_rows(percents, specs, polarities, trend_breakdowns, statuses)
     published = pl.concat(
@@ -132,12 +129,6 @@ def protect_publication_report(
         maintain_order=True,
     ).drop("_kind_order")
     return ProtectedPublication(published, _summary(cells, protection, published), protection)
-
-
-def _default_polarities() -> dict[str, str]:
-    polarities = {measure.id: measure.polarity for measure in load_measures().measures}
-    polarities.setdefault("all", stats.HIGHER_IS_BETTER)
-    return polarities
 
 
 def _empty_strings(frame: pl.DataFrame, *names: str) -> pl.DataFrame:

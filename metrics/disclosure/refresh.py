@@ -20,7 +20,7 @@ so such a [c] says the count changed. docs/disclosure.md, "Refreshes", explains 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -133,12 +133,12 @@ def prefixed_knowledge(knowledge: TableKnowledge, labels: Sequence[str],
 
     per_label = tuple((label + table, smaller, larger) for label in labels
                       for table, smaller, larger in extra_orderings.get(label, ()))
-    return TableKnowledge(
-        knowledge.area_name,
-        frozenset(both(tuple(sorted(knowledge.non_additive_over_periods)))),
-        both(knowledge.orderings),
-        both(knowledge.stock_flows),
-        tuple(dict.fromkeys(both(knowledge.extra_orderings) + per_label)),
+    return replace(
+        knowledge,
+        non_additive_over_periods=frozenset(both(tuple(sorted(knowledge.non_additive_over_periods)))),
+        orderings=both(knowledge.orderings),
+        stock_flows=both(knowledge.stock_flows),
+        extra_orderings=tuple(dict.fromkeys(both(knowledge.extra_orderings) + per_label)),
     )
 
 

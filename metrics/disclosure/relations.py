@@ -17,8 +17,8 @@ Units linked by any relation form a *block*; blocks are independent and are prot
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import polars as pl
@@ -34,9 +34,15 @@ POOLED_PERIOD = r"^\d{4}/\d{2}-\d{4}/\d{2}$"  # a pooled period: its first and l
 
 @dataclass(frozen=True)
 class TableKnowledge:
-    """Structure of the published tables that any reader knows (docs/published-tables.md)."""
+    """Structure of the published tables that any reader knows (docs/published-tables.md).
 
-    area_name: str = "Dorset"
+    area_name: the whole area, the sum of the localities (localities.toml benchmark_name). polarities: measure id
+    -> polarity (measures.toml; methodology page), which decides comparison and trend labels; a measure missing
+    from it is taken as higher_is_better. Both come from configuration, passed in (data_access.config).
+    """
+
+    area_name: str
+    polarities: Mapping[str, str]
     non_additive_over_periods: frozenset[tuple[str, str]] = frozenset({("families", "families_open_at_end")})
     orderings: tuple[tuple[str, str, str], ...] = (
         ("measure_progress", "improved", "reviewed"),
@@ -59,8 +65,7 @@ class TableKnowledge:
     def with_percent_orderings(self, specs: Iterable) -> TableKnowledge:
         """Add numerator <= denominator for each percentage (readers see both names on percent rows)."""
         extra = tuple((s.table, s.numerator, s.denominator) for s in specs)
-        return TableKnowledge(self.area_name, self.non_additive_over_periods, self.orderings, self.stock_flows,
-                              tuple(dict.fromkeys(self.extra_orderings + extra)))
+        return replace(self, extra_orderings=tuple(dict.fromkeys(self.extra_orderings + extra)))
 
     def all_orderings(self) -> tuple[tuple[str, str, str], ...]:
         return tuple(dict.fromkeys(self.orderings + self.extra_orderings))

@@ -235,7 +235,7 @@ def protect_counts(
     percent_specs: Iterable,
     policy: DisclosurePolicy,
     *,
-    knowledge: TableKnowledge | None = None,
+    knowledge: TableKnowledge,
     secondary: bool = True,
     integer: bool = False,
     max_rounds: int = 200,
@@ -250,7 +250,7 @@ def protect_counts(
     (metrics.disclosure.history), so that no hidden cell of any edition can be narrowed by combining them.
     """
     specs = tuple(percent_specs)
-    knowledge = (knowledge or TableKnowledge()).with_percent_orderings(specs)
+    knowledge = knowledge.with_percent_orderings(specs)
     counts = cells.filter(pl.col("kind") == "count") if "kind" in cells.columns else cells
     if counts.height and counts["true_value"].min() < 0:
         raise ValueError("true counts must be >= 0")

@@ -3,11 +3,12 @@
 Typical use (in memory; the CLI `python -m metrics.impact --db URL --export DIR` exports the same files from the
 publication itself, so they carry exactly the published figures):
 
-    results = run_impact(read_impact_inputs(engine))      # true values, never shown as they are
-    impact_rows(results)       # impact.csv / forest plot rows, protected (the CLI: impact_csv_rows of the publication)
-    balance_rows(results)      # love plot, protected
-    overlap_bins(results)      # propensity-score histograms, protected counts
-    published_impact_rows(results)  # the "impact" table in the tidy long format
+    s = load_publish_settings()  # at the edge; computations take configuration as arguments
+    results = run_impact(read_impact_inputs(engine), s.measures, s.locality_names, s.area_name)  # true values
+    impact_rows(results, s.policy, s.polarities)   # impact.csv / forest plot rows, protected (the CLI: impact_csv_rows)
+    balance_rows(results, s.policy)                # love plot, protected
+    published = published_impact_rows(results, s.policy, s.polarities)  # the "impact" table, tidy long format
+    overlap_from_published(published)              # propensity-score histograms, protected counts
 """
 
 from metrics.impact.analysis_frame import ImpactInputs, impact_inputs
@@ -21,7 +22,6 @@ from metrics.impact.tables import (
     impact_csv_rows,
     impact_estimate_rows,
     impact_rows,
-    overlap_bins,
     published_impact_rows,
 )
 
@@ -36,7 +36,6 @@ __all__ = [
     "impact_estimate_rows",
     "impact_inputs",
     "impact_rows",
-    "overlap_bins",
     "published_impact_rows",
     "read_impact_inputs",
     "run_impact",

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-from data_access.config import benchmark_name, load_localities, load_measures
+from data_access.config import PublishSettings, load_publish_settings
 from data_access.engine import linked_db_url, make_engine, published_db_url
 from data_access.published_reads import read_previous_publication
 from metrics.impact.analysis_frame import ANY_NEED
@@ -27,7 +27,7 @@ from metrics.impact.tables import TABLE, impact_csv_rows, overlap_from_published
 BALANCE_TABLE = "impact_balance"
 
 
-def publication_rows(linked_url: str, published_url: str) -> tuple[pl.DataFrame, str]:
+def publication_rows(linked_url: str, published_url: str, settings: PublishSettings) -> tuple[pl.DataFrame, str]:
     """The published rows of the impact tables, and where they came from."""
     engine = make_engine(published_url, published=True)
     try:
@@ -45,7 +45,7 @@ def publication_rows(linked_url: str, published_url: str) -> tuple[pl.DataFrame,
         linked = read_linked_data(linked_engine)
     finally:
         linked_engine.dispose()
-    rows = protected_publication(linked)
+    rows = protected_publication(linked, settings)
     return rows.filter(pl.col("table").is_in([TABLE, BALANCE_TABLE])), "a first publication computed now (not saved)"
 
 
@@ -74,17 +74,17 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
     linked_url = args.db or linked_db_url()
+    settings = load_publish_settings()  # the edge: configuration is loaded here and passed in
     try:
-        published, source = publication_rows(linked_url, args.published_db or published_db_url(linked_url))
+        published, source = publication_rows(linked_url, args.published_db or published_db_url(linked_url), settings)
     except Exception as error:  # one clear line for analysts (database messages never quote personal values here)
         print(f"impact export failed: {error}", file=sys.stderr)
         return 1
-    labels = {measure.id: measure.short_label for measure in load_measures().measures} | {ANY_NEED: ANY_NEED_LABEL}
-    localities = tuple(locality.name for locality in load_localities())
+    labels = {measure.id: measure.short_label for measure in settings.measures.measures} | {ANY_NEED: ANY_NEED_LABEL}
     impact = published.filter(pl.col("table") == TABLE)
     args.export.mkdir(parents=True, exist_ok=True)
     outputs = {
-        "impact.csv": impact_csv_rows(impact, labels, benchmark_name(), localities),
+        "impact.csv": impact_csv_rows(impact, labels, settings.area_name, settings.locality_names),
         "impact_balance.csv": balance_csv_rows(published, labels),
         "impact_overlap.csv": overlap_from_published(impact),
         "impact_published.csv": impact,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from data_access.config import MeasureCatalogue, benchmark_name, load_localities, load_measures
+from data_access.config import MeasureCatalogue
 from metrics.impact.analysis import ImpactAnalysis, analyse
 from metrics.impact.analysis_frame import ANY_NEED, AnalysisFrame, ImpactInputs, analysis_frames
 from metrics.impact.estimators import EffectEstimate
@@ -42,11 +42,11 @@ class ImpactResults:
     data_as_of: date
 
 
-def run_impact(inputs: ImpactInputs, catalogue: MeasureCatalogue | None = None,
-               locality_names: tuple[str, ...] | None = None, area_name: str | None = None) -> ImpactResults:
-    """Propensity-score matching, AIPW and the naive comparison for each outcome; locality subsets of the pairs."""
-    catalogue = catalogue or load_measures()
-    locality_names = locality_names or tuple(locality.name for locality in load_localities())
+def run_impact(inputs: ImpactInputs, catalogue: MeasureCatalogue, locality_names: tuple[str, ...],
+               area_name: str) -> ImpactResults:
+    """Propensity-score matching, AIPW and the naive comparison for each outcome; locality subsets of the pairs.
+
+    catalogue, locality_names and area_name come from configuration, loaded at the edge (PublishSettings)."""
     labels = {measure.id: measure.short_label for measure in catalogue.measures} | {ANY_NEED: ANY_NEED_LABEL}
     outcomes = []
     for frame in analysis_frames(inputs, catalogue):
@@ -60,6 +60,6 @@ def run_impact(inputs: ImpactInputs, catalogue: MeasureCatalogue | None = None,
             LocalityResult(name, *analysis.subgroup(locality == name)) for name in locality_names
         )
         outcomes.append(OutcomeResult(frame.outcome_id, labels[frame.outcome_id], frame, analysis, by_locality))
-    return ImpactResults(tuple(outcomes), area_name or benchmark_name(), locality_names, inputs.data_as_of)
+    return ImpactResults(tuple(outcomes), area_name, locality_names, inputs.data_as_of)
 
 

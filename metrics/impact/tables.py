@@ -30,12 +30,13 @@ Publication rules (docs/impact.md explains them in plain English):
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
-from data_access.config import DisclosurePolicy, load_disclosure_policy
+from data_access.config import DisclosurePolicy
 from data_access.published_schema import PUBLISHED_COLUMNS
 from metrics.disclosure import (
     CONFIDENTIAL,
@@ -160,11 +161,11 @@ def _count(value: int, policy: DisclosurePolicy) -> float | None:
     return protect_count(int(value), policy)[0]
 
 
-def impact_rows(results: ImpactResults, policy: DisclosurePolicy | None = None) -> pl.DataFrame:
+def impact_rows(results: ImpactResults, policy: DisclosurePolicy, polarities: Mapping[str, str]) -> pl.DataFrame:
     """impact.csv for results protected on their own (published_impact_rows), one row per outcome x area x method;
     the CLI writes the same from the publication itself (impact_csv_rows)."""
     labels = {outcome.outcome_id: outcome.label for outcome in results.outcomes}
-    return impact_csv_rows(published_impact_rows(results, policy), labels, results.area_name,
+    return impact_csv_rows(published_impact_rows(results, policy, polarities), labels, results.area_name,
                            results.locality_names)
 
 
@@ -225,9 +226,9 @@ def impact_csv_rows(published: pl.DataFrame, labels: dict[str, str], area: str,
     return pl.DataFrame(out, schema=schema, orient="row").select(IMPACT_COLUMNS)
 
 
-def forest_rows(results: ImpactResults, policy: DisclosurePolicy | None = None) -> pl.DataFrame:
+def forest_rows(results: ImpactResults, policy: DisclosurePolicy, polarities: Mapping[str, str]) -> pl.DataFrame:
     """Dorset-wide rows for a forest plot: outcome in catalogue order (plot_order), one row per method."""
-    rows = impact_rows(results, policy).filter(pl.col("locality") == results.area_name)
+    rows = impact_rows(results, policy, polarities).filter(pl.col("locality") == results.area_name)
     order = {outcome.outcome_id: index for index, outcome in enumerate(results.outcomes)}
     return rows.with_columns(plot_order=pl.col("measure").replace_strict(order, return_dtype=pl.Int64))
 
@@ -364,13 +365,11 @@ SHARE_SOURCE = {PSM: "matched_supported_percent", AIPW: "supported_percent", NAI
 """The published percentage whose group each method's estimate is about (supported units with the need present)."""
 
 
-def impact_estimate_rows(results: ImpactResults, published: pl.DataFrame,
-                         policy: DisclosurePolicy | None = None) -> pl.DataFrame:
+def impact_estimate_rows(results: ImpactResults, published: pl.DataFrame, policy: DisclosurePolicy) -> pl.DataFrame:
     """The estimate rows of the impact table (differences, effect intervals, the two shares whose difference each
     estimate is, relative differences, p-values, MDE, and the sensitivity estimates), in the tidy long format, after
     the publication rules in this module's docstring. `published`: the protected rows of the impact table's counts
     and percentages (the shares beside an estimate are made from them)."""
-    policy = policy or load_disclosure_policy()
     shown = published.filter(pl.col("table") == TABLE, pl.col("breakdown") == "none",
                              pl.col("kind").is_in(["percent", MAX_ERROR_KIND]))
     percents = {(r["measure"], r["locality"], r["statistic"], r["kind"]): r["value"] for r in shown.iter_rows(
@@ -418,21 +417,21 @@ def impact_estimate_rows(results: ImpactResults, published: pl.DataFrame,
                               denominator=pl.lit(None, dtype=pl.String)).select(PUBLISHED_COLUMNS)
 
 
-def published_impact_rows(results: ImpactResults, policy: DisclosurePolicy | None = None) -> pl.DataFrame:
+def published_impact_rows(results: ImpactResults, policy: DisclosurePolicy,
+                          polarities: Mapping[str, str]) -> pl.DataFrame:
     """The whole "impact" table on its own, in the tidy long format (docs/impact.md): every count (group sizes,
     outcome counts, histogram bins) through metrics.disclosure.protect_publication_report (primary and secondary
     suppression, proven by the attacker), percentages and intervals from the protected counts, then the estimates.
 
     The publish step (metrics.publish) protects the same cells together with every other table's counts instead.
     """
-    policy = policy or load_disclosure_policy()
     report = protect_publication_report(impact_count_cells(results), IMPACT_PERCENT_SPECS, policy,
-                                        knowledge=TableKnowledge(area_name=results.area_name))
+                                        knowledge=TableKnowledge(results.area_name, polarities))
     return pl.concat([report.published.select(PUBLISHED_COLUMNS),
                       impact_estimate_rows(results, report.published, policy)])
 
 
-def balance_rows(results: ImpactResults, policy: DisclosurePolicy | None = None) -> pl.DataFrame:
+def balance_rows(results: ImpactResults, policy: DisclosurePolicy) -> pl.DataFrame:
     """Love-plot rows for each outcome (Dorset): covariate, smd_before, smd_after, imbalanced_after, symbol.
 
     SMDs are rounded to SMD_DIGITS (0.01) decimals. A yes/no covariate (a category, or a 0/1 column) is [c]
@@ -443,7 +442,6 @@ def balance_rows(results: ImpactResults, policy: DisclosurePolicy | None = None)
     group sizes by locality, which its SMD would sharpen (and pairs are matched within locality anyway).
     imbalanced_after (|SMD| >= 0.1) is read from the published value.
     """
-    policy = policy or load_disclosure_policy()
     frames = []
     for outcome in results.outcomes:
         analysis = outcome.analysis
@@ -491,18 +489,14 @@ def _binary_covariates(analysis, policy: DisclosurePolicy):
                                        exactly_matched=": " in name and variable in EXACT_MATCH_ON)
 
 
-def overlap_bins(results: ImpactResults, policy: DisclosurePolicy | None = None) -> pl.DataFrame:
-    """Propensity-score histograms by group, before (sample "all") and after ("matched") matching.
+def overlap_from_published(published: pl.DataFrame) -> pl.DataFrame:
+    """Propensity-score histograms by group, before (sample "all") and after ("matched") matching, from the published
+    impact rows.
 
     Columns: measure, sample, group (supported / comparison), bin_lower, bin_upper, value, symbol. The counts are
-    those of the protected impact table (published_impact_rows): secondary suppression included, because the
-    bins add up to the published group sizes.
+    those of the protected impact table: secondary suppression included, because the bins add up to the published
+    group sizes. One row per bin (the All rows are the group sizes).
     """
-    return overlap_from_published(published_impact_rows(results, policy))
-
-
-def overlap_from_published(published: pl.DataFrame) -> pl.DataFrame:
-    """The histogram rows of a published impact table, one row per bin (the All rows are the group sizes)."""
     edges = score_bin_edges()
     bounds = {label: (float(low), float(high))
               for label, low, high in zip(score_bin_labels(), edges[:-1], edges[1:], strict=True)}

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from data_access.config import CONFIG_DIR, ConfigError, load_disclosure_policy
+from data_access.config import ConfigError, load_disclosure_policy, resolve_config_dir
 
-SHIPPED = (Path(CONFIG_DIR) / "disclosure.toml").read_text(encoding="utf-8")
+SHIPPED = (Path(resolve_config_dir()) / "disclosure.toml").read_text(encoding="utf-8")
 
 
 def _policy_file(tmp_path: Path, text: str) -> Path:

@@ -24,9 +24,9 @@ from data_access.editions import (
     record_edition,
 )
 from data_access.engine import make_engine
+from data_access.examples import example_dataset
 from data_access.loader import load_linked_data
 from data_access.published_schema import published_metadata
-from synthetic.world import generate_world
 
 POLICY = DisclosurePolicy(threshold=10, rounding_base=5, percentage_min_each_side=10, protection_level=5,
                           confidence_level="95", class_disclosure_min_group=20)
@@ -70,9 +70,9 @@ def test_editions_round_trip_in_order(db_url: str) -> None:
 
 def test_the_store_survives_a_reload_of_the_linked_data(sqlite_url: str) -> None:
     engine = make_engine(sqlite_url)
-    load_linked_data(engine, generate_world(30, 3))
+    load_linked_data(engine, example_dataset(3))
     record_edition(engine, facts(1), ROWS)
-    load_linked_data(engine, generate_world(40, 4))  # a refresh replaces every linked table...
+    load_linked_data(engine, example_dataset(5))  # a refresh replaces every linked table...
     assert [edition.edition_id for edition in read_editions(engine)] == [1]  # ...and keeps the editions
     assert read_edition_rows(engine, 1)["true_value"].to_list() == [7, 41, None]
 

@@ -7,6 +7,7 @@ import polars as pl
 from polars.testing import assert_frame_equal
 
 from data_access.engine import make_engine
+from data_access.examples import example_dataset
 from data_access.linked_reads import (
     LINKED_COLUMNS_READ,
     LINKED_TABLES_NOT_READ,
@@ -55,8 +56,7 @@ def test_the_columns_read_exist_and_identify_no_one() -> None:
 
 
 def test_frames_drop_the_unread_columns_and_tolerate_missing_ones() -> None:
-    world = generate_world(30, seed=3)
-    frames = dict(world)
+    frames = example_dataset(3)
     frames["need_observation"] = frames["need_observation"].drop("observation_id")
     linked = linked_data_from_frames(frames)
     assert "source" not in linked.observations.columns

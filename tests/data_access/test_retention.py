@@ -37,6 +37,7 @@ from data_access.schema import (
 )
 from tests.data_access import retention_world
 from tests.data_access.retention_world import AS_OF, CUT_1Y, Planted
+from tests.shipped_config import SETTINGS
 
 ARGS = ["--as-of", AS_OF.isoformat(), "--operator", "records.officer"]
 
@@ -187,7 +188,7 @@ def test_the_next_publication_no_longer_counts_them(world, capsys):
 
     url, planted, _ = world
     published_url = publishing_db_url(url)
-    publish(url, published_url)
+    publish(url, published_url, settings=SETTINGS)
 
     def first_year_attached() -> float | None:
         engine = make_engine(published_url, published=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from data_access.access_log import keep_days
-from data_access.config import CONFIG_DIR, ConfigError, load_privacy_notice
+from data_access.config import ConfigError, load_privacy_notice, resolve_config_dir
 from data_access.retention_schedule import Period, load_retention_schedule, parse_period
 
 RECORD_TYPES_THE_ISSUE_NAMES = {"partner_records", "quarantine", "linked_families", "review_decisions", "access_log",
@@ -40,7 +40,7 @@ def test_the_access_log_prune_keeps_what_the_schedule_says():
 
 def _copy_config(tmp_path: Path) -> Path:
     folder = tmp_path / "config"
-    shutil.copytree(CONFIG_DIR, folder)
+    shutil.copytree(resolve_config_dir(), folder)
     return folder
 
 

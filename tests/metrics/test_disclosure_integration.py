@@ -12,16 +12,17 @@ from data_access.config import load_disclosure_policy
 from data_access.linked_reads import linked_data_from_frames
 from metrics.audit import assert_safe
 from metrics.disclosure import CONFIDENTIAL, protect_publication_report
-from metrics.true_cells import PERCENT_SPECS, true_cells
+from metrics.true_cells import PERCENT_SPECS
 from synthetic.world import generate_world
+from tests.shipped_config import KNOWLEDGE, shipped_true_cells
 
 
 @pytest.mark.slow
 def test_small_synthetic_dorset_is_protected_and_passes_the_audit() -> None:
     world = generate_world(300, 11)
-    cells = true_cells(linked_data_from_frames({name: world[name] for name in world}))
+    cells = shipped_true_cells(linked_data_from_frames({name: world[name] for name in world}))
     policy = load_disclosure_policy()
-    result = protect_publication_report(cells, PERCENT_SPECS, policy)
+    result = protect_publication_report(cells, PERCENT_SPECS, policy, knowledge=KNOWLEDGE)
     published = result.published
     assert "true_value" not in published.columns
     counts = published.filter(pl.col("kind") == "count")
@@ -31,6 +32,6 @@ def test_small_synthetic_dorset_is_protected_and_passes_the_audit() -> None:
     keys = ["table", "measure", "locality", "period", "breakdown", "category", "statistic"]
     small = cells.filter(pl.col("true_value").is_between(1, 9)).join(counts, on=keys, how="left")
     assert small.height > 0 and (small["symbol"] == CONFIDENTIAL).all()
-    report = assert_safe(published, policy)
+    report = assert_safe(published, policy, knowledge=KNOWLEDGE)
     assert report.cells["width"].min() >= policy.protection_level
     assert (result.summary["suppressed_secondary"] >= 0).all()

@@ -14,15 +14,16 @@ from hypothesis import strategies as st
 
 from data_access.config import DisclosurePolicy
 from metrics.audit import audit_published
-from metrics.disclosure import CONFIDENTIAL, TableKnowledge, protect_publication
+from metrics.disclosure import CONFIDENTIAL, protect_publication
 from tests.metrics.disclosure.demo_cells import count_population
+from tests.shipped_config import shipped_knowledge
 
 LOCALITIES = ("L1", "L2", "L3")
 SEXES = ("Female", "Male", "Not recorded")
 GROUPS = ("A", "B", "C", "Not recorded")
 YEAR = "2024/25"
 QUARTERS = tuple(f"{YEAR} Q{q}" for q in range(1, 5))
-KNOWLEDGE = TableKnowledge(area_name="Dorset")
+KNOWLEDGE = shipped_knowledge("Dorset")
 POLICY = DisclosurePolicy(threshold=10, rounding_base=5, percentage_min_each_side=10, protection_level=5,
                           confidence_level="95")
 NO_ROUNDING = DisclosurePolicy(threshold=10, rounding_base=1, percentage_min_each_side=10, protection_level=5,

@@ -11,13 +11,14 @@ import pytest
 
 from data_access.config import DisclosurePolicy
 from metrics.audit import AuditFailure, assert_safe, audit_published
-from metrics.disclosure import CONFIDENTIAL, TableKnowledge, protect_publication, protect_publication_report
+from metrics.disclosure import CONFIDENTIAL, protect_publication, protect_publication_report
+from tests.shipped_config import shipped_knowledge
 
 NO_ROUNDING = DisclosurePolicy(threshold=10, rounding_base=1, percentage_min_each_side=10, protection_level=5,
                                confidence_level="95")
 POLICY = DisclosurePolicy(threshold=10, rounding_base=5, percentage_min_each_side=10, protection_level=5,
                           confidence_level="95")
-KNOWLEDGE = TableKnowledge(area_name="Dorset")
+KNOWLEDGE = shipped_knowledge("Dorset")
 
 
 def table_cells(rows: dict[str, list[int]], categories: list[str], *, with_totals: bool = True) -> pl.DataFrame:

@@ -11,6 +11,7 @@ from data_access.config import DisclosurePolicy
 from data_access.editions import EditionFacts
 from data_access.published_schema import PUBLISHED_COLUMNS
 from metrics.editions import KeptEdition, method_digest, published_digest, relevant_editions, rows_with_truth
+from tests.shipped_config import SETTINGS
 
 POLICY = DisclosurePolicy(threshold=10, rounding_base=5, percentage_min_each_side=10, protection_level=5,
                           confidence_level="95")
@@ -38,8 +39,9 @@ def test_the_digest_is_the_same_for_the_rows_as_a_database_stores_them() -> None
 
 
 def test_the_method_digest_follows_the_policy() -> None:
-    assert method_digest(POLICY) == method_digest(replace(POLICY))
-    assert method_digest(POLICY) != method_digest(replace(POLICY, rounding_base=10))
+    files = SETTINGS.method_files
+    assert method_digest(POLICY, files) == method_digest(replace(POLICY), files)
+    assert method_digest(POLICY, files) != method_digest(replace(POLICY, rounding_base=10), files)
 
 
 def test_identical_editions_count_once_and_different_truths_twice() -> None:

@@ -8,6 +8,7 @@ from data_access.published_catalogue import TABLES_BY_NAME
 from data_access.published_schema import check_publication
 from metrics import disclosure
 from metrics.linkage_quality import PERCENT_SPECS, linkage_estimate_rows, linkage_quality_cells
+from tests.shipped_config import KNOWLEDGE, POLICY, SETTINGS
 
 # 120 person records in groups: (source, sex, age, ethnic group, matched, in a family, records).
 GROUPS = pl.DataFrame([
@@ -43,7 +44,7 @@ STORED = _stored()
 
 
 def cells() -> dict[tuple[str, str, str], int]:
-    frame = linkage_quality_cells(STORED, area="Dorset")
+    frame = linkage_quality_cells(STORED, SETTINGS.breakdowns, "Dorset")
     assert frame.select("table", "measure", "locality", "period", "kind").unique().rows() == [
         ("linkage_quality", "all", "Dorset", "all", "count")]
     return {(row["breakdown"], row["category"], row["statistic"]): row["true_value"]
@@ -70,15 +71,16 @@ def test_stored_values_become_the_configured_categories_with_their_totals():
 
 
 def test_estimates_are_published_rounded():
-    rows = linkage_estimate_rows(STORED, area="Dorset")
+    rows = linkage_estimate_rows(STORED, "Dorset")
     assert dict(rows.select("statistic", "value").iter_rows()) == {"estimated_precision": 99.96,
                                                                     "estimated_recall": 98.51}
     assert set(rows.get_column("kind")) == {"estimate"}
 
 
 def test_protected_rows_are_declared_and_rates_come_from_published_counts():
-    report = disclosure.protect_publication_report(linkage_quality_cells(STORED, area="Dorset"), PERCENT_SPECS)
-    published = pl.concat([report.published, linkage_estimate_rows(STORED, area="Dorset")])
+    report = disclosure.protect_publication_report(linkage_quality_cells(STORED, SETTINGS.breakdowns, "Dorset"),
+                                                   PERCENT_SPECS, POLICY, knowledge=KNOWLEDGE)
+    published = pl.concat([report.published, linkage_estimate_rows(STORED, "Dorset")])
     check_publication(published)  # every table, statistic and kind is declared in the catalogue
     assert set(published.get_column("statistic")) <= {s.name for s in TABLES_BY_NAME["linkage_quality"].statistics}
     counts = published.filter(pl.col("kind") == "count", pl.col("symbol").is_null())

@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 
 from data_access.config import ConfigError, load_measures
-from metrics.true_cells import true_cells
 from tests.metrics.linked_fixture import hand_linked
+from tests.shipped_config import shipped_true_cells
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 THIRTEENTH = """
@@ -38,7 +38,7 @@ def test_a_thirteenth_measure_needs_only_the_config_file(tmp_path: Path):
         handle.write(THIRTEENTH)
     catalogue = load_measures(tmp_path)
     assert [m.id for m in catalogue.measures][-1] == "M13"
-    cells = true_cells(hand_linked(), measures=catalogue)
+    cells = shipped_true_cells(hand_linked(), catalogue)
     m13 = cells.filter(pl.col("measure") == "M13")
     assert m13.height > 0
     assert set(m13["breakdown"].unique()) >= {"none", "sex", "age_band", "ethnic_group"}  # a person measure

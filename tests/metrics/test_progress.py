@@ -6,8 +6,8 @@ import polars as pl
 
 from data_access.config import load_measures
 from metrics.progress import successful_family_outcomes, unit_progress
-from metrics.true_cells import true_cells
 from tests.metrics.linked_fixture import hand_linked
+from tests.shipped_config import shipped_true_cells
 
 
 def _units() -> pl.DataFrame:
@@ -56,7 +56,7 @@ def _cell(cells: pl.DataFrame, **keys) -> int:
 
 
 def test_true_cells_complete_the_matrix_and_add_up():
-    cells = true_cells(hand_linked())
+    cells = shipped_true_cells(hand_linked())
     progress = dict(table="measure_progress", breakdown="none", category="All")
     assert _cell(cells, **progress, measure="M01", locality="Chesil", period="2023/24", statistic="sustained") == 1
     assert _cell(cells, **progress, measure="M01", locality="Dorset", period="2024/25", statistic="reviewed") == 1
@@ -77,7 +77,7 @@ def test_true_cells_complete_the_matrix_and_add_up():
 
 
 def test_every_count_adds_up_across_localities_and_categories():
-    cells = true_cells(hand_linked())
+    cells = shipped_true_cells(hand_linked())
     keys = ["table", "measure", "period", "breakdown", "category", "statistic"]
     localities = cells.filter(pl.col("locality") != "Dorset", ~pl.col("period").str.contains("Q"))
     summed = localities.group_by(keys).agg(pl.col("true_value").sum().alias("sum_of_localities"))

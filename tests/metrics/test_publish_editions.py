@@ -29,6 +29,7 @@ from metrics.disclosure.revisions import LATE_RECORDS, NEW_DATA, NOT_REVISED_TAB
 from metrics.editions import KeptEdition, published_digest
 from tests.browser.harness import PROJECT_ROOT
 from tests.editions_fixture import FIRST_AS_OF, SECOND_AS_OF, copy_snapshot
+from tests.shipped_config import KNOWLEDGE
 
 pytestmark = pytest.mark.slow
 FIGURE = ["table", "measure", "locality", "period", "breakdown", "category", "statistic", "kind"]
@@ -77,7 +78,7 @@ def test_a_refresh_with_late_records_passes_the_joint_audit(refreshed_editions) 
 
     # The publish step's gate, run again here: the two editions together narrow no hidden cell.
     earlier = KeptEdition(one, rows_one).as_earlier()
-    report = audit_editions(rows_two, [earlier], two.policy, SECOND_AS_OF)
+    report = audit_editions(rows_two, [earlier], two.policy, SECOND_AS_OF, knowledge=KNOWLEDGE)
     assert report.ok, report.unsafe
     assert report.cells.filter(pl.col("table").str.starts_with("edition 1:")).height > 0
     assert "joint audit" in refreshed_editions.outputs["second"] and "edition 2" in refreshed_editions.outputs["second"]
@@ -128,7 +129,7 @@ def test_publish_refuses_an_edition_built_to_fail_the_joint_audit(refreshed_edit
     cells = rows_two.filter(pl.col("kind") == "count").select(*KEY_COLUMNS, "kind", "true_value")
     leaky_edition = publish_module.ProtectedEdition(leaky.select(PUBLISHED_COLUMNS), cells)
     monkeypatch.setattr(publish_module, "protected_edition",
-                        lambda linked, history=None, linkage_quality=None: leaky_edition)
+                        lambda linked, settings, history=None, linkage_quality=None: leaky_edition)
     status = publish_module.main(["--db", url])
     error = capsys.readouterr().err
     assert status == publish_module.REFUSED == 3

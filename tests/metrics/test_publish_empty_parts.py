@@ -12,7 +12,7 @@ from metrics.publish import balance_published_rows
 def test_no_balance_rows_is_an_empty_typed_frame():
     empty = balance_published_rows(pl.DataFrame(schema={"measure": pl.String, "covariate": pl.String,
                                                          "symbol": pl.String, "smd_before": pl.Float64,
-                                                         "smd_after": pl.Float64}))
+                                                         "smd_after": pl.Float64}), "Dorset")
     assert empty.height == 0
     assert tuple(empty.columns) == PUBLISHED_COLUMNS
     assert empty.schema["value"] == pl.Float64

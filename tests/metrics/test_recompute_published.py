@@ -23,8 +23,9 @@ from data_access.linked_reads import linked_data_from_frames
 from metrics import stats
 from metrics.disclosure import protect_publication_report, round_count
 from metrics.maturity import maturity_rows
-from metrics.true_cells import PERCENT_SPECS, true_cells
+from metrics.true_cells import PERCENT_SPECS
 from synthetic.world import generate_world
+from tests.shipped_config import KNOWLEDGE, shipped_true_cells
 
 POLICY = load_disclosure_policy()
 AREA = benchmark_name()
@@ -112,8 +113,8 @@ def world_and_publication():
     world = generate_world(700, 31)
     linked = linked_data_from_frames(world.tables)
     report = protect_publication_report(
-        true_cells(linked), PERCENT_SPECS, POLICY,
-        cohort_maturity=lambda counts: maturity_rows(counts, AREA, linked.data_as_of))
+        shipped_true_cells(linked), PERCENT_SPECS, POLICY,
+        knowledge=KNOWLEDGE, cohort_maturity=lambda counts: maturity_rows(counts, AREA, linked.data_as_of))
     return world, report.published
 
 
@@ -122,9 +123,9 @@ def larger_publication():
     """A larger world, without breakdowns (so that protecting it stays quick): enough units for Dorset trends."""
     world = generate_world(4000, 32)
     linked = linked_data_from_frames(world.tables)
-    cells = true_cells(linked).filter(pl.col("breakdown") == "none", pl.col("table") != "families")
+    cells = shipped_true_cells(linked).filter(pl.col("breakdown") == "none", pl.col("table") != "families")
     return protect_publication_report(
-        cells, PERCENT_SPECS, POLICY,
+        cells, PERCENT_SPECS, POLICY, knowledge=KNOWLEDGE,
         cohort_maturity=lambda counts: maturity_rows(counts, AREA, linked.data_as_of)).published
 
 

@@ -8,11 +8,13 @@ from metrics import disclosure
 from metrics.linkage_quality import PERCENT_SPECS, linkage_estimate_rows, linkage_quality_cells
 from pages._linkage_views import linkage_rates, linkage_rates_table, linkage_summary
 from tests.metrics.test_linkage_quality import STORED
+from tests.shipped_config import KNOWLEDGE, POLICY, SETTINGS
 
 
 def published() -> pl.DataFrame:
-    report = disclosure.protect_publication_report(linkage_quality_cells(STORED, area="Dorset"), PERCENT_SPECS)
-    return pl.concat([report.published, linkage_estimate_rows(STORED, area="Dorset")])
+    report = disclosure.protect_publication_report(linkage_quality_cells(STORED, SETTINGS.breakdowns, "Dorset"),
+                                                   PERCENT_SPECS, POLICY, knowledge=KNOWLEDGE)
+    return pl.concat([report.published, linkage_estimate_rows(STORED, "Dorset")])
 
 
 def test_summary_shows_published_values():

@@ -39,7 +39,7 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from data_access.access import web_tier_engine
-from data_access.config import CONFIG_DIR, benchmark_name, load_localities, load_measures, load_roles
+from data_access.config import benchmark_name, load_localities, load_measures, load_roles, resolve_config_dir
 from data_access.published_reads import read_published
 from pages._downloads import tables_for_pages
 from pages._heat_grid import PER_BLOCK
@@ -411,7 +411,7 @@ def labels(published: dict[str, pl.DataFrame]) -> set[str]:
 
 @pytest.fixture(scope="module")
 def config_numbers() -> np.ndarray:
-    text = "\n".join(path.read_text(encoding="utf-8") for path in sorted(Path(CONFIG_DIR).glob("*.toml")))
+    text = "\n".join(path.read_text(encoding="utf-8") for path in sorted(Path(resolve_config_dir()).glob("*.toml")))
     return _sorted(np.array([float(m.replace(",", "")) for m in NUMBER.findall(PERIOD.sub(" ", text))]))
 
 

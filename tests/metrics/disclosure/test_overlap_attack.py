@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from data_access.config import DisclosurePolicy
 from metrics.audit import audit_published, read_published_csv
-from metrics.disclosure import CONFIDENTIAL, TableKnowledge, protect_publication
+from metrics.disclosure import CONFIDENTIAL, protect_publication
 from metrics.impact.tables import (
     COMPARISON_SCORE,
     SUPPORTED_SCORE,
@@ -30,11 +30,12 @@ from metrics.impact.tables import (
     score_bin_labels,
 )
 from metrics.publish import export_csv
+from tests.shipped_config import shipped_knowledge
 
 AREA = "Dorset"
 LOCALITIES = ("L1", "L2", "L3")
 MEASURE = "M01"
-KNOWLEDGE = TableKnowledge(area_name=AREA)
+KNOWLEDGE = shipped_knowledge(AREA)
 POLICY = DisclosurePolicy(threshold=10, rounding_base=5, percentage_min_each_side=10, protection_level=5,
                           confidence_level="95")
 NO_ROUNDING = DisclosurePolicy(threshold=10, rounding_base=1, percentage_min_each_side=10, protection_level=5,

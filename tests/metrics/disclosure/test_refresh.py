@@ -10,6 +10,7 @@ case keeps the arithmetic visible.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -18,7 +19,7 @@ import pytest
 
 from data_access.config import DisclosurePolicy
 from metrics.audit import PREVIOUS, audit_editions, audit_published, audit_refresh, frozen_pairs, main
-from metrics.disclosure import CONFIDENTIAL, TableKnowledge, protect_publication
+from metrics.disclosure import CONFIDENTIAL, protect_publication
 from metrics.disclosure.history import History
 from metrics.disclosure.refresh import (
     EarlierEdition,
@@ -28,8 +29,9 @@ from metrics.disclosure.refresh import (
     period_end,
 )
 from metrics.disclosure.relations import KEY_COLUMNS
+from tests.shipped_config import SETTINGS, shipped_knowledge
 
-KNOWLEDGE = TableKnowledge(area_name="Dorset")
+KNOWLEDGE = shipped_knowledge("Dorset")
 NO_ROUNDING = DisclosurePolicy(threshold=10, rounding_base=1, percentage_min_each_side=10, protection_level=5,
                                confidence_level="95")
 POLICY = DisclosurePolicy(threshold=10, rounding_base=5, percentage_min_each_side=10, protection_level=5,
@@ -240,8 +242,7 @@ def test_three_editions_are_protected_and_audited_together() -> None:
 def cli_defaults(monkeypatch):
     import metrics.audit as audit_module
 
-    monkeypatch.setattr(audit_module, "benchmark_name", lambda: "Dorset")
-    monkeypatch.setattr(audit_module, "load_disclosure_policy", lambda: NO_ROUNDING)
+    monkeypatch.setattr(audit_module, "load_publish_settings", lambda: replace(SETTINGS, policy=NO_ROUNDING))
 
 
 def test_cli_audits_two_publications_together(tmp_path, capsys, cli_defaults) -> None:

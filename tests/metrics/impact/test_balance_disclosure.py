@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from data_access.config import DisclosurePolicy, load_disclosure_policy
 from metrics.disclosure import percent_publishable, published_count_bounds
-from metrics.impact import balance_disclosure, balance_rows, impact_inputs, run_impact
+from metrics.impact import balance_disclosure, balance_rows, impact_inputs
 from metrics.impact.balance import standardised_mean_differences
 from metrics.impact.balance_disclosure import (
     COUNTS,
@@ -33,6 +33,7 @@ from metrics.impact.balance_disclosure import (
 )
 from metrics.impact.matching import Matches
 from synthetic.world import generate_world
+from tests.shipped_config import shipped_impact
 
 POLICY = DisclosurePolicy(threshold=10, rounding_base=5, percentage_min_each_side=10, protection_level=5,
                           confidence_level="95")
@@ -205,7 +206,7 @@ def test_the_subset_used_for_large_groups_stays_inside_the_readers_ranges(popula
 
 def test_balance_rows_publish_only_smds_that_pass_the_check() -> None:
     policy = load_disclosure_policy()
-    results = run_impact(impact_inputs(generate_world(1500, 11)))
+    results = shipped_impact(impact_inputs(generate_world(1500, 11)))
     rows = balance_rows(results, policy)
     shown = rows.filter(pl.col("symbol").is_null())
     assert (shown["smd_before"].round(SMD_DIGITS) == shown["smd_before"]).all()

@@ -12,13 +12,14 @@ from data_access.linked_reads import read_linked_data
 from data_access.loader import load_linked_data
 from data_access.published_reads import read_published
 from metrics.audit import read_published_csv
-from metrics.impact import impact_csv_rows, impact_inputs, impact_rows, read_impact_inputs, run_impact
+from metrics.impact import impact_csv_rows, impact_inputs, impact_rows, read_impact_inputs
 from metrics.impact.__main__ import main
 from metrics.impact.analysis_frame import ANY_NEED
 from metrics.impact.run import ANY_NEED_LABEL
 from metrics.impact.tables import IMPACT_COLUMNS
 from metrics.publish import protected_publication
 from synthetic.world import generate_world
+from tests.shipped_config import SETTINGS, shipped_impact
 
 LABELS = {m.id: m.short_label for m in load_measures().measures} | {ANY_NEED: ANY_NEED_LABEL}
 LOCALITIES = tuple(locality.name for locality in load_localities())
@@ -68,7 +69,9 @@ def test_without_a_publication_the_cli_computes_the_first_one(db_url, tmp_path) 
     finally:
         engine.dispose()
     assert "date_of_birth" not in from_db.people_at_index.columns
-    assert_frame_equal(impact_rows(run_impact(from_db)), impact_rows(run_impact(impact_inputs(world))))
+    on_its_own = {"policy": SETTINGS.policy, "polarities": SETTINGS.polarities}
+    assert_frame_equal(impact_rows(shipped_impact(from_db), **on_its_own),
+                       impact_rows(shipped_impact(impact_inputs(world)), **on_its_own))
     assert main(["--db", db_url, "--export", str(tmp_path)]) == 0
-    expected = impact_csv_rows(protected_publication(linked), LABELS, benchmark_name(), LOCALITIES)
+    expected = impact_csv_rows(protected_publication(linked, SETTINGS), LABELS, benchmark_name(), LOCALITIES)
     assert_frame_equal(_read_impact_csv(tmp_path / "impact.csv"), expected)

@@ -19,7 +19,6 @@ from metrics.impact import (
     impact_inputs,
     impact_rows,
     published_impact_rows,
-    run_impact,
 )
 from metrics.impact.analysis import SENSITIVITY_CALIPERS
 from metrics.impact.tables import (
@@ -35,13 +34,14 @@ from metrics.impact.tables import (
     overlap_from_published,
 )
 from synthetic.world import generate_world
+from tests.shipped_config import KNOWLEDGE, SETTINGS, shipped_impact
 
 POLICY = load_disclosure_policy()
 
 
 @pytest.fixture(scope="module")
 def results():
-    return run_impact(impact_inputs(generate_world(6000, 11)))
+    return shipped_impact(impact_inputs(generate_world(6000, 11)))
 
 
 def _protected_count(value: float | None) -> bool:
@@ -49,7 +49,7 @@ def _protected_count(value: float | None) -> bool:
 
 
 def test_impact_rows_columns_and_protected_counts(results) -> None:
-    rows = impact_rows(results)
+    rows = impact_rows(results, POLICY, SETTINGS.polarities)
     assert rows.columns == list(IMPACT_COLUMNS)
     assert set(rows["method"]) == {"psm", "aipw", "naive", *SENSITIVITY_CALIPERS}
     sensitivity = len(SENSITIVITY_CALIPERS)  # Dorset only
@@ -63,7 +63,7 @@ def test_impact_rows_columns_and_protected_counts(results) -> None:
 
 
 def test_published_estimate_equals_the_rounded_true_estimate_and_passes_the_rules(results) -> None:
-    rows = impact_rows(results).filter(pl.col("locality") == results.area_name)
+    rows = impact_rows(results, POLICY, SETTINGS.polarities).filter(pl.col("locality") == results.area_name)
     for outcome in results.outcomes:
         psm = outcome.analysis.psm
         row = rows.filter((pl.col("measure") == outcome.outcome_id) & (pl.col("method") == "psm")).row(0, named=True)
@@ -78,7 +78,7 @@ def test_published_estimate_equals_the_rounded_true_estimate_and_passes_the_rule
 
 
 def test_locality_rule_needs_pairs_and_power(results) -> None:
-    rows = impact_rows(results).filter(pl.col("locality") != results.area_name)
+    rows = impact_rows(results, POLICY, SETTINGS.polarities).filter(pl.col("locality") != results.area_name)
     assert rows.filter(pl.col("method") != "psm")["symbol"].eq("[z]").all()
     checked = 0
     for outcome in results.outcomes:
@@ -108,7 +108,7 @@ def test_count_cells_add_up_from_localities_to_dorset(results) -> None:
 
 @pytest.fixture(scope="module")
 def published(results) -> pl.DataFrame:
-    return published_impact_rows(results)
+    return published_impact_rows(results, POLICY, SETTINGS.polarities)
 
 
 def test_published_rows_are_in_the_long_format_and_protected(results, published) -> None:
@@ -137,7 +137,7 @@ def test_published_rows_are_in_the_long_format_and_protected(results, published)
 
 
 def test_the_standalone_impact_table_survives_the_attack(published) -> None:
-    report = assert_safe(published, POLICY)
+    report = assert_safe(published, POLICY, knowledge=KNOWLEDGE)
     assert report.cells.filter(pl.col("breakdown") != "none").height > 0, "some histogram bins are hidden"
 
 
@@ -159,8 +159,8 @@ def test_histogram_bins_add_up_to_the_published_group_sizes(results) -> None:
 
 def test_small_world_suppresses_rather_than_reveals() -> None:
     """With 400 families most cells are small: estimates must be [c] or [x], never shown on tiny groups."""
-    small = run_impact(impact_inputs(generate_world(400, 3)))
-    rows = impact_rows(small)
+    small = shipped_impact(impact_inputs(generate_world(400, 3)))
+    rows = impact_rows(small, POLICY, SETTINGS.polarities)
     assert rows.filter(pl.col("symbol") == "[c]").height > 0
     for outcome in small.outcomes:
         if outcome.analysis is None:
@@ -174,7 +174,7 @@ def test_small_world_suppresses_rather_than_reveals() -> None:
 
 
 def test_balance_and_overlap_outputs_are_plot_ready_and_protected(results, published) -> None:
-    balance = balance_rows(results)
+    balance = balance_rows(results, POLICY)
     assert {"measure", "covariate", "smd_before", "smd_after", "imbalanced_after", "symbol"} <= set(balance.columns)
     suppressed = balance.filter(pl.col("symbol") == "[c]")
     assert suppressed["smd_before"].is_null().all() and suppressed["smd_after"].is_null().all()
@@ -189,7 +189,7 @@ def test_balance_and_overlap_outputs_are_plot_ready_and_protected(results, publi
 
 
 def test_forest_rows_follow_catalogue_order(results) -> None:
-    forest = forest_rows(results)
+    forest = forest_rows(results, POLICY, SETTINGS.polarities)
     assert set(forest["locality"]) == {results.area_name}
     order = forest.sort("plot_order")["measure"].unique(maintain_order=True).to_list()
     assert order == [outcome.outcome_id for outcome in results.outcomes]
@@ -200,15 +200,15 @@ def test_tiny_degenerate_data_publishes_no_estimate() -> None:
     """One supported and one comparison unit, or one group only: the run completes and nothing is estimated."""
     from tests.metrics.impact.hand_world import hand_tables
 
-    tiny = run_impact(impact_inputs(hand_tables()), locality_names=("Chesil", "Purbeck"))
+    tiny = shipped_impact(impact_inputs(hand_tables()), ("Chesil", "Purbeck"))
     outcomes = {outcome.outcome_id: outcome for outcome in tiny.outcomes}
     assert outcomes["M02"].analysis is None  # supported units only
     assert outcomes["any_need"].analysis is None  # comparison units only
-    rows = impact_rows(tiny)
+    rows = impact_rows(tiny, POLICY, SETTINGS.polarities)
     assert rows["estimate"].is_null().all()
     assert rows["symbol"].is_not_null().all()
-    published = published_impact_rows(tiny).filter(~pl.col("kind").is_in(["comparison", "max_error",
-                                                                         "share_max_error"]))
+    published = published_impact_rows(tiny, POLICY, SETTINGS.polarities).filter(
+        ~pl.col("kind").is_in(["comparison", "max_error", "share_max_error"]))
     assert (published["value"].is_null() != published["symbol"].is_null()).all()
 
 
@@ -248,7 +248,7 @@ def test_impact_comparisons_follow_the_polarity_of_a_share_still_with_the_need(p
 
 
 def test_sensitivity_estimates_follow_the_psm_rules(results) -> None:
-    rows = impact_rows(results).filter(pl.col("method").is_in(list(SENSITIVITY_CALIPERS)))
+    rows = impact_rows(results, POLICY, SETTINGS.polarities).filter(pl.col("method").is_in(list(SENSITIVITY_CALIPERS)))
     assert set(rows["locality"]) == {results.area_name}
     for outcome in results.outcomes:
         for method in SENSITIVITY_CALIPERS:
