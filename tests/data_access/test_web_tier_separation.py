@@ -539,6 +539,9 @@ def test_the_door_opens_only_the_web_tier_engine():
                             "data_access.access.SeparationError", "data_access.web_environment",
                             "data_access.web_environment.web_process_problems", "data_access.config",
                             "data_access.config.Role", "data_access.config.load_roles", "data_access.published_reads",
+                            # configuration a council can edit, loaded here at the web tier's edge (#13)
+                            "data_access.config.PublishSettings", "data_access.config.load_publish_settings",
+                            "data_access.config.load_privacy_notice",
                             "data_access.published_reads.read_publication_info",
                             "data_access.published_reads.read_published",
                             # the access log: append-only (data_access/access_log.py)

@@ -232,8 +232,7 @@ def test_a_gate_that_stops_early_refuses_on_cells_the_full_gate_also_finds(stres
 
     cells, protected = stress
     keys = ["table", "measure", "locality", "period", "breakdown", "category", "statistic"]
-    unprotected = protect_publication(cells, PROGRESS_PERCENTS, POLICY, knowledge=KNOWLEDGE, secondary=False,
-                                      polarities={"M01": stats.HIGHER_IS_BETTER})
+    unprotected = protect_publication(cells, PROGRESS_PERCENTS, POLICY, knowledge=KNOWLEDGE, secondary=False)
     kept = rows_with_truth(unprotected, cells)
     full = audit_editions(kept, [], POLICY, date(2025, 3, 31), knowledge=KNOWLEDGE)
     early = audit_editions(kept, [], POLICY, date(2025, 3, 31), knowledge=KNOWLEDGE, stop_at_first_unsafe=True)
