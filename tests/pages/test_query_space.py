@@ -520,7 +520,7 @@ def test_the_whole_dataset_downloads_hold_only_published_values(app_env, monkeyp
                                                                  config_numbers):
     """The Methodology page's whole-dataset files (.xlsx and .ods), built as a click builds them, for the role that
     sees the most tables: a cover sheet first, then one sheet per table of the pages the role may open, and every cell
-    of every data sheet a published value (allowed.dataset) or a name. The .ods takes minutes (odfpy), so this runs
+    of every data sheet a published value (allowed.dataset) or a name. Building both takes tens of seconds, so this runs
     once rather than for every role."""
     record_downloads(monkeypatch)
     role = max(load_roles().roles, key=lambda role: len(role.pages))
