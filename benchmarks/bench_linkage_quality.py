@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import polars as pl  # noqa: E402
 
-from data_access.config import load_breakdowns  # noqa: E402
+from data_access.config import load_breakdowns, load_localities, load_measures  # noqa: E402
 from data_access.engine import make_engine  # noqa: E402
 from data_access.staging import latest_model_json, read_staged  # noqa: E402
 from linkage.config import load_linkage_config  # noqa: E402
@@ -56,7 +56,8 @@ def one_seed(families: int, seed: int, folder: Path, thresholds: list[float]) ->
     write_partner_extracts(world, folder / "inbox")
     engine = make_engine(f"sqlite:///{folder / 'linked.db'}")
     wall, cpu = time.perf_counter(), time.process_time()
-    report = run(engine, folder / "inbox", load_partner_contract(), link_people, is_synthetic=True)
+    report = run(engine, folder / "inbox", load_partner_contract(), link_people,
+                 measures=load_measures(), localities=load_localities(), is_synthetic=True)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     tables = read_linked(engine)
     truth = read_truth(folder / "inbox" / "truth" / "records.csv")

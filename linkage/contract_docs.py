@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from data_access.config import load_measures
+from data_access.config import MeasureCatalogue, load_measures
 from linkage.contract import PartnerContract, Source, load_partner_contract
 from linkage.validation import QUARANTINE_REASONS
 
@@ -74,9 +74,7 @@ def _example_csv(source: Source) -> str:
     return f"```csv\n{header}\n{row}\n```"
 
 
-def generated_tables(contract: PartnerContract | None = None) -> str:
-    contract = contract or load_partner_contract()
-    measures = load_measures()
+def generated_tables(contract: PartnerContract, measures: MeasureCatalogue) -> str:
     lines = [BEGIN, "", "### The sources at a glance", "",
              "| source | partner | file names | formats | rows | feeds measures |", "|---|---|---|---|---|---|"]
     for source in contract.sources:
@@ -112,10 +110,10 @@ def generated_tables(contract: PartnerContract | None = None) -> str:
     return "\n".join(lines)
 
 
-def render(page: str, contract: PartnerContract | None = None) -> str:
+def render(page: str, contract: PartnerContract, measures: MeasureCatalogue) -> str:
     """The page with its generated part replaced (the markers must be there)."""
     start, end = page.index(BEGIN), page.index(END) + len(END)
-    return page[:start] + generated_tables(contract) + page[end:]
+    return page[:start] + generated_tables(contract, measures) + page[end:]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -124,7 +122,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def docs_command(args: argparse.Namespace) -> int:
     page = DOCS_PATH.read_text(encoding="utf-8")
-    fresh = render(page)
+    fresh = render(page, load_partner_contract(), load_measures())
     if args.check:
         return 0 if fresh == page else 1
     DOCS_PATH.write_text(fresh, encoding="utf-8")

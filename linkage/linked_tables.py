@@ -16,7 +16,7 @@ from datetime import date
 import polars as pl
 
 from data_access.bulk import polars_schema
-from data_access.config import load_localities, load_measures
+from data_access.config import Locality, MeasureCatalogue
 from data_access.schema import LINKED_TABLES_IN_LOAD_ORDER
 from linkage.contract import PartnerContract
 from linkage.families import (
@@ -53,8 +53,9 @@ def _assign(refs: list[str], known: dict[str, int]) -> tuple[dict[str, int], dic
 def build_linked_tables(contract: PartnerContract, staged: dict[str, pl.DataFrame], clusters: pl.DataFrame, *,
                         data_as_of: date, previous_links: pl.DataFrame | None = None,
                         family_keys: dict[str, int] | None = None, episode_keys: dict[str, int] | None = None,
-                        is_synthetic: bool = False, built_from: str = "", config_dir=None) -> BuiltTables:
-    catalogue = load_measures(config_dir)
+                        measures: MeasureCatalogue, localities: tuple[Locality, ...], is_synthetic: bool = False,
+                        built_from: str = "") -> BuiltTables:
+    catalogue = measures
     records = person_records(contract, staged)
     facts = record_facts(contract, staged)
     links = assign_person_ids(clusters, previous_links)
@@ -93,7 +94,6 @@ def build_linked_tables(contract: PartnerContract, staged: dict[str, pl.DataFram
     found = evidence(contract, staged, links, members, family_ids, catalogue)
     observations = need_observations(unit_frame, found, contract, data_as_of, catalogue)
 
-    localities = load_localities(config_dir)
     person_links = links.join(records.select("record_id", "source"), on="record_id", how="inner")
     frames = {
         "dataset_info": _dataset_info(data_as_of, is_synthetic, staged, built_from),

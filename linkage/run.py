@@ -25,6 +25,7 @@ from pathlib import Path
 import polars as pl
 from sqlalchemy import Engine
 
+from data_access.config import Locality, MeasureCatalogue
 from data_access.linked_reads import read_dataset_fact, read_record_links
 from data_access.loader import load_linked_data
 from data_access.staging import (
@@ -88,7 +89,10 @@ def default_data_as_of(files: pl.DataFrame) -> date:
 
 
 def run(engine: Engine, inbox: Path, contract: PartnerContract, link_people: LinkPeople, *,
-        data_as_of: date | None = None, is_synthetic: bool = False) -> RunReport:
+        measures: MeasureCatalogue, localities: tuple[Locality, ...], data_as_of: date | None = None,
+        is_synthetic: bool = False) -> RunReport:
+    """Ingest the inbox, link, and rebuild the linked tables; measures and localities come from the caller's
+    configuration (the command line loads it: linkage.run_cli)."""
     report = RunReport([])
     with report.phase("ingest"):
         report.files = ingest_inbox(engine, inbox, contract)
@@ -122,7 +126,8 @@ def run(engine: Engine, inbox: Path, contract: PartnerContract, link_people: Lin
         built = build_linked_tables(
             contract, staged, clusters, data_as_of=as_of,
             previous_links=read_record_links(engine), family_keys=read_key_map(engine, "family"),
-            episode_keys=read_key_map(engine, "episode"), is_synthetic=is_synthetic, built_from=built_from)
+            episode_keys=read_key_map(engine, "episode"), measures=measures, localities=localities,
+            is_synthetic=is_synthetic, built_from=built_from)
         del staged
     with report.phase("load"):
         add_keys(engine, "family", built.new_family_ids)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from data_access.config import ConfigError
+from data_access.config import ConfigError, load_localities, load_measures
 from data_access.engine import linked_db_url, make_engine
 from data_access.loader import LoadError
 from data_access.staging import StagingError
@@ -49,8 +49,8 @@ def run_command(args: argparse.Namespace, *, link_people: LinkPeople | None = No
     engine = make_engine(args.db or linked_db_url())
     try:
         contract = load_partner_contract()
-        report = run(engine, args.inbox, contract, link_people or _default_linker(), data_as_of=args.as_of,
-                     is_synthetic=args.synthetic)
+        report = run(engine, args.inbox, contract, link_people or _default_linker(), measures=load_measures(),
+                     localities=load_localities(), data_as_of=args.as_of, is_synthetic=args.synthetic)
     except (ConfigError, FileNotFoundError, RunFailure, StagingError) as error:
         print(f"linkage run failed: {error}", file=sys.stderr)
         return EXIT_FAILURE

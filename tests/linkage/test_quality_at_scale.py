@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import polars as pl
 import pytest
 
-from data_access.config import load_breakdowns
+from data_access.config import load_breakdowns, load_localities, load_measures
 from data_access.engine import make_engine
 from linkage.contract import load_partner_contract
 from linkage.evaluation import (
@@ -61,7 +61,8 @@ def linked(tmp_path_factory: pytest.TempPathFactory) -> Linked:
     write_partner_extracts(world, folder / "inbox")
     engine = make_engine(f"sqlite:///{folder / 'linked.db'}")
     try:
-        report = run(engine, folder / "inbox", load_partner_contract(), link_people, is_synthetic=True)
+        report = run(engine, folder / "inbox", load_partner_contract(), link_people,
+                     measures=load_measures(), localities=load_localities(), is_synthetic=True)
         assert report.linked["status"] == "loaded", report.linked
         tables = read_linked(engine)
     finally:

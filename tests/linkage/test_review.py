@@ -11,6 +11,7 @@ import stat
 import polars as pl
 import pytest
 
+from data_access.config import load_localities, load_measures
 from data_access.engine import make_engine
 from data_access.staging import read_decisions, read_staged
 from linkage.__main__ import main
@@ -39,7 +40,8 @@ def reviewed(messy_extracts, tmp_path):
     inbox = messy_extracts.inbox_copy(tmp_path / "inbox")
     linker = truth_linker(messy_extracts.truth_csv, calls, review_pairs=pairs)
     engine = make_engine(url)
-    run(engine, inbox, load_partner_contract(), linker, is_synthetic=True)
+    run(engine, inbox, load_partner_contract(), linker,
+        measures=load_measures(), localities=load_localities(), is_synthetic=True)
     yield {"url": url, "engine": engine, "pairs": pairs, "calls": calls, "inbox": inbox, "linker": linker,
            "truth": truth}
     engine.dispose()
@@ -103,11 +105,13 @@ def test_imported_decisions_are_stored_and_the_next_run_relinks_with_them(review
     assert stored.select("record_id_l", "record_id_r", "is_match").sort("record_id_l").equals(
         expected.sort("record_id_l"))
     # The next run relinks (no new file) and passes the decisions to the linker; the one after has nothing to do.
-    report = run(reviewed["engine"], reviewed["inbox"], load_partner_contract(), reviewed["linker"])
+    report = run(reviewed["engine"], reviewed["inbox"], load_partner_contract(), reviewed["linker"],
+                 measures=load_measures(), localities=load_localities())
     assert report.linked["status"] == "loaded"
     passed = reviewed["calls"][-1]["decisions"].sort("record_id_l")
     assert passed.select("record_id_l", "record_id_r", "is_match").equals(expected.sort("record_id_l"))
-    again = run(reviewed["engine"], reviewed["inbox"], load_partner_contract(), reviewed["linker"])
+    again = run(reviewed["engine"], reviewed["inbox"], load_partner_contract(), reviewed["linker"],
+                measures=load_measures(), localities=load_localities())
     assert again.linked["status"] == "up_to_date"
     # Importing the same file again is harmless (the pairs are known now as decided ones).
     assert main(["review", "--db", reviewed["url"], "--import", str(path)]) == 0

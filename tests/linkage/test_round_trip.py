@@ -11,6 +11,7 @@ from __future__ import annotations
 import polars as pl
 from polars.testing import assert_frame_equal
 
+from data_access.config import load_localities, load_measures
 from data_access.engine import make_engine
 from linkage.contract import load_partner_contract
 from linkage.evaluation import b_cubed, family_assignments
@@ -41,7 +42,8 @@ def _build(db_url: str, extracts, tmp_path, linker=None) -> tuple[dict, dict]:
     engine = make_engine(db_url)
     try:
         report = run(engine, extracts.inbox_copy(tmp_path / "inbox"), load_partner_contract(),
-                     linker or truth_linker(extracts.truth_csv), is_synthetic=True)
+                     linker or truth_linker(extracts.truth_csv), measures=load_measures(), localities=load_localities(),
+                     is_synthetic=True)
         return read_linked(engine), report.as_json()
     finally:
         engine.dispose()
