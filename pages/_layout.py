@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import NamedTuple
 
 import plotly.graph_objects as go
@@ -52,9 +53,26 @@ def explain_symbols(frame: pl.DataFrame) -> None:
         st.caption(" · ".join(f"**{symbol}** {SYMBOL_MEANINGS[symbol]}" for symbol in used))
 
 
+TITLE_LINE_CHARACTERS = 44
+"""Characters a chart title's line holds on a 390 px phone (plotly does not wrap titles; pages/_heat_grid.py too)."""
+
+
+def wrap_title(figure: go.Figure) -> int:
+    """Wrap the figure's title into lines that fit a phone (a title already broken with <br> is left as it is);
+    returns the number of lines."""
+    text = figure.layout.title.text
+    if not text:
+        return 0
+    if "<br>" not in text:
+        text = "<br>".join(textwrap.wrap(text, TITLE_LINE_CHARACTERS))
+        figure.update_layout(title={"text": text, "font": {"size": 15}})
+    return text.count("<br>") + 1
+
+
 def chart_with_table(figure: go.Figure, table: pl.DataFrame, *, key: str, file_name: str, caption: str) -> None:
     """A chart, its table alternative and a CSV download of exactly what is shown."""
-    figure.update_layout(margin={"l": 10, "r": 10, "t": max(40, figure.layout.margin.t or 0), "b": 10},
+    title_room = 24 + 20 * wrap_title(figure)
+    figure.update_layout(margin={"l": 10, "r": 10, "t": max(40, title_room, figure.layout.margin.t or 0), "b": 10},
                          font={"size": 14})  # a figure that asks for more room on top (a wrapped title) keeps it
     chart_tab, table_tab = st.tabs(["Chart", "Table"])
     with chart_tab:
