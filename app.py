@@ -27,8 +27,9 @@ from pages._navigation import (
 )
 from pages._published import require_safe_process
 
+# Set to 1 by the fragment tests only: the sidebar then counts this session's full runs of app.py. (A comment, not a
+# docstring: Streamlit would draw a bare string in the main script on every page.)
 RUN_COUNT_VARIABLE = "FAMILIES_SHOW_RUN_COUNT"
-"""Set to 1 by tests/browser/test_fragments.py only: the sidebar then counts this session's full runs of app.py."""
 RUN_COUNT_KEY = "_full_runs"
 
 pages = declared_pages()
