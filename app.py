@@ -10,6 +10,8 @@ from __future__ import annotations
 # pandas is imported here, before any page runs: plotly looks pandas up in sys.modules without importing it, so a page
 # drawing a chart while another session's first run was still importing pandas got a half-initialised module and
 # raised (found by benchmarks/load_test.py). An import statement waits until the module is complete.
+import os
+
 import pandas  # noqa: F401
 import streamlit as st
 
@@ -21,9 +23,14 @@ from pages._navigation import (
     draw_page_links,
     mark_routed_through_app,
     page_id_of,
-    place,
+    page_links_fragment,
 )
 from pages._published import require_safe_process
+
+# Set to 1 by the fragment tests only: the sidebar then counts this session's full runs of app.py. (A comment, not a
+# docstring: Streamlit would draw a bare string in the main script on every page.)
+RUN_COUNT_VARIABLE = "FAMILIES_SHOW_RUN_COUNT"
+RUN_COUNT_KEY = "_full_runs"
 
 pages = declared_pages()
 navigation = st.navigation(list(pages.values()), position="hidden")
@@ -53,10 +60,16 @@ elif visitor.mode == "sign_in" and visitor.signed_in:
     st.sidebar.button("Sign out", on_click=st.logout, key="sign-out")
 
 menu = st.sidebar.empty() if visitor.role is not None else None  # no sidebar at all on the sign-in page
-carried = draw_page_links(menu, visitor.role, visitor.demo_role) if menu is not None else None
+if menu is not None:
+    draw_page_links(menu, visitor.role, visitor.demo_role)  # drawn first: a page that stops keeps its menu
 if gate(page_id) is None:
     st.stop()
 mark_routed_through_app()
+if os.environ.get(RUN_COUNT_VARIABLE) == "1":  # test-only: a fragment's rerun must not run this script again
+    st.session_state[RUN_COUNT_KEY] = st.session_state.get(RUN_COUNT_KEY, 0) + 1
+    st.sidebar.caption(f"Full runs: {st.session_state[RUN_COUNT_KEY]}")
 navigation.run()
-if carried is not None and place(visitor.demo_role) != carried:
-    draw_page_links(menu, visitor.role, visitor.demo_role)  # the page chose selections: the links carry them
+if menu is not None:  # again, now that the page chose its selections, as a fragment its pickers rerun with theirs
+    menu.empty()
+    with st.sidebar:
+        page_links_fragment(visitor.role, visitor.demo_role)

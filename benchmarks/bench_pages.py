@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
@@ -35,6 +36,8 @@ from tests.browser.test_navigation import follow_menu_link  # noqa: E402
 
 ROLE = "analyst"  # sees every page
 PAGES = ("Measures", "Localities", "Impact", "Methodology", "Overview")
+URL_KEYS = {"Locality": "locality", "Measure in detail": "measure"}
+"""The query parameter each timed picker writes: its value in the URL shows the rerun for the choice has begun."""
 SELECTIONS = (  # (page path, select box label, options to step through)
     ("", "Locality", ("Purbeck", "Chesil", "North Dorset", "Dorset")),
     ("measures", "Measure in detail", ("M02 ", "M05 ", "M09 ", "M01 ")),
@@ -100,12 +103,22 @@ def interactions(browser, env: dict[str, str], log: Path, rounds: int) -> dict[s
                     page.keyboard.press("Escape")
                     started = time.perf_counter()
                     choose(page, label, name)
+                    # The harness's wait can pass before the rerun has begun (the script is not running yet): wait
+                    # until the choice is in the URL (written at the start of a fragment's rerun), then until drawn.
+                    key, value = URL_KEYS[label], option.strip()
+                    page.wait_for_url(lambda url, key=key, value=value: query_value(url, key) == value,
+                                      timeout=60_000)
+                    harness.wait_for_streamlit_page(page, timeout_ms=60_000)
                     timings.setdefault(f"selection: {path or 'overview'} / {label}", []).append(
                         time.perf_counter() - started)
         context.close()
     finally:
         harness.stop_process_group(process)
     return timings
+
+
+def query_value(url: str, key: str) -> str | None:
+    return parse_qs(urlsplit(url).query).get(key, [None])[0]
 
 
 def describe(values: list[float]) -> str:

@@ -7,7 +7,11 @@ an error any exception or error box the page sends, a page that is not found, or
 Beside them, real headless Chromium pages (Debian's browser) open pages the same way and time them until drawn.
 The server's memory (the process and its children, RSS) is sampled every second.
 
-    .venv/bin/python benchmarks/load_test.py [--sessions 25] [--seconds 120] [--browsers 1] [--json FILE]
+    .venv/bin/python benchmarks/load_test.py [--sessions 25] [--seconds 120] [--browsers 1] [--ramp-up SECONDS]
+                                             [--json FILE]
+
+`--ramp-up` spreads the sessions' first pages evenly over that many seconds, as people arrive in a room (0, the
+default: all at once). The years the sessions visit are the financial years the publication holds.
 
 It serves the demo's published tables (`make bench` or `make run` builds them; FAMILIES_PUBLISHED_DB_URL overrides).
 Goals (issue #14): no errors; 95th percentile time to a drawn page <= 3 s; server memory <= 1 GB and flat after
@@ -64,17 +68,32 @@ class SessionRecord:
 
     runs: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    arrived: float | None = None  # time.monotonic() when it asked for its first page
 
 
-def dashboard_visits(seed: int = 0, count: int = 400) -> list[Visit]:
+def published_years(published_url: str) -> list[str]:
+    """The financial years the publication's measure_progress table holds, oldest first (what the year pickers
+    offer), read through the web tier's own read-only door."""
+    from data_access.access import web_tier_engine
+    from data_access.published_reads import read_published
+    from pages._views import financial_years
+
+    engine = web_tier_engine(published_url)
+    try:
+        return financial_years(read_published(engine, "measure_progress"))
+    finally:
+        engine.dispose()
+
+
+def dashboard_visits(seed: int = 0, count: int = 400, years: list[str] | None = None) -> list[Visit]:
     """A seeded mix of what managers, commissioners and analysts do: every page their role may open, with
-    selections changed (localities, years, measures, outcomes) - from the council's own config files."""
+    selections changed (localities, years, measures, outcomes) - from the council's own config files and the
+    publication's years (`years`; without them the year is left to the page's default)."""
     from data_access.config import load_localities, load_measures, load_roles
 
     chooser = random.Random(seed)
     localities = [locality.name for locality in load_localities()]
     measures = [measure.id for measure in load_measures().measures]
-    years = [f"{year}/{(year + 1) % 100:02d}" for year in range(2019, 2025)]
     outcomes = ["improved_percent", "sustained_percent"]
     roles = load_roles().roles
     visits = []
@@ -85,8 +104,9 @@ def dashboard_visits(seed: int = 0, count: int = 400) -> list[Visit]:
         if page in ("overview", "measures", "localities"):
             query["locality"] = chooser.choice(localities)
         if page in ("measures", "localities"):
-            query |= {"year": chooser.choice(years), "outcome": chooser.choice(outcomes),
-                      "measure": chooser.choice(measures)}
+            query |= {"outcome": chooser.choice(outcomes), "measure": chooser.choice(measures)}
+            if years:
+                query["year"] = chooser.choice(years)
         if page == "impact":
             query["outcome"] = chooser.choice(measures)
         visits.append(Visit(page, query))
@@ -108,8 +128,11 @@ def _page_errors(message: ForwardMsg) -> list[str]:
 
 
 def run_session(base_url: str, visits: list[Visit], until: float, record: SessionRecord, seed: int,
-                think_seconds: float = THINK_SECONDS) -> None:
-    """One visitor: connect once, then ask for page after page (a rerun with that page and query) until `until`."""
+                think_seconds: float = THINK_SECONDS, start_after: float = 0.0) -> None:
+    """One visitor: arrive `start_after` seconds in, connect, then ask for page after page (a rerun with that page
+    and query) until `until`."""
+    time.sleep(start_after)
+    record.arrived = time.monotonic()
     chooser = random.Random(seed)
     websocket_url = base_url.replace("http://", "ws://") + "/_stcore/stream"
     try:
@@ -142,10 +165,12 @@ def run_session(base_url: str, visits: list[Visit], until: float, record: Sessio
 
 
 def run_browser(base_url: str, visits: list[Visit], until: float, record: SessionRecord, seed: int,
-                think_seconds: float = THINK_SECONDS) -> None:
+                think_seconds: float = THINK_SECONDS, start_after: float = 0.0) -> None:
     """Real Chromium: open page after page by URL; time from navigation to the page drawn (the harness's wait)."""
     from playwright.sync_api import sync_playwright
 
+    time.sleep(start_after)
+    record.arrived = time.monotonic()
     chooser = random.Random(seed)
     with sync_playwright() as playwright:
         browser = harness.launch_chromium(playwright)
@@ -204,8 +229,10 @@ def memory_slope_mb_per_min(samples: list[tuple[float, float]]) -> float | None:
 class LoadTestResult:
     sessions: int
     think_seconds: float
+    ramp_up_seconds: float
     browsers: int
     seconds: float
+    last_arrival_s: float | None  # seconds after the start when the last visitor asked for its first page
     page_runs: int
     errors: dict[str, int]
     protocol_median_s: float | None
@@ -223,11 +250,21 @@ class LoadTestResult:
         return sum(self.errors.values())
 
 
+def arrival_delays(count: int, ramp_up_seconds: float) -> list[float]:
+    """When each of `count` visitors arrives: evenly spread over the ramp-up, the first at once (all at 0 without
+    a ramp-up)."""
+    if count <= 0:
+        return []
+    return [index * ramp_up_seconds / count for index in range(count)]
+
+
 def run_load_test(app: Path, env: dict[str, str], visits: list[Visit], *, sessions: int, seconds: float,
                   browsers: int = 1, log: Path, idle_seconds: float = 10.0, think_seconds: float = THINK_SECONDS,
+                  ramp_up_seconds: float = 0.0,
                   on_sample: Callable[[float, float], None] | None = None) -> LoadTestResult:
     """Start a server of `app` with `env`, run `sessions` protocol clients and `browsers` Chromium pages over
-    `visits` for `seconds`, then let it idle for `idle_seconds` and measure its memory again."""
+    `visits` for `seconds` (arriving spread over the first `ramp_up_seconds`), then let it idle for
+    `idle_seconds` and measure its memory again."""
     process, base_url = harness.start_streamlit(app, env, log)
     try:
         memory: list[tuple[float, float]] = []
@@ -248,10 +285,14 @@ def run_load_test(app: Path, env: dict[str, str], visits: list[Visit], *, sessio
         protocol = [SessionRecord() for _ in range(sessions)]
         browser_records = [SessionRecord() for _ in range(browsers)]
         # Each browser in its own thread with its own Playwright instance (the sync API is per thread).
-        workers = [threading.Thread(target=run_session, args=(base_url, visits, until, record, index, think_seconds),
-                                    daemon=True) for index, record in enumerate(protocol)]
+        # Browsers arrive among the sessions: together they share the ramp-up's arrival times.
+        delays = arrival_delays(sessions + browsers, ramp_up_seconds)
+        workers = [threading.Thread(target=run_session, daemon=True,
+                                    args=(base_url, visits, until, record, index, think_seconds, delays[index]))
+                   for index, record in enumerate(protocol)]
         workers += [threading.Thread(target=run_browser, daemon=True,
-                                     args=(base_url, visits, until, record, 1000 + index, think_seconds))
+                                     args=(base_url, visits, until, record, 1000 + index, think_seconds,
+                                           delays[sessions + index]))
                     for index, record in enumerate(browser_records)]
         for worker in workers:
             worker.start()
@@ -272,7 +313,10 @@ def run_load_test(app: Path, env: dict[str, str], visits: list[Visit], *, sessio
         for kind in record.errors:
             errors[kind] = errors.get(kind, 0) + 1
     return LoadTestResult(
-        sessions=sessions, think_seconds=think_seconds, browsers=browsers, seconds=seconds, page_runs=len(runs),
+        sessions=sessions, think_seconds=think_seconds, ramp_up_seconds=ramp_up_seconds, browsers=browsers,
+        seconds=seconds, page_runs=len(runs),
+        last_arrival_s=max((record.arrived - began for record in (*protocol, *browser_records)
+                            if record.arrived is not None), default=None),
         errors=errors,
         protocol_median_s=statistics.median(runs) if runs else None, protocol_p95_s=percentile(runs, 0.95),
         browser_pages=len(drawn), browser_median_s=statistics.median(drawn) if drawn else None,
@@ -289,6 +333,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--browsers", type=int, default=1, help="Chromium pages timed to drawn (default 1)")
     parser.add_argument("--think", type=float, default=THINK_SECONDS,
                         help="mean seconds a visitor reads a page before the next choice (default 2)")
+    parser.add_argument("--ramp-up", type=float, default=0.0, metavar="SECONDS",
+                        help="spread the sessions' arrivals evenly over this many seconds (default 0: all at once)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, help="also write the result here as JSON")
     arguments = parser.parse_args(argv)
@@ -296,11 +342,13 @@ def main(argv: list[str] | None = None) -> int:
     from data_access.engine import published_db_url
 
     env = {"FAMILIES_PUBLISHED_DB_URL": published_db_url()}
+    visits = dashboard_visits(arguments.seed, years=published_years(env["FAMILIES_PUBLISHED_DB_URL"]))
     with tempfile.TemporaryDirectory() as folder:
         env["FAMILIES_ACCESS_LOG_DIR"] = str(Path(folder) / "access-log")
-        result = run_load_test(PROJECT_ROOT / "app.py", env, dashboard_visits(arguments.seed),
-                               sessions=arguments.sessions, seconds=arguments.seconds, browsers=arguments.browsers,
-                               log=Path(folder) / "server.log", think_seconds=arguments.think)
+        result = run_load_test(PROJECT_ROOT / "app.py", env, visits, sessions=arguments.sessions,
+                               seconds=arguments.seconds, browsers=arguments.browsers,
+                               log=Path(folder) / "server.log", think_seconds=arguments.think,
+                               ramp_up_seconds=arguments.ramp_up)
     summary = asdict(result)
     print(json.dumps(summary, indent=2))
     if arguments.json:

@@ -10,7 +10,7 @@ import polars as pl
 import streamlit as st
 
 from pages._access import current_page_id, log_download
-from pages._navigation import recall, remember
+from pages._navigation import in_fragment_rerun, recall, remember, rerun_with_menu
 from pages._published import publication_info
 from pages._views import (
     SYMBOL_MEANINGS,
@@ -85,19 +85,28 @@ def chart_with_table(figure: go.Figure, table: pl.DataFrame, *, key: str, file_n
 
 
 def url_choice(label: str, options: list[str], key: str, *, format_func=str, default: str | None = None,
-               horizontal_radio: bool = False, container=st) -> str:
+               horizontal_radio: bool = False, container=st, fragment: str | None = None) -> str:
     """A selectbox (or radio) whose choice lives in the URL (?key=...), so a view can be shared.
 
     A value in the URL that this page cannot use gives way to the last one chosen here (pages/_navigation.py).
+    `fragment`: the key of the st.fragment the picker is drawn in; a change then reruns that fragment and the menu
+    (whose links carry the choice), not the whole page.
     """
     if not options:
         st.info(f"No {label.lower()} to choose from yet.")
         st.stop()
     current = st.query_params.get(key)
+    chosen = st.session_state.get(f"url-{key}")
+    if fragment is not None and in_fragment_rerun() and chosen in options and chosen != current:
+        # The fragment reruns for this choice: into the URL before the widget is drawn (set after it, the browser
+        # did not always take it: tests/browser/test_fragments.py).
+        current = st.query_params[key] = chosen
     if current not in options:
         current = recall(key, options) or (default if default in options else options[0])
     widget = container.radio if horizontal_radio else container.selectbox
     extra = {"horizontal": True} if horizontal_radio else {}
+    if fragment is not None:
+        extra |= {"on_change": rerun_with_menu, "args": (fragment,)}
     choice = widget(label, options, index=options.index(current), format_func=format_func, key=f"url-{key}", **extra)
     if st.query_params.get(key) != choice:
         st.query_params[key] = choice
@@ -118,13 +127,15 @@ class OutcomeAndYear(NamedTuple):
 
 
 def outcome_and_year(progress: pl.DataFrame, maturity_table: pl.DataFrame, area: str, outcome_place, year_place,
-                     not_compared: str | None = None) -> OutcomeAndYear:
+                     not_compared: str | None = None, fragment: str | None = None) -> OutcomeAndYear:
     """The Outcome and "Financial year support began" choices (in the URL), with a warning when that year is a
     maturing cohort."""
-    statistic = url_choice("Outcome", list(OUTCOMES), "outcome", format_func=OUTCOMES.get, container=outcome_place)
+    statistic = url_choice("Outcome", list(OUTCOMES), "outcome", format_func=OUTCOMES.get, container=outcome_place,
+                           fragment=fragment)
     percents = percent_view(progress, statistic)
     maturity = maturity_view(maturity_table, "measure_progress", statistic)
     year = url_choice("Financial year support began", year_choices(progress), "year", container=year_place,
+                      fragment=fragment,
                       default=best_default_year(percents, area, maturity),
                       format_func=lambda period: period_label(period, maturity, statistic))
     status = maturity.filter(pl.col("period") == year)

@@ -27,6 +27,8 @@ PRODUCT = "Dorset Families Matter"
 SHARED_KEYS = ("locality", "year", "measure", "outcome")
 _PLACE = "_place"  # session key: {url key: [recent values, newest first]}
 _REMEMBERED = 8
+MENU_FRAGMENT = "page-menu"
+"""Key of the menu's fragment: a picker inside a page's fragment reruns it with its own (links carry the choice)."""
 
 
 @dataclass(frozen=True)
@@ -138,3 +140,28 @@ def draw_page_links(placeholder, role: Role, demo_role: Role | None) -> dict[str
             if spec.id in role.pages:
                 st.page_link(pages[spec.id], label=spec.title, icon=spec.icon, query_params=params)
     return params
+
+
+@st.fragment(key=MENU_FRAGMENT)
+def page_links_fragment(role: Role, demo_role: Role | None) -> None:
+    """The menu as a fragment, drawn by app.py after the page: a choice made in a page's fragment reruns that
+    fragment and this one only (pages/_layout.py url_choice), so the links carry it without a full run."""
+    draw_page_links(st.container(), role, demo_role)
+
+
+def in_fragment_rerun() -> bool:
+    """True while Streamlit reruns fragments only (app.py and the rest of the page do not run)."""
+    context = get_script_run_ctx()
+    return bool(context is not None and context.fragment_ids_this_run)
+
+
+def rerun_with_menu(fragment: str) -> None:
+    """Widget callback of a url_choice picker drawn in the fragment keyed `fragment`: rerun the menu, whose links
+    carry the choice, and that fragment. Without a menu (a page run on its own, as in AppTest) the picker's
+    default rerun stands."""
+    from streamlit.errors import StreamlitAPIException
+
+    try:
+        st.rerun([MENU_FRAGMENT, fragment])  # the links first: they are ready when the page part is
+    except StreamlitAPIException:
+        return

@@ -49,73 +49,91 @@ localities = list(config.locality_names)
 level = config.policy.confidence_level
 progress = published_table("measure_progress")
 maturity_table = published_table("cohort_maturity")
-controls = st.columns(3)
-statistic, percents, maturity, year, year_note = outcome_and_year(
-    progress, maturity_table, area, controls[0], controls[1],
-    not_compared=f"not compared with {area} and are not part of any trend")
-years = financial_years(progress)
-measure_id = url_choice("Measure in detail", list(measures), "measure",
-                        format_func=lambda m: f"{m} {measures[m].label}", container=controls[2])
-
-# --- heat map: localities x measures ---------------------------------------------------------------------------
-overall = select_cells(percents, breakdown="none", category="All", period=year, locality=[*localities, area])
-label_of = {m.id: m.short_label for m in catalogue.measures}
-cells = overall.with_columns(
-    comparison=pl.when(pl.col("locality") == area).then(pl.lit("benchmark")).otherwise(
-        pl.coalesce("comparison", pl.lit("not compared"))),
-    measure_label=pl.col("measure").replace_strict(label_of, default=None),
-)
 rows_order = [*localities, area]
 COMPARISON_WORDS = {"better": "better", "similar": "similar", "worse": "worse", "not compared": "not compared",
                     "benchmark": area}
-heat = heat_grid(
-    cells.with_columns(column=pl.col("measure"), row=pl.col("locality"), hover=pl.col("comparison"),
-                       colour=pl.col("comparison").str.split(" (").list.first()),
-    columns=list(measures), rows=rows_order, column_labels=label_of, colours=COMPARISON_COLOURS,
-    names=COMPARISON_WORDS, hover="%{x}",
-    title=f"{OUTCOMES[statistic]} (%), support starting {period_label(year, maturity, statistic)}: localities "
-    f"compared with {area}")
-heat_table = with_order(cells, "locality", rows_order).select(
-    pl.col("locality").alias("Locality"), pl.col("measure").alias("Measure"),
-    pl.col("measure_label").alias("Label"), pl.col("shown").alias(OUTCOMES[statistic] + " (%)"),
-    pl.col("comparison").alias("Compared with " + area), pl.lit(year_note or "complete").alias("Cohort"))
-chart_with_table(
-    heat, heat_table, key="heatmap", file_name=f"measures-{statistic}-{year.replace('/', '-')}.csv",
-    caption=f"Colours: blue better, yellow similar, orange worse than {area}; white not compared; grey {area} itself. "
-    f"Method: a locality is better or worse than {area} when {area}'s value lies outside the locality's "
-    f"{level}% Wilson confidence interval, and similar when it lies inside (the overlapping-interval rule used by "
-    "Fingertips). Not compared: the percentage is not published, the cohort is maturing, or the label could differ "
-    "on the exact counts (rounding). [u]: the percentage could be more than 2.5 points from the exact one.",
-)
-explain_symbols(overall)
 
-# --- one measure in detail -----------------------------------------------------------------------------------------
-measure = measures[measure_id]
-st.header(f"{measure.id} {measure.label}")
-chart_column, about_column = st.columns([2, 1])
-with about_column:
-    st.subheader("About this measure")
-    st.markdown(
-        f"**Need present when:** {measure.definition}  \n**Counted:** {measure.unit}s · {measure.population}  \n"
-        f"**Numerator:** {measure.numerator}  \n**Denominator:** {measure.denominator}  \n"
-        f"**Source:** {measure.source}  \n**Polarity:** a higher % improved or sustained is better.  \n"
-        "**Improved:** the need was absent at the six-month review (182 days after support began), or at closure if "
-        "support ended before then; later observations, such as the 12-month check used for the impact estimate, do "
-        "not count.  \n**Sustained:** improved, absent when support ended, and not present at any check in the six "
-        "months after (the Supporting Families rule); only for support that ended at least six months ago.  \n"
-        f"**Who is counted:** {measure.unit}s with the need in the six months before support began"
-        + (f", aged {measure.min_age} to {measure.max_age} on that date (age not recorded: counted)"
-           if measure.unit == "person" and measure.max_age < 150 else
-           f", aged {measure.min_age} or over on that date (age not recorded: counted)"
-           if measure.unit == "person" else "") + ".  \n"
-        f"**Caveats:** {measure.caveats}"
+
+@st.fragment(key="measures-views")
+def measure_views() -> None:
+    """The outcome, year and measure pickers with the heat map and the measure in detail: a change reruns this part
+    only, and a change of the detail's locality or breakdown reruns only measure_detail."""
+    controls = st.columns(3)
+    statistic, percents, maturity, year, year_note = outcome_and_year(
+        progress, maturity_table, area, controls[0], controls[1],
+        not_compared=f"not compared with {area} and are not part of any trend", fragment="measures-views")
+    years = financial_years(progress)
+    measure_id = url_choice("Measure in detail", list(measures), "measure",
+                            format_func=lambda m: f"{m} {measures[m].label}", container=controls[2],
+                            fragment="measures-views")
+
+    # --- heat map: localities x measures ---------------------------------------------------------------------------
+    overall = select_cells(percents, breakdown="none", category="All", period=year, locality=[*localities, area])
+    label_of = {m.id: m.short_label for m in catalogue.measures}
+    cells = overall.with_columns(
+        comparison=pl.when(pl.col("locality") == area).then(pl.lit("benchmark")).otherwise(
+            pl.coalesce("comparison", pl.lit("not compared"))),
+        measure_label=pl.col("measure").replace_strict(label_of, default=None),
     )
-    st.caption(catalogue.list_statement)
+    heat = heat_grid(
+        cells.with_columns(column=pl.col("measure"), row=pl.col("locality"), hover=pl.col("comparison"),
+                           colour=pl.col("comparison").str.split(" (").list.first()),
+        columns=list(measures), rows=rows_order, column_labels=label_of, colours=COMPARISON_COLOURS,
+        names=COMPARISON_WORDS, hover="%{x}",
+        title=f"{OUTCOMES[statistic]} (%), support starting {period_label(year, maturity, statistic)}: localities "
+        f"compared with {area}")
+    heat_table = with_order(cells, "locality", rows_order).select(
+        pl.col("locality").alias("Locality"), pl.col("measure").alias("Measure"),
+        pl.col("measure_label").alias("Label"), pl.col("shown").alias(OUTCOMES[statistic] + " (%)"),
+        pl.col("comparison").alias("Compared with " + area), pl.lit(year_note or "complete").alias("Cohort"))
+    chart_with_table(
+        heat, heat_table, key="heatmap", file_name=f"measures-{statistic}-{year.replace('/', '-')}.csv",
+        caption=f"Colours: blue better, yellow similar, orange worse than {area}; white not compared; grey {area} "
+        f"itself. Method: a locality is better or worse than {area} when {area}'s value lies outside the locality's "
+        f"{level}% Wilson confidence interval, and similar when it lies inside (the overlapping-interval rule used by "
+        "Fingertips). Not compared: the percentage is not published, the cohort is maturing, or the label could differ "
+        "on the exact counts (rounding). [u]: the percentage could be more than 2.5 points from the exact one.",
+    )
+    explain_symbols(overall)
 
-this_measure = percents.filter(pl.col("measure") == measure_id)
-with chart_column:
+    # --- one measure in detail -------------------------------------------------------------------------------------
+    measure = measures[measure_id]
+    st.header(f"{measure.id} {measure.label}")
+    chart_column, about_column = st.columns([2, 1])
+    with about_column:
+        st.subheader("About this measure")
+        st.markdown(
+            f"**Need present when:** {measure.definition}  \n**Counted:** {measure.unit}s · {measure.population}  \n"
+            f"**Numerator:** {measure.numerator}  \n**Denominator:** {measure.denominator}  \n"
+            f"**Source:** {measure.source}  \n**Polarity:** a higher % improved or sustained is better.  \n"
+            "**Improved:** the need was absent at the six-month review (182 days after support began), or at closure "
+            "if support ended before then; later observations, such as the 12-month check used for the impact "
+            "estimate, do not count.  \n**Sustained:** improved, absent when support ended, and not present at any "
+            "check in the six months after (the Supporting Families rule); only for support that ended at least six "
+            "months ago.  \n"
+            f"**Who is counted:** {measure.unit}s with the need in the six months before support began"
+            + (f", aged {measure.min_age} to {measure.max_age} on that date (age not recorded: counted)"
+               if measure.unit == "person" and measure.max_age < 150 else
+               f", aged {measure.min_age} or over on that date (age not recorded: counted)"
+               if measure.unit == "person" else "") + ".  \n"
+            f"**Caveats:** {measure.caveats}"
+        )
+        st.caption(catalogue.list_statement)
+
+    this_measure = percents.filter(pl.col("measure") == measure_id)
+    with chart_column:
+        measure_detail(measure, this_measure, statistic, year, year_note, maturity, years)
+
+
+@st.fragment(key="measures-detail")
+def measure_detail(measure, this_measure: pl.DataFrame, statistic: str, year: str, year_note: str | None,
+                   maturity: pl.DataFrame, years: list[str]) -> None:
+    """One measure for one locality: trend, localities compared and breakdowns (the Locality and Break down by
+    pickers rerun this part alone)."""
+    measure_id = measure.id
     place = url_choice("Locality", [area, *localities], "locality", default=area,
-                       format_func=lambda name: f"{name} (all localities)" if name == area else name)
+                       format_func=lambda name: f"{name} (all localities)" if name == area else name,
+                           fragment="measures-detail")
     places = list(dict.fromkeys([place, area]))
     trend_rows = select_cells(this_measure, breakdown="none", category="All", locality=places, period=years)
     trend_rows = with_order(with_order(trend_rows, "period", years), "locality", places).join(
@@ -185,7 +203,7 @@ with chart_column:
     if choices.offered:
         st.subheader("Breakdowns")
         breakdown_id = url_choice("Break down by", choices.offered, "breakdown",
-                                  format_func=lambda b: breakdowns.by_id(b).label)
+                                  format_func=lambda b: breakdowns.by_id(b).label, fragment="measures-detail")
         if why_not:
             st.caption(why_not)
         breakdown = breakdowns.by_id(breakdown_id)
@@ -247,3 +265,6 @@ with chart_column:
         st.caption(why_not)
     explain_symbols(pl.concat([progress.filter(pl.col("measure") == measure_id, pl.col("period") == year).select(
         "symbol"), *(frame.select(symbol=pl.col("shown").str.extract(r"(\[[cxz]\])")) for frame in shown_breakdowns)]))
+
+
+measure_views()

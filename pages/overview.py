@@ -122,43 +122,52 @@ catalogue = config.measures
 short_label = {measure.id: measure.short_label for measure in catalogue.measures}
 polarity = {measure.id: measure.polarity for measure in catalogue.measures}
 progress = published_table("measure_progress")
-pickers = st.columns([2, 3])
-locality = url_choice("Locality", [area, *localities], "locality", default=area, container=pickers[0],
-                      format_func=lambda name: f"{name} (all localities)" if name == area else name)
-statistic = url_choice("Outcome", list(OUTCOMES), "outcome", format_func=OUTCOMES.get, container=pickers[1],
-                       horizontal_radio=True)
-summary = locality_summary(progress, maturity_table, locality, area, statistic, short_label)
-at_a_glance = summary_table(summary, locality, area, better=polarity)
-st.dataframe(at_a_glance, hide_index=True, key="locality-summary", height="content")
-st.download_button("Download this table (CSV)", at_a_glance.write_csv(), key="locality-summary-download",
-                   file_name=f"{locality.lower().replace(' ', '-')}-{statistic}-at-a-glance.csv", mime="text/csv",
-                   on_click=log_download, args=("overview", f"{locality.lower().replace(' ', '-')}-{statistic}"
-                                                "-at-a-glance.csv"))
-level = config.policy.confidence_level
-st.caption(
-    f"{OUTCOMES[statistic]}: the share of people or families with the need when support began whose need "
-    + ("had gone at the six-month review" if statistic == "improved_percent" else
-       "improved and stayed gone for six months after support ended")
-    + (". For every measure a higher share is better" if set(polarity.values()) == {"higher_is_better"} else
-       ". Which way is good for each measure: see its column")
-    + ". Period: the latest complete year"
-    + (f"; where {locality}'s figure for that year is too small to show, the three years to it pooled"
-       if locality != area else "")
-    + (f". Compared with {area} by the {level}% overlapping-interval rule (as published)." if locality != area else
-       ".")
-    + " Change on last year compares the two published single-year figures. Trend: the published label over the "
-    "last five complete years."
-)
-series = trend_series(progress, maturity_table, locality, area, statistic, short_label)
-chart_with_table(
-    trend_lines(series, locality, area), trend_table(series), key="locality-trends",
-    file_name=f"{locality.lower().replace(' ', '-')}-{statistic}-trends.csv",
-    caption=f"{OUTCOMES[statistic]} (%) by financial year support began, complete years only. "
-    + (f"Solid: {locality}; dashed: {area}. " if locality != area else "")
-    + "A gap in a line is a year whose figure is not shown, labelled with its symbol.",
-)
-explain_symbols(pl.concat([summary.select("shown"), summary.select(shown="area_shown"),
-                           summary.select(shown="previous_shown"), series.select("shown")]))
+
+
+@st.fragment(key="overview-glance")
+def locality_at_a_glance() -> None:
+    """The locality and outcome pickers and what depends on them only: a change reruns this part alone."""
+    pickers = st.columns([2, 3])
+    locality = url_choice("Locality", [area, *localities], "locality", default=area, container=pickers[0],
+                          format_func=lambda name: f"{name} (all localities)" if name == area else name,
+                          fragment="overview-glance")
+    statistic = url_choice("Outcome", list(OUTCOMES), "outcome", format_func=OUTCOMES.get, container=pickers[1],
+                           horizontal_radio=True, fragment="overview-glance")
+    summary = locality_summary(progress, maturity_table, locality, area, statistic, short_label)
+    at_a_glance = summary_table(summary, locality, area, better=polarity)
+    st.dataframe(at_a_glance, hide_index=True, key="locality-summary", height="content")
+    st.download_button("Download this table (CSV)", at_a_glance.write_csv(), key="locality-summary-download",
+                       file_name=f"{locality.lower().replace(' ', '-')}-{statistic}-at-a-glance.csv", mime="text/csv",
+                       on_click=log_download, args=("overview", f"{locality.lower().replace(' ', '-')}-{statistic}"
+                                                    "-at-a-glance.csv"))
+    level = config.policy.confidence_level
+    st.caption(
+        f"{OUTCOMES[statistic]}: the share of people or families with the need when support began whose need "
+        + ("had gone at the six-month review" if statistic == "improved_percent" else
+           "improved and stayed gone for six months after support ended")
+        + (". For every measure a higher share is better" if set(polarity.values()) == {"higher_is_better"} else
+           ". Which way is good for each measure: see its column")
+        + ". Period: the latest complete year"
+        + (f"; where {locality}'s figure for that year is too small to show, the three years to it pooled"
+           if locality != area else "")
+        + (f". Compared with {area} by the {level}% overlapping-interval rule (as published)." if locality != area else
+           ".")
+        + " Change on last year compares the two published single-year figures. Trend: the published label over the "
+        "last five complete years."
+    )
+    series = trend_series(progress, maturity_table, locality, area, statistic, short_label)
+    chart_with_table(
+        trend_lines(series, locality, area), trend_table(series), key="locality-trends",
+        file_name=f"{locality.lower().replace(' ', '-')}-{statistic}-trends.csv",
+        caption=f"{OUTCOMES[statistic]} (%) by financial year support began, complete years only. "
+        + (f"Solid: {locality}; dashed: {area}. " if locality != area else "")
+        + "A gap in a line is a year whose figure is not shown, labelled with its symbol.",
+    )
+    explain_symbols(pl.concat([summary.select("shown"), summary.select(shown="area_shown"),
+                               summary.select(shown="previous_shown"), series.select("shown")]))
+
+
+locality_at_a_glance()
 
 by_year = families_by_year_and_locality(families, "families_attached", localities)
 figure = go.Figure()

@@ -12,9 +12,11 @@ import pytest
 
 from benchmarks.load_test import (
     Visit,
+    arrival_delays,
     dashboard_visits,
     memory_slope_mb_per_min,
     percentile,
+    published_years,
     run_load_test,
 )
 from tests.browser import harness
@@ -49,6 +51,31 @@ def test_dashboard_visits_ask_only_for_pages_a_role_may_open():
     visits = dashboard_visits(seed=1, count=300)
     assert {visit.page for visit in visits} == set().union(*pages_by_role.values())
     assert all(visit.page in pages_by_role[visit.query["role"]] for visit in visits)
+
+
+def test_arrivals_are_spread_over_the_ramp_up():
+    assert arrival_delays(4, 0.0) == [0.0, 0.0, 0.0, 0.0]  # the default: everyone at once, as before
+    assert arrival_delays(4, 20.0) == [0.0, 5.0, 10.0, 15.0]  # one every 5 s, the first at once
+    assert arrival_delays(0, 20.0) == []
+
+
+@pytest.mark.parametrize(("ramp_up", "last_arrival"), [(0.0, (0.0, 1.0)), (6.0, (3.0, 4.0))])
+def test_a_ramp_up_spreads_the_arrivals(chromium_path, tmp_path, ramp_up, last_arrival):
+    """Two sessions over a 6 s ramp-up: the second asks for its first page 3 s in; without one, at once."""
+    standin = harness.PROJECT_ROOT / "tests" / "browser" / "standin_app.py"
+    result = run_load_test(standin, {}, [Visit("", {})], sessions=2, seconds=5, browsers=0,
+                           log=tmp_path / "server.log", idle_seconds=0, ramp_up_seconds=ramp_up, think_seconds=0.2)
+    assert result.errors == {} and result.page_runs >= 2, result.errors
+    assert last_arrival[0] <= result.last_arrival_s < last_arrival[1]
+
+
+def test_visits_ask_for_the_years_the_publication_holds(demo_database_env):
+    years = published_years(demo_database_env["FAMILIES_PUBLISHED_DB_URL"])
+    assert years and years == sorted(years) and all(len(year) == 7 and year[4] == "/" for year in years)
+    visits = dashboard_visits(seed=2, count=200, years=years)
+    asked = {visit.query["year"] for visit in visits if "year" in visit.query}
+    assert asked and asked <= set(years)
+    assert all("year" not in visit.query for visit in dashboard_visits(seed=2, count=50))  # none known: page default
 
 
 def test_percentile_is_the_nearest_rank():

@@ -11,10 +11,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser import harness
 from tests.browser.oidc import keep_on_loopback, write_auth_secrets
@@ -63,6 +65,9 @@ def test_links_keep_the_role_and_the_selections(page, streamlit_server: str):
     assert "Commissioner" in selectbox_value(page, "Viewing as (demo)")
 
     choose(page, "Financial year support began", "2023/24")  # a choice made just now, with a widget
+    # The choice reruns its fragment and the menu, not the page: wait until the links carry it, as a person would.
+    expect(page.get_by_test_id("stSidebar").get_by_test_id("stPageLink").filter(has_text="Localities").first
+           .locator("a")).to_have_attribute("href", re.compile(r"year=2023%2F24"))
     follow_menu_link(page, "Localities")
     assert query(page)["year"] == "2023/24" and query(page)["locality"] == "Purbeck"
     assert "2023/24" in selectbox_value(page, "Financial year support began")
