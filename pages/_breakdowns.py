@@ -15,6 +15,7 @@ import polars as pl
 
 from data_access.config import BreakdownCatalogue
 from metrics.periods import is_pooled
+from pages._shared import shared
 from pages._views import select_cells
 
 PERSON = "person"
@@ -75,6 +76,7 @@ def pooled_period_for(year: str, pooled: list[str]) -> str | None:
     return sorted(pooled, key=lambda period: period[-7:])[-1] if pooled else None
 
 
+@shared
 def breakdown_grid(percents: pl.DataFrame, breakdown: str, period: str, places: list[str], categories: list[str]
                    ) -> pl.DataFrame:
     """One breakdown of one measure's published percentages for several places and one period: a row per place and

@@ -15,6 +15,7 @@ import polars as pl
 from plotly.subplots import make_subplots
 
 from pages._contrast import text_colour_on
+from pages._shared import shared
 
 PER_BLOCK = 4
 CELL = 44  # px: a cell's square, narrower than a column even at 390 px wide with four columns
@@ -30,6 +31,7 @@ def wrap_label(label: str, width: int = 10) -> str:
     return "<br>".join(textwrap.wrap(label, width, break_long_words=False)) or label
 
 
+@shared
 def heat_grid(cells: pl.DataFrame, *, columns: list[str], rows: list[str], column_labels: dict[str, str],
               colours: dict[str, str], names: dict[str, str], title: str, hover: str,
               per_block: int = PER_BLOCK) -> go.Figure:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from data_access.config import BreakdownCatalogue, MeasureCatalogue
+from pages._shared import shared
 
 COVARIATE_LABELS = {
     "n_needs": "Number of needs at assessment",
@@ -54,6 +55,7 @@ def covariate_label(name: str, catalogue: MeasureCatalogue, breakdowns: Breakdow
     return f"{whole.get(covariate, covariate.replace('_', ' ').capitalize())}: {level.replace('_', ' ')}"
 
 
+@shared
 def unmatched_share(impact: pl.DataFrame, area: str, measure: str) -> dict[str, float | str | None]:
     """The supported units of `measure` left out of the matched estimate for want of a close match: the published
     counts (supported_unmatched of supported_analysed, area, not broken down) and their ratio as a whole percent.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from typing import NamedTuple
 
 import plotly.graph_objects as go
@@ -10,8 +9,11 @@ import polars as pl
 import streamlit as st
 
 from pages._access import current_page_id, log_download
+from pages._chart_style import finish_figure
+from pages._charts import OUTCOMES
 from pages._navigation import in_fragment_rerun, recall, remember, rerun_with_menu
 from pages._published import publication_info
+from pages._shared import shared
 from pages._views import (
     SYMBOL_MEANINGS,
     best_default_year,
@@ -22,10 +24,6 @@ from pages._views import (
     symbols_used,
     year_choices,
 )
-
-# Okabe-Ito: distinguishable with the common forms of colour blindness.
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
-
 
 FOCUS_STYLE = """<style>
 [data-testid="stElementToolbar"]:focus-within { opacity: 1 !important; }
@@ -53,34 +51,22 @@ def explain_symbols(frame: pl.DataFrame) -> None:
         st.caption(" · ".join(f"**{symbol}** {SYMBOL_MEANINGS[symbol]}" for symbol in used))
 
 
-TITLE_LINE_CHARACTERS = 44
-"""Characters a chart title's line holds on a 390 px phone (plotly does not wrap titles; pages/_heat_grid.py too)."""
-
-
-def wrap_title(figure: go.Figure) -> int:
-    """Wrap the figure's title into lines that fit a phone (a title already broken with <br> is left as it is);
-    returns the number of lines."""
-    text = figure.layout.title.text
-    if not text:
-        return 0
-    if "<br>" not in text:
-        text = "<br>".join(textwrap.wrap(text, TITLE_LINE_CHARACTERS))
-        figure.update_layout(title={"text": text, "font": {"size": 15}})
-    return text.count("<br>") + 1
+@shared
+def csv_text(table: pl.DataFrame) -> str:
+    """A table's CSV download, made once per shared table."""
+    return table.write_csv()
 
 
 def chart_with_table(figure: go.Figure, table: pl.DataFrame, *, key: str, file_name: str, caption: str) -> None:
     """A chart, its table alternative and a CSV download of exactly what is shown."""
-    title_room = 24 + 20 * wrap_title(figure)
-    figure.update_layout(margin={"l": 10, "r": 10, "t": max(40, title_room, figure.layout.margin.t or 0), "b": 10},
-                         font={"size": 14})  # a figure that asks for more room on top (a wrapped title) keeps it
+    finish_figure(figure)  # a shared figure (pages._shared) is already finished and is not changed
     chart_tab, table_tab = st.tabs(["Chart", "Table"])
     with chart_tab:
         st.plotly_chart(figure, key=f"{key}-chart", config={"displaylogo": False})
     with table_tab:
         st.dataframe(table, hide_index=True, key=f"{key}-table", height="content")  # every row, no inner scroll
     st.caption(caption)
-    st.download_button("Download this table (CSV)", table.write_csv(), file_name=file_name, mime="text/csv",
+    st.download_button("Download this table (CSV)", csv_text(table), file_name=file_name, mime="text/csv",
                        key=f"{key}-download", on_click=log_download, args=(current_page_id(), file_name))
 
 
@@ -114,10 +100,6 @@ def url_choice(label: str, options: list[str], key: str, *, format_func=str, def
     return choice
 
 
-OUTCOMES = {"improved_percent": "Improved", "sustained_percent": "Sustained"}
-"""The measure_progress percentages a page can show, by their words."""
-
-
 class OutcomeAndYear(NamedTuple):
     statistic: str
     percents: pl.DataFrame  # the statistic's published percentages
@@ -145,72 +127,3 @@ def outcome_and_year(progress: pl.DataFrame, maturity_table: pl.DataFrame, area:
         st.warning(f"Support starting {year} is a maturing cohort ({year_note}): its figures rest on the units "
                    f"followed up soonest, so they are {not_compared or 'not compared with ' + area}.", icon="⏳")
     return OutcomeAndYear(statistic, percents, maturity, year, year_note)
-
-
-COMPARISON_COLOURS = {
-    "better": "#0072B2",
-    "similar": "#F0E442",
-    "worse": "#D55E00",
-    "not compared": "#FFFFFF",
-    "benchmark": "#BBBBBB",
-}
-
-
-def comparison_colour(label: str | None) -> str:
-    """Colour-blind-safe colour of a comparison label (two-level labels share their direction's colour)."""
-    if label is None:
-        return COMPARISON_COLOURS["not compared"]
-    return COMPARISON_COLOURS.get(label.split(" (")[0], COMPARISON_COLOURS["not compared"])
-
-
-def label_hidden(figure: go.Figure, categories: list[str], values: list[float | None], shown: list[str]) -> None:
-    """Write a hidden value's symbol ([c], [x], [z]) at its row of a horizontal chart (categories on the y axis), just
-    inside the plot's left edge, so a missing bar or dot is labelled rather than silently absent."""
-    for category, value, text in zip(categories, values, shown, strict=True):
-        if value is None:
-            figure.add_annotation(x=0.01, xref="x domain", y=category, yref="y", text=text, showarrow=False,
-                                  xanchor="left", font={"size": 13, "color": "#333333"})
-
-
-def grouped_bar(figure: go.Figure, categories: list[str], values: list[float | None], shown: list[str], *, name: str,
-                colour: str, hovertemplate: str) -> None:
-    """One series of a grouped (vertical) bar chart, with each hidden value's symbol ([c], [x], [z]) written at the
-    foot of its own bar's place: a text trace in the same offset group, so a missing bar is labelled, not a hole."""
-    figure.add_bar(x=categories, y=values, name=name, marker_color=colour, customdata=shown, offsetgroup=name,
-                   legendgroup=name, hovertemplate=hovertemplate)
-    hidden = [(category, text) for category, value, text in zip(categories, values, shown, strict=True)
-              if value is None]
-    if hidden:
-        figure.add_scatter(x=[category for category, _ in hidden], y=[0] * len(hidden), mode="text",
-                           text=[text for _, text in hidden], textposition="top center", offsetgroup=name,
-                           legendgroup=name, showlegend=False, textfont={"size": 12, "color": "#333333"},
-                           customdata=[text for _, text in hidden], hovertemplate=hovertemplate)
-    figure.update_layout(barmode="group", scattermode="group")
-
-
-def label_hidden_series(figure: go.Figure, series: list[tuple[str, list[str], list[float | None], list[str]]]) -> None:
-    """Several series on one horizontal chart (a dot per series and row): one label per row naming each series whose
-    value is hidden there with its symbol ("Chesil [c], Dorset [x]"), just inside the plot's left edge.
-
-    `series`: (name, categories, values, shown) per series."""
-    hidden: dict[str, list[str]] = {}
-    for name, categories, values, shown in series:
-        for category, value, text in zip(categories, values, shown, strict=True):
-            if value is None:
-                hidden.setdefault(category, []).append(f"{name} {text}")
-    label_hidden(figure, list(hidden), [None] * len(hidden), [", ".join(names) for names in hidden.values()])
-
-
-def percent_bars(rows: pl.DataFrame, label_column: str, colours: str | list[str], title: str) -> go.Figure:
-    """Horizontal bars of published percentages with their confidence-interval whiskers."""
-    figure = go.Figure()
-    figure.add_bar(
-        y=rows[label_column].to_list(), x=rows["value"].to_list(), orientation="h", marker_color=colours,
-        marker_line={"color": "#555", "width": 1},
-        error_x={"type": "data", "symmetric": False, "array": (rows["ci_upper"] - rows["value"]).to_list(),
-                 "arrayminus": (rows["value"] - rows["ci_lower"]).to_list()},
-        customdata=rows["shown"].to_list(), hovertemplate="%{y}: %{customdata}<extra></extra>",
-    )
-    figure.update_layout(title=title, xaxis={"range": [0, 100], "title": "%"}, yaxis={"autorange": "reversed"})
-    label_hidden(figure, rows[label_column].to_list(), rows["value"].to_list(), rows["shown"].to_list())
-    return figure

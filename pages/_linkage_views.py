@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from pages._shared import shared
 from pages._views import display_expr
 
 BREAKDOWN_LABELS = {"source": "Source", "sex": "Sex", "age_band": "Age on the data extract date",
@@ -30,6 +31,7 @@ def _shown(rows: pl.DataFrame) -> pl.DataFrame:
                              .alias("shown"))
 
 
+@shared
 def linkage_summary(published: pl.DataFrame) -> pl.DataFrame:
     """Figure, Value: the whole-area figures in SUMMARY_LABELS order (published values or symbols)."""
     rows = _shown(published.filter(pl.col("breakdown") == "none", pl.col("category") == "All",
@@ -39,6 +41,7 @@ def linkage_summary(published: pl.DataFrame) -> pl.DataFrame:
                          "Value": [shown[name] for name in SUMMARY_LABELS if name in shown]})
 
 
+@shared
 def linkage_rates(published: pl.DataFrame, breakdown: str, categories: list[str] | None = None) -> pl.DataFrame:
     """One row per category of `breakdown`, in the order of `categories` (others after them, in published order;
     All last): records, match rate with its interval, family rate.
@@ -75,6 +78,7 @@ def linkage_rates(published: pl.DataFrame, breakdown: str, categories: list[str]
         .select("category", "records", "value", "ci_lower", "ci_upper", "shown", "interval", "family_rate"))
 
 
+@shared
 def linkage_rates_table(rates: pl.DataFrame, breakdown: str) -> pl.DataFrame:
     """The table shown (and downloaded) beside the match-rate chart: text as published."""
     return rates.select(pl.col("category").alias(BREAKDOWN_LABELS[breakdown]),

@@ -11,6 +11,7 @@ import polars as pl
 
 from data_access.published_catalogue import NOT_AVAILABLE
 from metrics.maturity import COMPLETE
+from pages._shared import shared
 from pages._views import (
     best_default_year,
     financial_years,
@@ -47,6 +48,7 @@ def _change(latest: float | None, previous: float | None) -> str:
     return "up" if latest > previous else "down" if latest < previous else "no change"
 
 
+@shared
 def locality_summary(progress: pl.DataFrame, maturity_table: pl.DataFrame, locality: str, area: str,
                      statistic: str, measures: dict[str, str]) -> pl.DataFrame:
     """One row per measure (in `measures` order: id -> label) for `locality`, from the published measure_progress
@@ -98,6 +100,7 @@ def locality_summary(progress: pl.DataFrame, maturity_table: pl.DataFrame, local
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
+@shared
 def summary_table(summary: pl.DataFrame, locality: str, area: str,
                   better: dict[str, str] | None = None) -> pl.DataFrame:
     """The table a reader sees (and the PDF briefing prints): text as published, hidden values as symbols.
@@ -124,6 +127,7 @@ def summary_table(summary: pl.DataFrame, locality: str, area: str,
     return summary.select(columns)
 
 
+@shared
 def complete_single_years(progress: pl.DataFrame, maturity_table: pl.DataFrame, statistic: str) -> list[str]:
     """The financial years whose cohorts are complete for `statistic`, oldest first (what a trend line spans)."""
     maturity = maturity_view(maturity_table, "measure_progress", statistic)
@@ -131,6 +135,7 @@ def complete_single_years(progress: pl.DataFrame, maturity_table: pl.DataFrame, 
     return [year for year in financial_years(percent_view(progress, statistic)) if year not in maturing]
 
 
+@shared
 def trend_series(progress: pl.DataFrame, maturity_table: pl.DataFrame, locality: str, area: str, statistic: str,
                  measures: dict[str, str]) -> pl.DataFrame:
     """Each measure's published single-year values over the complete years, for `locality` and the area: one row

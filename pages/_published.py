@@ -28,6 +28,7 @@ from data_access.access_log import AccessEvent, AccessLogError, web_tier_access_
 from data_access.config import PublishSettings, Role, load_privacy_notice, load_publish_settings
 from data_access.published_reads import read_publication_info, read_published, read_revisions
 from data_access.web_environment import web_process_problems
+from pages._shared import mark_stable
 
 CACHE_ENTRIES = 64
 CACHE_SECONDS = 600
@@ -54,7 +55,7 @@ def _published_engine(url: str) -> Engine:
 
 @cached(_tables, key=lambda url, table, measure: hashkey(url, table, measure), condition=threading.Condition())
 def _published_table(url: str, table: str, measure: str | None) -> pl.DataFrame:
-    return read_published(_published_engine(url), table, measure)
+    return mark_stable(read_published(_published_engine(url), table, measure))  # shared, read-only (pages._shared)
 
 
 def require_safe_process() -> None:
@@ -105,7 +106,7 @@ def append_access_event(who: str, role: str | None, event: str, page: str | None
 
 @cached(TTLCache(maxsize=2, ttl=CACHE_SECONDS), condition=threading.Condition())
 def _published_revisions(url: str) -> pl.DataFrame:
-    return read_revisions(_published_engine(url))
+    return mark_stable(read_revisions(_published_engine(url)))
 
 
 def published_revisions() -> pl.DataFrame:

@@ -13,11 +13,14 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
+from pages._shared import shared
+
 LOCALITY_COLOUR = "#0072B2"
 AREA_COLOUR = "#555555"
 COLUMNS = 3
 
 
+@shared
 def trend_lines(series: pl.DataFrame, locality: str, area: str) -> go.Figure:
     """Small multiples of `series` (pages._locality.trend_series): the locality's line, the area's dashed beside it
     (unless the locality is the area), percentages on a 0-100 axis, hidden years labelled with their symbols."""
@@ -49,6 +52,7 @@ def trend_lines(series: pl.DataFrame, locality: str, area: str) -> go.Figure:
     return figure
 
 
+@shared
 def trend_table(series: pl.DataFrame) -> pl.DataFrame:
     """The lines' table alternative: one row per measure and place, one column per year, values as published."""
     return series.pivot(on="period", index=["label", "place"], values="shown", aggregate_function="first",

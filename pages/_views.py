@@ -18,6 +18,7 @@ from metrics.maturity import COMPLETE, MATURING, WHAT_IS_DUE, period_statuses
 from metrics.maturity import SOURCES as MATURITY_SOURCES
 from metrics.periods import FINANCIAL_YEAR_PATTERN, POOLED_PATTERN, is_pooled
 from metrics.reliability import RELIABLE_WITHIN_PP
+from pages._shared import shared
 
 SYMBOL_MEANINGS = {  # what each symbol a page or file shows means
     "[c]": "confidential: a small number, or one that would let a small number be worked out, is not shown",
@@ -40,6 +41,7 @@ def display_expr(kind: pl.Expr | None = None) -> pl.Expr:
     return pl.coalesce(pl.col("symbol"), number).alias("shown")
 
 
+@shared
 def select_cells(published: pl.DataFrame, **keys: str | list[str]) -> pl.DataFrame:
     """Filter published rows on any columns; a list means 'one of'."""
     conditions = [pl.col(name).is_in(value) if isinstance(value, list) else pl.col(name) == value
@@ -47,23 +49,27 @@ def select_cells(published: pl.DataFrame, **keys: str | list[str]) -> pl.DataFra
     return published.filter(*conditions) if conditions else published
 
 
+@shared
 def financial_years(published: pl.DataFrame) -> list[str]:
     """Financial-year periods present (quarters, pooled periods and 'all' excluded), oldest first."""
     periods = published.filter(pl.col("period").str.contains(FINANCIAL_YEAR_PATTERN))["period"].unique().sort()
     return periods.to_list()
 
 
+@shared
 def pooled_periods(published: pl.DataFrame) -> list[str]:
     """Pooled periods present ("2021/22-2023/24": three complete years added together), oldest first."""
     return published.filter(pl.col("period").str.contains(POOLED_PATTERN))["period"].unique().sort().to_list()
 
 
+@shared
 def year_choices(published: pl.DataFrame) -> list[str]:
     """Single financial years and pooled periods, newest first, each pooled period after the year it ends with."""
     periods = financial_years(published) + pooled_periods(published)
     return sorted(periods, key=lambda p: (p[-7:], not is_pooled(p)), reverse=True)
 
 
+@shared
 def maturity_view(maturity: pl.DataFrame, table: str, statistic: str) -> pl.DataFrame:
     """period, status (complete / maturing) and share_due (%) of one statistic, from the published cohort_maturity
     table; a period not listed is complete (tables without maturing cohorts)."""
@@ -81,6 +87,7 @@ def maturity_note(status: str | None, share_due: float | None, statistic: str) -
     return f"maturing: {share}{due} so far"
 
 
+@shared
 def period_label(period: str, maturity: pl.DataFrame | None = None, statistic: str | None = None) -> str:
     """A period as a reader sees it: "2023/24-2025/26 (3 years pooled)", "2025/26 (maturing: ...)"."""
     text = f"{period} (3 years pooled)" if is_pooled(period) else period
@@ -97,6 +104,7 @@ TREND_LEVEL = "99.8"
 
 
 
+@shared
 def revisions_summary(revisions: pl.DataFrame) -> pl.DataFrame:
     """Numbers of revised figures (not of people) by published table and reason, for the "What changed" section."""
     if revisions.is_empty():
@@ -108,10 +116,12 @@ def revisions_summary(revisions: pl.DataFrame) -> pl.DataFrame:
                          ).with_columns(all=pl.sum_horizontal(*REASON_ORDER)).sort("table")
 
 
+@shared
 def quarters(published: pl.DataFrame) -> list[str]:
     return published.filter(pl.col("period").str.contains(" Q"))["period"].unique().sort().to_list()
 
 
+@shared
 def families_by_year_and_locality(families: pl.DataFrame, statistic: str, localities: list[str]) -> pl.DataFrame:
     """One row per financial year x locality: the published count and what to display."""
     rows = select_cells(families, statistic=statistic, breakdown="none", category="All", locality=localities)
@@ -124,11 +134,13 @@ def families_by_year_and_locality(families: pl.DataFrame, statistic: str, locali
     )
 
 
+@shared
 def wide_table(long: pl.DataFrame, index: str, columns: str) -> pl.DataFrame:
     """A readable table of displayed values (symbols kept), e.g. years x localities."""
     return long.pivot(on=columns, index=index, values="shown", aggregate_function="first")
 
 
+@shared
 def headline(families: pl.DataFrame, statistic: str, area: str, year: str | None,
              previous_year: str | None = None) -> dict[str, str | float | None]:
     """The area's published value of a families statistic in `year`, with `previous_year`'s for context."""
@@ -143,6 +155,7 @@ def headline(families: pl.DataFrame, statistic: str, area: str, year: str | None
     return result
 
 
+@shared
 def needs_sustained_headline(needs: pl.DataFrame, area: str, complete: list[str] | None = None
                              ) -> dict[str, str | float | None]:
     """The latest complete financial year whose all-needs share is published for the area, with the year before.
@@ -181,6 +194,7 @@ def needs_sustained_headline(needs: pl.DataFrame, area: str, complete: list[str]
     return result
 
 
+@shared
 def symbols_used(frame: pl.DataFrame) -> list[str]:
     """The GSS symbols that appear in what a page shows, so their explanation can be shown beside it."""
     present = set(frame["symbol"].drop_nulls().unique().to_list()) if "symbol" in frame.columns else set()
@@ -197,6 +211,7 @@ def symbols_used(frame: pl.DataFrame) -> list[str]:
 PERCENT_KEYS = ("measure", "locality", "period", "breakdown", "category")
 
 
+@shared
 def percent_view(progress: pl.DataFrame, statistic: str) -> pl.DataFrame:
     """One row per cell of a published percentage: value, shown text, CI bounds, comparison label, max_error and
     low_reliability (shown text ends " [u]" when the percentage may be more than 2.5 points from the truth).
@@ -235,12 +250,14 @@ def interval_shown(bound: str) -> pl.Expr:
             .otherwise(pl.coalesce(symbol, pl.lit("[x]"))))
 
 
+@shared
 def trend_labels(progress: pl.DataFrame, statistic: str) -> pl.DataFrame:
     """The published trend tag per measure and locality (period 'all')."""
     return progress.filter(pl.col("statistic") == statistic, pl.col("kind") == "trend").select(
         "measure", "locality", pl.coalesce("symbol", pl.lit("cannot be calculated")).alias("trend"))
 
 
+@shared
 def with_order(frame: pl.DataFrame, column: str, order: list[str]) -> pl.DataFrame:
     """Sort rows by a given order of one column's values (e.g. localities as configured)."""
     ranks = {name: index for index, name in enumerate(order)}
@@ -248,6 +265,7 @@ def with_order(frame: pl.DataFrame, column: str, order: list[str]) -> pl.DataFra
         "_order").drop("_order")
 
 
+@shared
 def locality_profile(percents: pl.DataFrame, locality: str, area: str, year: str) -> pl.DataFrame:
     """One locality against the whole area for every measure (spine chart rows), from published percents.
 
@@ -264,6 +282,7 @@ def locality_profile(percents: pl.DataFrame, locality: str, area: str, year: str
     return chosen.join(benchmark, on="measure", how="left").join(spread, on="measure", how="left").sort("measure")
 
 
+@shared
 def best_default_year(percents: pl.DataFrame, area: str, maturity: pl.DataFrame | None = None) -> str | None:
     """The latest complete financial year (maturity: maturity_view of the statistic) in which most of the area's
     percentages are published.
@@ -282,6 +301,7 @@ def best_default_year(percents: pl.DataFrame, area: str, maturity: pl.DataFrame 
     return years[-1] if years else None
 
 
+@shared
 def complete_years(published: pl.DataFrame, data_as_of) -> list[str]:
     """Financial years that ended on or before the data date (a part year is not comparable with a full one)."""
     return [year for year in financial_years(published) if (int(year[:4]) + 1, 3, 31) <= (
@@ -291,6 +311,7 @@ def complete_years(published: pl.DataFrame, data_as_of) -> list[str]:
 IMPACT_METHODS = {"psm": "Matched comparison (PSM)", "aipw": "Doubly robust (AIPW)", "naive": "Unadjusted difference"}
 
 
+@shared
 def impact_estimates(impact: pl.DataFrame, locality: str) -> pl.DataFrame:
     """One row per outcome x method: published difference (pp), interval and symbol, for a forest plot."""
     methods = "|".join(IMPACT_METHODS)
@@ -323,6 +344,7 @@ SENSITIVITY_METHODS = {"psm_caliper_0.1": "Matched, stricter caliper (0.1 SD)",
                        "psm_caliper_0.5": "Matched, looser caliper (0.5 SD)"}
 
 
+@shared
 def impact_sensitivity(impact: pl.DataFrame, area: str) -> pl.DataFrame:
     """Per outcome, the matched estimate with each caliper (published rows of the area): measure, method, shown."""
     methods = "|".join(name.replace(".", "\\.") for name in SENSITIVITY_METHODS)
@@ -341,6 +363,7 @@ def impact_sensitivity(impact: pl.DataFrame, area: str) -> pl.DataFrame:
                                     pl.col("effect_ci_upper"))))
 
 
+@shared
 def impact_counts(impact: pl.DataFrame, locality: str, statistics: list[str]) -> pl.DataFrame:
     """Published group sizes per outcome (shown text, symbols kept)."""
     rows = impact.filter(pl.col("locality") == locality, pl.col("kind") == "count",
@@ -348,6 +371,7 @@ def impact_counts(impact: pl.DataFrame, locality: str, statistics: list[str]) ->
     return rows.pivot(on="statistic", index="measure", values="shown", aggregate_function="first")
 
 
+@shared
 def impact_mde(impact: pl.DataFrame, measure: str) -> pl.DataFrame:
     """Per area: the psm estimate (or its symbol) and the minimum detectable effect, for the locality view."""
     rows = impact.filter(pl.col("measure") == measure, pl.col("statistic").is_in(["psm_difference", "psm_mde"]),

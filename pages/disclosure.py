@@ -3,10 +3,11 @@ partner records were linked into people (linkage quality)."""
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
 import streamlit as st
 
-from pages._layout import chart_with_table, explain_symbols, page_header, percent_bars, url_choice
+from pages._charts import percent_bars
+from pages._disclosure_charts import suppression_chart
+from pages._layout import chart_with_table, explain_symbols, page_header, url_choice
 from pages._linkage_views import BREAKDOWN_LABELS, linkage_rates, linkage_rates_table, linkage_summary
 from pages._published import published_table, require_page, settings
 
@@ -20,22 +21,8 @@ page_header(
 config = settings()
 policy = config.policy
 summary = published_table("disclosure_summary")
-wide = summary.pivot(on="statistic", index="category", values="value", aggregate_function="first").rename(
-    {"category": "table"})
-readable = {
-    "count_cells": "Count cells", "suppressed_primary": "Suppressed: small number (primary)",
-    "of_which_class_zero": "of which 0% or 100% of a small group", "suppressed_secondary": "Suppressed: secondary",
-    "percent_cells": "Percentage cells", "percent_suppressed": "Percentages not published",
-    "share_count_cells_suppressed": "Share of count cells suppressed",
-}
-shown = wide.rename({name: label for name, label in readable.items() if name in wide.columns})
-figure = go.Figure()
-for column, colour in (("suppressed_primary", "#0072B2"), ("suppressed_secondary", "#E69F00")):
-    if column in wide.columns:
-        figure.add_bar(x=wide["table"].to_list(), y=wide[column].to_list(), name=readable[column],
-                       marker_color=colour)
-figure.update_layout(barmode="stack", title="Suppressed count cells by published table", yaxis_title="Cells")
-chart_with_table(figure, shown, key="suppression", file_name="suppression-summary.csv",
+suppression = suppression_chart(summary)
+chart_with_table(suppression.figure, suppression.table, key="suppression", file_name="suppression-summary.csv",
                  caption="Secondary suppression chooses the complements that lose least information and is checked "
                  "by an attacker that works out the feasible range of every hidden cell by linear programming.")
 st.subheader("Linkage quality")

@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
 from pages._access import log_download
-from pages._contrast import text_colour_on
+from pages._charts import OUTCOMES
 from pages._downloads import MIME, briefing_pdf, kept, locality_files
-from pages._layout import (
-    OUTCOMES,
-    chart_with_table,
-    comparison_colour,
-    explain_symbols,
-    label_hidden_series,
-    outcome_and_year,
-    page_header,
-    url_choice,
-)
+from pages._layout import chart_with_table, explain_symbols, outcome_and_year, page_header, url_choice
 from pages._locality import locality_summary, summary_table
+from pages._locality_charts import locality_spine, locality_tiles
 from pages._published import publication_info, published_table, require_page, settings
 from pages._views import (
     TREND_LEVEL,
-    locality_profile,
-    period_label,
-    select_cells,
 )
 
 require_page("localities")
@@ -55,31 +43,9 @@ def locality_views() -> None:
     statistic, percents, maturity, year, year_note = outcome_and_year(progress, maturity_table, area, controls[1],
                                                                       controls[2], fragment="localities-views")
 
-    profile = locality_profile(percents, chosen, area, year).with_columns(
-        label=pl.col("measure").replace_strict(short_label, default=None))
-    spine = go.Figure()
-    labels = [f"{m} {short_label[m]}" for m in profile["measure"].to_list()]
-    spine.add_bar(y=labels, x=(profile["highest"] - profile["lowest"]).to_list(), base=profile["lowest"].to_list(),
-                  orientation="h", marker_color="#DDDDDD", name="Range across localities", hoverinfo="skip")
-    spine.add_scatter(y=labels, x=profile["area_value"].to_list(), mode="markers", name=area,
-                      marker={"symbol": "line-ns-open", "size": 22, "color": "#000000", "line": {"width": 3}},
-                      customdata=profile["area_shown"].to_list(), hovertemplate=area + ": %{customdata}<extra></extra>")
-    spine.add_scatter(y=labels, x=profile["value"].to_list(), mode="markers", name=chosen,
-                      marker={"size": 14, "color": [comparison_colour(c) for c in profile["comparison"].to_list()],
-                              "line": {"color": "#333", "width": 1}},
-                      customdata=profile["shown"].to_list(), hovertemplate=chosen + ": %{customdata}<extra></extra>")
-    label_hidden_series(spine, [(chosen, labels, profile["value"].to_list(), profile["shown"].to_list()),
-                               (area, labels, profile["area_value"].to_list(), profile["area_shown"].to_list())])
-    spine.update_layout(title=f"{chosen} against {area}: {OUTCOMES[statistic].lower()} (%), support starting "
-                        f"{period_label(year, maturity, statistic)}",
-                        xaxis={"range": [0, 100], "title": "%"}, yaxis={"autorange": "reversed"},
-                        height=140 + 34 * len(labels))
+    spine = locality_spine(percents, chosen, area, statistic, year, year_note, maturity, short_label)
     chart_with_table(
-        spine,
-        profile.select(pl.col("measure").alias("Measure"), pl.col("label").alias("Label"),
-                       pl.col("shown").alias(chosen + " (%)"), pl.col("area_shown").alias(area + " (%)"),
-                       pl.coalesce("comparison", pl.lit("not compared")).alias("Compared with " + area),
-                       pl.lit(year_note or "complete").alias("Cohort")),
+        spine.figure, spine.table,
         key="spine", file_name=f"{chosen.lower().replace(' ', '-')}-{statistic}-{year.replace('/', '-')}-profile.csv",
         caption=f"Grey bar: the range of published locality values; black line: {area}; dot colour: better (blue), "
         f"similar (yellow) or worse (orange) than {area} by the {level}% overlapping-interval rule; white: not "
@@ -89,7 +55,7 @@ def locality_views() -> None:
 
     st.header("All localities for one measure")
     one_measure_tiles(percents, statistic, year, year_note, maturity)
-    explain_symbols(pl.concat([profile.select("shown"), profile.select(shown="area_shown")]))
+    explain_symbols(spine.shown)
 
     st.header(f"A briefing for {chosen}")
     info = publication_info()
@@ -131,27 +97,10 @@ def one_measure_tiles(percents: pl.DataFrame, statistic: str, year: str, year_no
     """The tile map of all localities for one measure: its Measure picker reruns this part alone."""
     measure_id = url_choice("Measure", list(short_label), "measure", format_func=lambda m: f"{m} {short_label[m]}",
                             fragment="localities-tiles")
-    tiles = select_cells(percents, breakdown="none", category="All", period=year, measure=measure_id, locality=names)
-    by_name = {row["locality"]: row for row in tiles.iter_rows(named=True)}
-    tile_map = go.Figure()
-    for locality in localities:
-        row = by_name.get(locality.name, {"shown": "[x]", "comparison": None})
-        x, y = locality.tile_column, -locality.tile_row
-        fill = comparison_colour(row["comparison"])
-        tile_map.add_shape(type="rect", x0=x - 0.48, x1=x + 0.48, y0=y - 0.48, y1=y + 0.48, fillcolor=fill,
-                           line={"color": "#333"})
-        tile_map.add_annotation(x=x, y=y, text=f"<b>{locality.name}</b><br>{row['shown']}", showarrow=False,
-                                font={"size": 14, "color": text_colour_on(fill)})
-    tile_map.update_xaxes(visible=False, range=[-0.6, max(loc.tile_column for loc in localities) + 0.6])
-    tile_map.update_yaxes(visible=False, range=[-max(loc.tile_row for loc in localities) - 0.6, 0.6], scaleanchor="x")
-    tile_map.update_layout(title=f"{measure_id} {short_label[measure_id]}: {OUTCOMES[statistic].lower()} (%), "
-                           f"{period_label(year, maturity, statistic)}",
-                           height=420, showlegend=False)
+    tiles = locality_tiles(percents, measure_id, short_label[measure_id], statistic, year, year_note, maturity,
+                           tuple(localities), area)
     chart_with_table(
-        tile_map,
-        tiles.select(pl.col("locality").alias("Locality"), pl.col("shown").alias("%"),
-                     pl.coalesce("comparison", pl.lit("not compared")).alias("Compared with " + area),
-                     pl.lit(year_note or "complete").alias("Cohort")),
+        tiles.figure, tiles.table,
         key="tiles", file_name=f"{measure_id}-{statistic}-{year.replace('/', '-')}-tiles.csv",
         caption=f"Tile colours: blue better, yellow similar, orange worse than {area}; white not compared.",
     )

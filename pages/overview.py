@@ -4,27 +4,19 @@ from __future__ import annotations
 
 from datetime import date
 
-import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
 
 from pages._access import log_download
-from pages._layout import (
-    OUTCOMES,
-    PALETTE,
-    chart_with_table,
-    explain_symbols,
-    grouped_bar,
-    page_header,
-    url_choice,
-)
+from pages._charts import OUTCOMES
+from pages._layout import chart_with_table, explain_symbols, page_header, url_choice
 from pages._locality import locality_summary, summary_table, trend_series
+from pages._overview_charts import families_starting_chart, glance_symbols
 from pages._published import publication_info, published_table, require_page, settings
 from pages._trend_chart import trend_lines, trend_table
 from pages._views import (
     best_default_year,
     complete_years,
-    families_by_year_and_locality,
     financial_years,
     headline,
     maturity_note,
@@ -32,7 +24,6 @@ from pages._views import (
     needs_sustained_headline,
     percent_view,
     select_cells,
-    wide_table,
 )
 
 require_page("overview")
@@ -163,25 +154,17 @@ def locality_at_a_glance() -> None:
         + (f"Solid: {locality}; dashed: {area}. " if locality != area else "")
         + "A gap in a line is a year whose figure is not shown, labelled with its symbol.",
     )
-    explain_symbols(pl.concat([summary.select("shown"), summary.select(shown="area_shown"),
-                               summary.select(shown="previous_shown"), series.select("shown")]))
+    explain_symbols(glance_symbols(summary, series))
 
 
 locality_at_a_glance()
 
-by_year = families_by_year_and_locality(families, "families_attached", localities)
-figure = go.Figure()
-for index, locality in enumerate(localities):
-    rows = by_year.filter(by_year["locality"] == locality)
-    grouped_bar(figure, rows["period"].to_list(), rows["value"].to_list(), rows["shown"].to_list(), name=locality,
-                colour=PALETTE[index], hovertemplate="%{x}<br>" + locality + ": %{customdata}<extra></extra>")
-figure.update_layout(title="Families starting support, by financial year and locality",
-                     yaxis_title="Families (rounded to 5)", legend_title="Locality")
+by_year = families_starting_chart(families, tuple(localities))
 chart_with_table(
-    figure,
-    wide_table(by_year, index="period", columns="locality").rename({"period": "Financial year"}),
+    by_year.figure,
+    by_year.table,
     key="families-by-year",
     file_name="families-starting-support.csv",
     caption="A financial year runs April to March; the latest year is part-year up to the data date.",
 )
-explain_symbols(by_year)
+explain_symbols(by_year.shown)

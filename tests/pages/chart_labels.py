@@ -4,7 +4,7 @@ A point is hidden when its value on the value axis is missing (None) where its c
 present. It is labelled when any of these hold:
 - its own trace's text at that point holds a symbol;
 - its category's name holds a symbol (the Impact balance chart writes "[c]" into the axis label);
-- a text trace in the same offset group (grouped bars: pages._layout.grouped_bar) has a symbol at that category;
+- a text trace in the same offset group (grouped bars: pages._charts.grouped_bar) has a symbol at that category;
 - an annotation with a symbol sits at that category on the same axis (one symbol in it per hidden point).
 Points both of whose coordinates are categories (the heat map's squares) must show a non-empty text.
 Traces drawn only as decoration (hoverinfo "skip": confidence bands, the spine's range) are not points.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from pages._charts import COMPARISON_COLOURS
 from pages._contrast import BLACK, MINIMUM_CONTRAST, WHITE, contrast_ratio, text_colour_on
-from pages._layout import COMPARISON_COLOURS
 
 
 @pytest.mark.parametrize(("foreground", "background", "ratio"), [

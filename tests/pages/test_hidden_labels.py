@@ -6,7 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from pages._layout import grouped_bar, percent_bars
+from pages._charts import grouped_bar, percent_bars
 from pages._trend_chart import trend_lines
 from tests.pages.chart_labels import unlabelled
 
