@@ -9,8 +9,11 @@ In Debian's Chromium against a real server over the demo's published tables, for
    again, for the pickers people use most.
 
 Times are what the visitor sees (click to drawn): they include the server's script run, the trip to the browser
-and drawing, so the server's own time is at most this. The harness waits as Streamlit's own e2e tests do (script
-state notRunning, no running icon, no skeletons).
+and drawing. For page switches and selections the server's own time is measured too, from the page's websocket:
+from the browser sending the rerun (a BackMsg rerun_script) to the server's last "script finished" message for it
+(the callback's run and the fragments' runs it asks for), which leaves out the browser's drawing (the frames are
+seen by Chromium's renderer, so a busy renderer can add to this). The harness waits as Streamlit's own e2e tests do
+(script state notRunning, no running icon, no skeletons).
 
     .venv/bin/python benchmarks/bench_pages.py [--rounds 3] [--json FILE]
 """
@@ -29,6 +32,9 @@ from urllib.parse import parse_qs, urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
+
+from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
 from tests.browser import harness  # noqa: E402
 from tests.browser.test_locality_view import choose  # noqa: E402
@@ -67,6 +73,35 @@ def first_paint(browser, env: dict[str, str], log: Path) -> tuple[float, float, 
     return healthy, painted, drawn
 
 
+class ServerRuns:
+    """The page's websocket frames that start and end script runs, with the time each was seen."""
+
+    def __init__(self, page) -> None:
+        self.reruns: list[float] = []
+        self.finished: list[float] = []
+        page.on("websocket", self._attach)
+
+    def _attach(self, websocket) -> None:
+        websocket.on("framesent", self._sent)
+        websocket.on("framereceived", self._received)
+
+    def _sent(self, payload: str | bytes) -> None:
+        if isinstance(payload, bytes) and BackMsg.FromString(payload).WhichOneof("type") == "rerun_script":
+            self.reruns.append(time.perf_counter())
+
+    def _received(self, payload: str | bytes) -> None:
+        if isinstance(payload, bytes) and ForwardMsg.FromString(payload).WhichOneof("type") == "script_finished":
+            self.finished.append(time.perf_counter())
+
+    def server_time(self, since: float) -> float:
+        """Seconds from the first rerun asked for after `since` to the last run finished after it."""
+        asked = [moment for moment in self.reruns if moment >= since]
+        done = [moment for moment in self.finished if asked and moment >= asked[0]]
+        if not asked or not done:
+            raise RuntimeError("no script run seen on the websocket")
+        return done[-1] - asked[0]
+
+
 def option_named(page, prefix: str) -> str:
     """The full text of the open list's option that starts with `prefix` (measure options carry their label)."""
     for text in page.get_by_role("option").all_inner_texts():
@@ -82,6 +117,7 @@ def interactions(browser, env: dict[str, str], log: Path, rounds: int) -> dict[s
     try:
         context = browser.new_context(viewport={"width": 1366, "height": 900})
         page = context.new_page()
+        runs = ServerRuns(page)
         page.goto(f"{base_url}/?role={ROLE}")
         harness.wait_for_streamlit_page(page, timeout_ms=60_000)
         for title in PAGES:  # first visits fill the caches; not timed as switches
@@ -91,6 +127,7 @@ def interactions(browser, env: dict[str, str], log: Path, rounds: int) -> dict[s
                 started = time.perf_counter()
                 follow_menu_link(page, title)
                 timings.setdefault(f"page switch to {title}", []).append(time.perf_counter() - started)
+                timings.setdefault(f"server: page switch to {title}", []).append(runs.server_time(started))
         for path, label, options in SELECTIONS:
             page.goto(f"{base_url}/{path}?role={ROLE}")
             harness.wait_for_streamlit_page(page, timeout_ms=60_000)
@@ -111,6 +148,8 @@ def interactions(browser, env: dict[str, str], log: Path, rounds: int) -> dict[s
                     harness.wait_for_streamlit_page(page, timeout_ms=60_000)
                     timings.setdefault(f"selection: {path or 'overview'} / {label}", []).append(
                         time.perf_counter() - started)
+                    timings.setdefault(f"server: selection: {path or 'overview'} / {label}", []).append(
+                        runs.server_time(started))
         context.close()
     finally:
         harness.stop_process_group(process)
@@ -153,10 +192,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"server start -> health ok:          {describe([s[0] for s in starts])}")
     print(f"server start -> Overview heading:   {describe([s[1] for s in starts])}")
     print(f"server start -> Overview drawn:     {describe([s[2] for s in starts])}")
-    switches = [value for key, values in timings.items() if key.startswith("page switch") for value in values]
-    selections = [value for key, values in timings.items() if key.startswith("selection") for value in values]
-    print(f"page switch (all pages):            {describe(switches)}")
-    print(f"selection change (all pickers):     {describe(selections)}")
+    for prefix, words in (("page switch", "page switch (all pages)"), ("selection", "selection change (all pickers)"),
+                          ("server: page switch", "server time, page switch"),
+                          ("server: selection", "server time, selection change")):
+        values = [value for key, values in timings.items() if key.startswith(prefix) for value in values]
+        print(f"{words + ':':<36}{describe(values)}")
     for key, values in timings.items():
         print(f"  {key:<45} {describe(values)}")
     if args.json:

@@ -152,6 +152,8 @@ def run_session(base_url: str, visits: list[Visit], until: float, record: Sessio
                     reply.ParseFromString(websocket.recv(timeout=PAGE_TIMEOUT_S))
                     errors += _page_errors(reply)
                     if reply.WhichOneof("type") == "script_finished":
+                        if reply.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                            continue  # the script asked for a rerun (st.rerun): the page is drawn by the next run
                         if reply.script_finished == ForwardMsg.FINISHED_WITH_COMPILE_ERROR:
                             errors.append("script error")
                         break

@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 import plotly.graph_objects as go
 import polars as pl
+import pyarrow as pa
 import streamlit as st
 
 from pages._access import current_page_id, log_download
@@ -52,6 +53,13 @@ def explain_symbols(frame: pl.DataFrame) -> None:
 
 
 @shared
+def arrow_table(table: pl.DataFrame) -> pa.Table:
+    """A table as Arrow for st.dataframe, made once per shared table: given a polars frame, Streamlit converts it to
+    pandas and then to Arrow on every run (13% of the server's time under 25 sessions, benchmarks/load_test.py)."""
+    return table.to_arrow()
+
+
+@shared
 def csv_text(table: pl.DataFrame) -> str:
     """A table's CSV download, made once per shared table."""
     return table.write_csv()
@@ -64,7 +72,8 @@ def chart_with_table(figure: go.Figure, table: pl.DataFrame, *, key: str, file_n
     with chart_tab:
         st.plotly_chart(figure, key=f"{key}-chart", config={"displaylogo": False})
     with table_tab:
-        st.dataframe(table, hide_index=True, key=f"{key}-table", height="content")  # every row, no inner scroll
+        # every row, no inner scroll
+        st.dataframe(arrow_table(table), hide_index=True, key=f"{key}-table", height="content")
     st.caption(caption)
     st.download_button("Download this table (CSV)", csv_text(table), file_name=file_name, mime="text/csv",
                        key=f"{key}-download", on_click=log_download, args=(current_page_id(), file_name))

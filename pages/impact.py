@@ -8,6 +8,7 @@ from pages._access import log_download
 from pages._impact_charts import balance_chart, impact_forest, overlap_chart, sensitivity_table, who_was_compared
 from pages._impact_views import unmatched_share
 from pages._layout import (
+    arrow_table,
     chart_with_table,
     csv_text,
     explain_symbols,
@@ -74,7 +75,7 @@ def outcome_views() -> None:
 
     st.subheader("Does the answer depend on how closely families were matched?")
     sensitivity = sensitivity_table(impact, area, order, labels).table
-    st.dataframe(sensitivity, hide_index=True, key="sensitivity", height="content")
+    st.dataframe(arrow_table(sensitivity), hide_index=True, key="sensitivity", height="content")
     st.download_button("Download this table (CSV)", csv_text(sensitivity), file_name="impact-sensitivity.csv",
                        mime="text/csv", key="sensitivity-download", on_click=log_download,
                        args=("impact", "impact-sensitivity.csv"))
@@ -85,7 +86,7 @@ def outcome_views() -> None:
 
     st.subheader("Who was compared")
     counts = who_was_compared(impact, area, order, labels).table
-    st.dataframe(counts, hide_index=True, key="counts", height="content")
+    st.dataframe(arrow_table(counts), hide_index=True, key="counts", height="content")
     st.download_button("Download this table (CSV)", csv_text(counts), file_name="impact-who-was-compared.csv",
                        mime="text/csv", key="counts-download", on_click=log_download,
                        args=("impact", "impact-who-was-compared.csv"))

@@ -44,6 +44,17 @@ def test_the_load_test_counts_a_page_that_fails(chromium_path, tmp_path):
     assert result.errors.get("exception", 0) >= 1, result.errors
 
 
+def test_a_page_run_lasts_until_the_rerun_it_asked_for_has_finished(chromium_path, tmp_path):
+    """A script that calls st.rerun ends its first run early ("finished early for rerun"); the page is drawn by the
+    next run, which here takes a second. Stopping at the early end timed a page at about 1 ms and left the next
+    run's messages to be read as the following visit's answer."""
+    standin = harness.PROJECT_ROOT / "tests" / "browser" / "standin_app.py"
+    result = run_load_test(standin, {}, [Visit("", {"rerun": "1"})], sessions=1, seconds=3, browsers=0,
+                           log=tmp_path / "server.log", idle_seconds=0, think_seconds=0.1)
+    assert result.errors == {} and result.page_runs >= 1
+    assert result.protocol_median_s >= 1.0, result
+
+
 def test_dashboard_visits_ask_only_for_pages_a_role_may_open():
     from data_access.config import load_roles
 
