@@ -35,10 +35,17 @@ def comparison_colour(label: str | None) -> str:
 def label_hidden(figure: go.Figure, categories: list[str], values: list[float | None], shown: list[str]) -> None:
     """Write a hidden value's symbol ([c], [x], [z]) at its row of a horizontal chart (categories on the y axis), just
     inside the plot's left edge, so a missing bar or dot is labelled rather than silently absent."""
-    for category, value, text in zip(categories, values, shown, strict=True):
-        if value is None:
-            figure.add_annotation(x=0.01, xref="x domain", y=category, yref="y", text=text, showarrow=False,
-                                  xanchor="left", font={"size": 13, "color": "#333333"})
+    add_annotations(figure, [{"x": 0.01, "xref": "x domain", "y": category, "yref": "y", "text": text,
+                              "showarrow": False, "xanchor": "left", "font": {"size": 13, "color": "#333333"}}
+                             for category, value, text in zip(categories, values, shown, strict=True)
+                             if value is None])
+
+
+def add_annotations(figure: go.Figure, annotations: list[dict]) -> None:
+    """Add several annotations at once: plotly's add_annotation validates every annotation already there each time,
+    so adding them one by one took seconds for a chart with a hundred hidden values."""
+    if annotations:
+        figure.update_layout(annotations=[*figure.layout.annotations, *annotations])
 
 
 def grouped_bar(figure: go.Figure, categories: list[str], values: list[float | None], shown: list[str], *, name: str,

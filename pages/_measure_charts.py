@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from pages._breakdowns import breakdown_grid, pooled_words
-from pages._charts import COMPARISON_COLOURS, OUTCOMES, comparison_colour, percent_bars
+from pages._charts import COMPARISON_COLOURS, OUTCOMES, add_annotations, comparison_colour, percent_bars
 from pages._heat_grid import heat_grid
 from pages._shared import shared
 from pages._views import interval_shown, maturity_note, period_label, select_cells, trend_labels, with_order
@@ -78,9 +78,10 @@ def measure_trend(this_measure: pl.DataFrame, progress: pl.DataFrame, measure_id
                           marker={"symbol": ["circle-open" if c == "maturing" else "circle"
                                              for c in rows["cohort"].to_list()], "size": 10},
                           hovertemplate=where + ", %{x}: %{customdata}<extra></extra>")
-        for period, shown in rows.filter(pl.col("value").is_null()).select("period", "shown").iter_rows():
-            trend.add_annotation(x=period, y=0.04 if where == place else 0.12, yref="y domain", text=shown,
-                                 showarrow=False, font={"color": colour})  # a hidden year: its symbol, not a hole
+        add_annotations(trend, [  # a hidden year: its symbol, not a hole
+            {"x": period, "y": 0.04 if where == place else 0.12, "yref": "y domain", "text": shown,
+             "showarrow": False, "font": {"color": colour}}
+            for period, shown in rows.filter(pl.col("value").is_null()).select("period", "shown").iter_rows()])
     trend.update_layout(title=f"{place}: {OUTCOMES[statistic].lower()} (%) by year support began. "
                         f"Trend: {tag_text}", yaxis={"range": [0, 100], "title": "% (higher is better)"},
                         xaxis={"type": "category", "categoryorder": "array", "categoryarray": years})

@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
+from pages._charts import add_annotations
 from pages._shared import shared
 
 LOCALITY_COLOUR = "#0072B2"
@@ -29,6 +30,7 @@ def trend_lines(series: pl.DataFrame, locality: str, area: str) -> go.Figure:
     figure = make_subplots(rows=rows, cols=COLUMNS, subplot_titles=labels, vertical_spacing=0.5 / rows,
                            horizontal_spacing=0.06)
     places = [(locality, LOCALITY_COLOUR, "solid")] + ([(area, AREA_COLOUR, "dash")] if area != locality else [])
+    hidden_labels: list[dict] = []
     for index, label in enumerate(labels):
         row, column = index // COLUMNS + 1, index % COLUMNS + 1
         for place, colour, dash in places:
@@ -41,10 +43,12 @@ def trend_lines(series: pl.DataFrame, locality: str, area: str) -> go.Figure:
         axis = index + 1
         for height, (place, colour, _) in zip((0.04, 0.16), places, strict=False):
             hidden = series.filter(pl.col("label") == label, pl.col("place") == place, pl.col("value").is_null())
-            for period, shown in hidden.select("period", "shown").iter_rows():
-                figure.add_annotation(x=period, y=height, xref=f"x{axis if axis > 1 else ''}",
-                                      yref=f"y{axis if axis > 1 else ''} domain", text=shown, showarrow=False,
-                                      font={"size": 11, "color": colour})
+            hidden_labels.extend(
+                {"x": period, "y": height, "xref": f"x{axis if axis > 1 else ''}",
+                 "yref": f"y{axis if axis > 1 else ''} domain", "text": shown, "showarrow": False,
+                 "font": {"size": 11, "color": colour}}
+                for period, shown in hidden.select("period", "shown").iter_rows())
+    add_annotations(figure, hidden_labels)  # at once: one by one, plotly validated them all again each time
     figure.update_yaxes(range=[0, 100])
     figure.update_xaxes(type="category", tickangle=-30, tickfont={"size": 10})
     figure.update_layout(height=150 + 190 * rows, legend={"orientation": "h", "yanchor": "bottom", "y": 1.06, "x": 0},
