@@ -45,18 +45,21 @@ def app_env(demo_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[s
     return demo_env
 
 
+def run_page(role: str, page_id: str, selection: dict[str, str] | None = None) -> AppTest:
+    """The app after running one page as one role, with its selections in the URL (needs the app_env fixture)."""
+    app = AppTest.from_file(str(APP), default_timeout=60)
+    app.query_params["role"] = role
+    for key, value in (selection or {}).items():
+        app.query_params[key] = value
+    app.switch_page(PAGE_FILES[page_id])
+    app.run()
+    return app
+
+
 @pytest.fixture
 def open_page(app_env) -> Callable[[str, str], AppTest]:
     """open_page(role, page_id) -> the app after running that page as that role."""
-
-    def run(role: str, page_id: str) -> AppTest:
-        app = AppTest.from_file(str(APP), default_timeout=60)
-        app.query_params["role"] = role
-        app.switch_page(PAGE_FILES[page_id])
-        app.run()
-        return app
-
-    return run
+    return run_page
 
 
 def page_text(app: AppTest) -> str:

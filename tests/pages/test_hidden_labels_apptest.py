@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from data_access.config import load_localities
 from tests.pages.chart_labels import hidden_points, unlabelled
-from tests.pages.conftest import APP, PAGE_FILES
+from tests.pages.conftest import run_page
 
 SMALLEST = min(load_localities(), key=lambda locality: locality.name).name  # any locality: most have hidden cells
 RUNS = [
@@ -31,12 +31,7 @@ RUNS = [
 
 
 def _run(role: str, page_id: str, selection: dict[str, str]) -> AppTest:
-    app = AppTest.from_file(str(APP), default_timeout=60)
-    app.query_params["role"] = role
-    for key, value in selection.items():
-        app.query_params[key] = value
-    app.switch_page(PAGE_FILES[page_id])
-    app.run()
+    app = run_page(role, page_id, selection)
     assert not app.exception, [exception.value for exception in app.exception]
     return app
 

@@ -42,7 +42,7 @@ from pages._downloads import tables_for_pages
 from pages._heat_grid import PER_BLOCK
 from pages._linkage_views import BREAKDOWN_LABELS as LINKAGE_BREAKDOWNS
 from pages._views import IMPACT_METHODS, SENSITIVITY_METHODS, year_choices
-from tests.pages.conftest import APP, PAGE_FILES
+from tests.pages.conftest import PAGE_FILES, run_page
 
 TOLERANCE = 0.051
 SEED = 20240401
@@ -447,16 +447,6 @@ def selections(page_id: str, role, published: dict[str, pl.DataFrame]) -> tuple[
     if page_id == "disclosure" and published["linkage_quality"].height:
         return {"linkage"}, [{"linkage": breakdown} for breakdown in LINKAGE_BREAKDOWNS]
     return set(), [{}]
-
-
-def run_page(role_id: str, page_id: str, selection: dict[str, str]) -> AppTest:
-    app = AppTest.from_file(str(APP), default_timeout=60)
-    app.query_params["role"] = role_id
-    for key, value in selection.items():
-        app.query_params[key] = value
-    app.switch_page(PAGE_FILES[page_id])
-    app.run()
-    return app
 
 
 ROLE_PAGES = [(role.id, page_id) for role in load_roles().roles for page_id in PAGE_FILES if page_id in role.pages]
