@@ -104,6 +104,10 @@ def test_a_deep_link_is_the_first_request_to_a_fresh_server(page, demo_database_
                                                 tmp_path / "server.log")
     try:
         page.goto(f"{base_url}/{path}")
+        # The first run after a start runs the page straight from pages/ and asks for a rerun through app.py
+        # (pages._navigation.ensure_routed_through_app): the harness's wait can pass in the moment between the two
+        # runs, so wait for the heading itself, then for the rerun to be drawn.
+        page.get_by_role("heading", name=heading).first.wait_for(state="visible", timeout=60_000)
         harness.wait_for_streamlit_page(page)
         assert page.get_by_role("heading", name=heading).first.is_visible()
         assert page.get_by_test_id("stPageLink").count() >= 5, "app.py ran: its menu is there"
