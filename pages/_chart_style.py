@@ -9,7 +9,7 @@ import textwrap
 import plotly.graph_objects as go
 
 TITLE_LINE_CHARACTERS = 44
-"""Characters a chart title's line holds on a 390 px phone (pages/_heat_grid.py too)."""
+"""Characters a chart title's line holds on a 390 px phone (the heat grid wraps its titles to this too)."""
 _FINISHED = "_families_finished"
 
 

@@ -3,10 +3,21 @@ pages._shared): the palette, the comparison colours, the outcomes' words, bars w
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import plotly.graph_objects as go
 import polars as pl
 
 from pages._shared import shared
+
+
+class Chart(NamedTuple):
+    """What a chart builder returns: the figure, its table alternative (also its CSV download) and the published rows
+    drawn (for the symbols' explanations)."""
+
+    figure: go.Figure
+    table: pl.DataFrame
+    shown: pl.DataFrame
 
 # Okabe-Ito: distinguishable with the common forms of colour blindness.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from pages._measure_charts import Chart
+from pages._charts import Chart
 from pages._shared import shared
 
 READABLE = {

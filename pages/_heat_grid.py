@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
+from pages._chart_style import TITLE_LINE_CHARACTERS
 from pages._contrast import text_colour_on
 from pages._shared import shared
 
@@ -23,7 +24,6 @@ ROW_HEIGHT = 52  # px per row of a block
 BLOCK_EXTRA = 70  # px per block for its wrapped column labels
 TITLE_SPACE = 60  # px for the title
 TICK_FONT = {"size": 12}
-TITLE_WIDTH = 44  # characters a title line holds at 390 px wide
 
 
 def wrap_label(label: str, width: int = 10) -> str:
@@ -65,7 +65,7 @@ def heat_grid(cells: pl.DataFrame, *, columns: list[str], rows: list[str], colum
                         tickfont=TICK_FONT)
     figure.update_xaxes(automargin=True, fixedrange=True)
     figure.update_yaxes(fixedrange=True)
-    lines = textwrap.wrap(title, TITLE_WIDTH)
+    lines = textwrap.wrap(title, TITLE_LINE_CHARACTERS)
     figure.update_layout(title={"text": "<br>".join(lines), "font": {"size": 15}}, height=height, showlegend=False,
                          margin={"t": 24 + 20 * len(lines)})  # colours are explained in the caption
     return figure

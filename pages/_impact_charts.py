@@ -3,15 +3,12 @@ shared by every visitor who asks for the same outcome (pages._shared)."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import plotly.graph_objects as go
 import polars as pl
 
 from data_access.config import BreakdownCatalogue, MeasureCatalogue
-from pages._charts import PALETTE, grouped_bar, label_hidden_series
+from pages._charts import PALETTE, Chart, grouped_bar, label_hidden_series
 from pages._impact_views import covariate_label, unmatched_share
-from pages._measure_charts import Chart
 from pages._shared import shared
 from pages._views import (
     IMPACT_METHODS,
@@ -31,10 +28,6 @@ OVERLAP_SERIES = {
 OVERLAP_SERIES_BREAKDOWNS = {breakdown for _, breakdown in OVERLAP_SERIES}
 COUNT_NAMES = {"supported_analysed": "Supported, followed up", "matched_pairs": "Matched pairs",
                "supported_unmatched": "Supported, no close match", "comparison_analysed": "Comparison, followed up"}
-
-
-class Table(NamedTuple):
-    table: pl.DataFrame
 
 
 @shared
@@ -72,7 +65,7 @@ def impact_forest(estimates: pl.DataFrame, area: str, labels: dict[str, str], ou
 
 
 @shared
-def sensitivity_table(impact: pl.DataFrame, area: str, order: list[str], labels: dict[str, str]) -> Table:
+def sensitivity_table(impact: pl.DataFrame, area: str, order: list[str], labels: dict[str, str]) -> pl.DataFrame:
     """The matched estimate with other calipers, one row per outcome."""
     sensitivity = with_order(impact_sensitivity(impact, area), "measure", order).with_columns(
         pl.col("method").replace_strict(SENSITIVITY_METHODS, default=None)).pivot(
@@ -80,11 +73,11 @@ def sensitivity_table(impact: pl.DataFrame, area: str, order: list[str], labels:
     sensitivity = sensitivity.select("measure", *[name for name in SENSITIVITY_METHODS.values()
                                                   if name in sensitivity.columns]).with_columns(
         pl.col("measure").replace_strict(labels, default=None)).rename({"measure": "Outcome"})
-    return Table(sensitivity)
+    return sensitivity
 
 
 @shared
-def who_was_compared(impact: pl.DataFrame, area: str, order: list[str], labels: dict[str, str]) -> Table:
+def who_was_compared(impact: pl.DataFrame, area: str, order: list[str], labels: dict[str, str]) -> pl.DataFrame:
     """The group sizes behind each outcome's estimate, and the share of supported units with no close match."""
     counts = with_order(impact_counts(select_cells(impact, breakdown="none"), area, list(COUNT_NAMES)), "measure",
                         order)
@@ -93,7 +86,7 @@ def who_was_compared(impact: pl.DataFrame, area: str, order: list[str], labels: 
         .alias("No close match, of supported followed up"),
         pl.col("measure").replace_strict(labels, default=None)).rename(
         {"measure": "Outcome", **{k: v for k, v in COUNT_NAMES.items() if k in counts.columns}})
-    return Table(counts)
+    return counts
 
 
 @shared

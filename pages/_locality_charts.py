@@ -7,9 +7,8 @@ import plotly.graph_objects as go
 import polars as pl
 
 from data_access.config import Locality
-from pages._charts import OUTCOMES, comparison_colour, label_hidden_series
+from pages._charts import OUTCOMES, Chart, comparison_colour, label_hidden_series
 from pages._contrast import text_colour_on
-from pages._measure_charts import Chart
 from pages._shared import shared
 from pages._views import locality_profile, period_label, select_cells
 

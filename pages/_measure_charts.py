@@ -3,22 +3,14 @@ shared by every visitor who asks for the same selection (pages._shared)."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import plotly.graph_objects as go
 import polars as pl
 
 from pages._breakdowns import breakdown_grid, pooled_words
-from pages._charts import COMPARISON_COLOURS, OUTCOMES, add_annotations, comparison_colour, percent_bars
+from pages._charts import COMPARISON_COLOURS, OUTCOMES, Chart, add_annotations, comparison_colour, percent_bars
 from pages._heat_grid import heat_grid
 from pages._shared import shared
 from pages._views import interval_shown, maturity_note, period_label, select_cells, trend_labels, with_order
-
-
-class Chart(NamedTuple):
-    figure: go.Figure
-    table: pl.DataFrame  # the chart's table alternative, also its CSV download
-    shown: pl.DataFrame  # the published rows drawn (for the symbols' explanations)
 
 
 def comparison_words(area: str) -> dict[str, str]:

@@ -6,8 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from pages._charts import PALETTE, grouped_bar
-from pages._measure_charts import Chart
+from pages._charts import PALETTE, Chart, grouped_bar
 from pages._shared import shared
 from pages._views import families_by_year_and_locality, wide_table
 

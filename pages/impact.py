@@ -74,7 +74,7 @@ def outcome_views() -> None:
     explain_symbols(estimates)
 
     st.subheader("Does the answer depend on how closely families were matched?")
-    sensitivity = sensitivity_table(impact, area, order, labels).table
+    sensitivity = sensitivity_table(impact, area, order, labels)
     st.dataframe(arrow_table(sensitivity), hide_index=True, key="sensitivity", height="content")
     st.download_button("Download this table (CSV)", csv_text(sensitivity), file_name="impact-sensitivity.csv",
                        mime="text/csv", key="sensitivity-download", on_click=log_download,
@@ -85,7 +85,7 @@ def outcome_views() -> None:
                "better.")
 
     st.subheader("Who was compared")
-    counts = who_was_compared(impact, area, order, labels).table
+    counts = who_was_compared(impact, area, order, labels)
     st.dataframe(arrow_table(counts), hide_index=True, key="counts", height="content")
     st.download_button("Download this table (CSV)", csv_text(counts), file_name="impact-who-was-compared.csv",
                        mime="text/csv", key="counts-download", on_click=log_download,
