@@ -9,7 +9,7 @@ import streamlit as st
 
 from pages._access import log_download
 from pages._charts import OUTCOMES
-from pages._layout import arrow_table, chart_with_table, explain_symbols, page_header, url_choice
+from pages._layout import arrow_table, chart_with_table, csv_text, explain_symbols, page_header, url_choice
 from pages._locality import locality_summary, summary_table, trend_series
 from pages._overview_charts import families_starting_chart, glance_symbols
 from pages._published import publication_info, published_table, require_page, settings
@@ -127,7 +127,7 @@ def locality_at_a_glance() -> None:
     summary = locality_summary(progress, maturity_table, locality, area, statistic, short_label)
     at_a_glance = summary_table(summary, locality, area, better=polarity)
     st.dataframe(arrow_table(at_a_glance), hide_index=True, key="locality-summary", height="content")
-    st.download_button("Download this table (CSV)", at_a_glance.write_csv(), key="locality-summary-download",
+    st.download_button("Download this table (CSV)", csv_text(at_a_glance), key="locality-summary-download",
                        file_name=f"{locality.lower().replace(' ', '-')}-{statistic}-at-a-glance.csv", mime="text/csv",
                        on_click=log_download, args=("overview", f"{locality.lower().replace(' ', '-')}-{statistic}"
                                                     "-at-a-glance.csv"))
