@@ -129,6 +129,8 @@ def test_a_deep_link_to_a_fresh_server_with_sign_in_shows_the_sign_in_page(page,
                                                 tmp_path / "server.log", ("--secrets.files", str(secrets)))
     try:
         page.goto(f"{base_url}/disclosure?role=analyst")
+        # As above: the first run after a start reruns through app.py; wait for the page itself, not only the wait.
+        page.get_by_role("button", name="Sign in").wait_for(state="visible", timeout=60_000)
         harness.wait_for_streamlit_page(page)
         assert page.get_by_role("button", name="Sign in").is_visible()
         for test_id in ("stPlotlyChart", "stDataFrame", "stMetric", "stDownloadButton", "stPageLink"):
