@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 import numpy.typing as npt
 
@@ -102,39 +103,91 @@ def _match_sorted(logit: np.ndarray, t_rows: IntArray, c_rows: IntArray, limit: 
     big = n * reach * reach + 1.0  # more than any total squared distance of inside-caliper pairs
     # The band of partners inside the caliper, one wider each side: the caliper test is |b - a| <= limit itself
     # (a - limit can round differently from it).
-    lows = np.maximum(np.searchsorted(b, a - limit, "left") - 1, 0)
-    highs = np.minimum(np.searchsorted(b, a + limit, "right") + 1, m)
-    score = np.zeros((n + 1, m + 1))
+    lows = np.maximum(np.searchsorted(b, a - limit, "left") - 1, 0).astype(np.int64)
+    highs = np.minimum(np.searchsorted(b, a + limit, "right") + 1, m).astype(np.int64)
+    picked_small, picked_large = _banded_optimum(a, b, lows, highs, float(limit), float(big))
+    s, lg = small[picked_small], large[picked_large]
+    return (lg, s) if swap else (s, lg)
+
+
+@numba.njit(cache=True)
+def _banded_optimum(a, b, lows, highs, limit, big):  # pragma: no cover - compiled; tested through optimal_match
+    """score(i, j): the best of the first i units of the smaller group (a) and the first j of the larger (b).
+
+    Row i = row i-1 (skip unit i), improved inside its band by a pair, then the running maximum along j (skip units
+    of b). Rows never decrease along j, so row i equals row i-1 before its band and is one constant after it: only
+    the band and that constant are kept, O(sum of band widths) instead of O(n x m) (the band is the caliper's window,
+    a small share of the larger group). Returns the positions in a and in b of the optimal pairs.
+    """
+    n, m = a.size, b.size
+    width = np.maximum(highs - lows, 0)
+    start = np.zeros(n + 2, dtype=np.int64)
+    for i in range(n):
+        start[i + 2] = start[i + 1] + width[i]
+    values = np.empty(start[n + 1])  # row i's band values (columns low+1 .. high) at start[i] ..
+    tails = np.zeros(n + 1)  # row i's value from column high+1 on
+    banded = np.zeros(n + 1, dtype=np.bool_)  # False: row i is row i-1 (no band)
+    current = np.zeros(m + 1)  # the latest row, exact below tail_from; from there on it is tail_value
+    tail_from, tail_value = 0, 0.0
     for i in range(1, n + 1):
-        # Row i = row i-1 (skip unit i of the smaller group), improved inside the band by a pair, then the running
-        # maximum along the larger group (skip its units). Rows never decrease along j, so outside the band the
-        # running maximum is simple: unchanged before it, max(previous row, band's last value) after it.
-        prev, row = score[i - 1], score[i]
-        low, high = int(lows[i - 1]), int(highs[i - 1])
+        low, high = lows[i - 1], highs[i - 1]
         if high <= low:
-            row[:] = prev
+            tails[i] = tail_value
             continue
-        row[:low + 1] = prev[:low + 1]
-        gap = b[low:high] - a[i - 1]
-        band = np.maximum(prev[low + 1:high + 1], prev[low:high] + np.where(np.abs(gap) <= limit, big - gap * gap,
-                                                                             -np.inf))
-        band[0] = max(band[0], prev[low])
-        np.maximum.accumulate(band, out=band)
-        row[low + 1:high + 1] = band
-        np.maximum(prev[high + 1:], band[-1], out=row[high + 1:])
-    picked_small, picked_large = [], []
+        banded[i] = True
+        for column in range(tail_from, high + 1):
+            current[column] = tail_value
+        tail_from = max(tail_from, high + 1)
+        left = current[low]  # the previous row's value one column to the left
+        running = left
+        position = start[i]
+        for column in range(low + 1, high + 1):
+            above = current[column]
+            value = above
+            gap = b[column - 1] - a[i - 1]
+            if abs(gap) <= limit:
+                paired = left + (big - gap * gap)
+                if paired > value:
+                    value = paired
+            if value > running:
+                running = value
+            current[column] = running
+            values[position] = running
+            position += 1
+            left = above
+        tail_value = max(tail_value, running)
+        tails[i] = tail_value
+    # The rows that have a band, in order, and their lows (never decreasing: a is sorted).
+    band_rows = np.nonzero(banded)[0]
+    band_lows = lows[band_rows - 1]
+    bands_up_to = np.cumsum(banded.astype(np.int64))  # number of banded rows among 1..i
+
+    def score(i, j):
+        # The latest banded row r <= i whose band starts left of j holds score(i, j); before any, it is 0.
+        count = np.searchsorted(band_lows[:bands_up_to[i]], j)
+        if count == 0:
+            return 0.0
+        r = band_rows[count - 1]
+        if j > highs[r - 1]:
+            return tails[r]
+        return values[start[r] + j - lows[r - 1] - 1]
+
+    picked_a = np.empty(min(n, m), dtype=np.int64)
+    picked_b = np.empty(min(n, m), dtype=np.int64)
+    pairs = 0
     i, j = n, m
     while i > 0 and j > 0:
-        if score[i, j] == score[i, j - 1]:
+        here = score(i, j)
+        if here == score(i, j - 1):
             j -= 1
-        elif score[i, j] == score[i - 1, j]:
+        elif here == score(i - 1, j):
             i -= 1
         else:
-            picked_small.append(small[i - 1])
-            picked_large.append(large[j - 1])
+            picked_a[pairs] = i - 1
+            picked_b[pairs] = j - 1
+            pairs += 1
             i, j = i - 1, j - 1
-    s, lg = np.array(picked_small[::-1], dtype=np.int64), np.array(picked_large[::-1], dtype=np.int64)
-    return (lg, s) if swap else (s, lg)
+    return picked_a[:pairs][::-1].copy(), picked_b[:pairs][::-1].copy()
 
 
 def _ranks(key: npt.ArrayLike) -> np.ndarray:

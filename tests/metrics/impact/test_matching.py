@@ -133,3 +133,18 @@ def test_rounded_scores_with_many_exact_ties_still_do_not_depend_on_row_order() 
         after = optimal_match(logit[shuffle], treated[shuffle], strata[shuffle], 0.1, key=ids[shuffle])
         assert {(ids[a], ids[b]) for a, b in _pairs(before)} == {
             (ids[shuffle][a], ids[shuffle][b]) for a, b in _pairs(after)}
+
+
+def test_a_large_stratum_whose_caliper_window_is_a_small_share_of_it_against_the_oracle() -> None:
+    """The dynamic programme keeps only each unit's caliper window (metrics/impact/matching.py); here the windows
+    are about a tenth of the comparison group, with gaps, ties and units no one is close to, as at scale."""
+    rng = np.random.default_rng(11)
+    logit = np.concatenate([rng.normal(0, 1, 700), rng.uniform(4, 6, 30), np.round(rng.normal(0, 1, 200), 2)])
+    treated = rng.random(logit.size) < 0.35
+    strata = rng.integers(0, 2, logit.size)
+    caliper = caliper_width(logit)
+    matches = optimal_match(logit, treated, strata, caliper)
+    pairs, total = _oracle(logit, treated, strata, caliper)
+    assert matches.n_pairs == pairs
+    assert abs(float(((logit[matches.treated] - logit[matches.control]) ** 2).sum()) - total) <= 1e-9
+    assert (np.abs(logit[matches.treated] - logit[matches.control]) <= caliper).all()
