@@ -82,15 +82,27 @@ class PublishTimings:
 
     seconds: dict[str, float] = field(default_factory=dict)
     cpu_seconds: dict[str, float] = field(default_factory=dict)
+    # The parts of compute+protect (true cells, impact, protection, published rows), to see which one grows.
+    part_seconds: dict[str, float] = field(default_factory=dict)
+    part_cpu_seconds: dict[str, float] = field(default_factory=dict)
     edition: int = 0
     unchanged: bool = False
     _cpu: float = field(default_factory=lambda: _cpu_now())
+    _part_cpu: float = field(default_factory=lambda: _cpu_now())
 
     def lap(self, name: str, started: float) -> float:
         now, cpu = time.perf_counter(), _cpu_now()
         self.seconds[name] = now - started
         self.cpu_seconds[name] = cpu - self._cpu
-        self._cpu = cpu
+        self._cpu = self._part_cpu = cpu
+        return now
+
+    def part(self, name: str, started: float) -> float:
+        """Time one part of the current step (it still counts in the step's own lap)."""
+        now, cpu = time.perf_counter(), _cpu_now()
+        self.part_seconds[name] = now - started
+        self.part_cpu_seconds[name] = cpu - self._part_cpu
+        self._part_cpu = cpu
         return now
 
 
@@ -132,7 +144,8 @@ def publication_knowledge(settings: PublishSettings) -> TableKnowledge:
 
 
 def protected_edition(linked: LinkedData, settings: PublishSettings, history: History | None = None,
-                      linkage_quality: pl.DataFrame | None = None) -> ProtectedEdition:
+                      linkage_quality: pl.DataFrame | None = None,
+                      timings: PublishTimings | None = None) -> ProtectedEdition:
     """Every published row, protected, in the tidy long format, and the true count cells behind them.
 
     The impact table's counts, including its propensity-score histograms (bins that add up to the group sizes),
@@ -144,10 +157,16 @@ def protected_edition(linked: LinkedData, settings: PublishSettings, history: Hi
     (metrics.disclosure.history; docs/disclosure.md, "Refreshes").
     linkage_quality: the figures linkage run stored (data_access.staging.read_linkage_quality), or None.
     settings: the policy, area, localities, measures and breakdowns, loaded at the edge (data_access.config).
+    timings: given, each part's time is recorded in it (PublishTimings.part).
     """
+    timings = timings or PublishTimings()
     policy, area = settings.policy, settings.area_name
+    started = time.perf_counter()
+    counted = true_cells(linked, settings.measures, settings.breakdowns, area)
+    started = timings.part("true_cells", started)
     impact = run_impact(impact_inputs(linked.as_tables()), settings.measures, settings.locality_names, area)
-    cells = pl.concat([true_cells(linked, settings.measures, settings.breakdowns, area), impact_count_cells(impact)])
+    started = timings.part("impact", started)
+    cells = pl.concat([counted, impact_count_cells(impact)])
     percent_specs = (*PERCENT_SPECS, *IMPACT_PERCENT_SPECS)
     if linkage_quality is not None:  # metrics/linkage_quality.py: protected with every other count
         cells = pl.concat([cells, linkage_quality_cells(linkage_quality, settings.breakdowns, area)],
@@ -163,6 +182,7 @@ def protected_edition(linked: LinkedData, settings: PublishSettings, history: Hi
     report = disclosure.protect_publication_report(cells, percent_specs, policy,
                                                    knowledge=publication_knowledge(settings), history=history,
                                                    cohort_maturity=maturity)
+    started = timings.part("protect", started)
     measure_ids = [measure.id for measure in settings.measures.measures]
     published = pl.concat([
         report.published,
@@ -172,6 +192,7 @@ def protected_edition(linked: LinkedData, settings: PublishSettings, history: Hi
         suppression_summary_rows(report.summary, area),
         *([] if linkage_quality is None else [linkage_estimate_rows(linkage_quality, area)]),
     ]).with_columns(value=stored_value(pl.col("value")))
+    timings.part("published_rows", started)
     return ProtectedEdition(published, cells)
 
 
@@ -280,7 +301,7 @@ def publish(linked_url: str, published_url: str, export_dir: Path | None = None,
     history = History(tuple(edition.as_earlier() for edition in kept), linked.data_as_of) if kept else None
     linkage_quality = read_linkage_quality(linked_engine, linked.info.get("built_from"))  # None: not partner data
     started = timings.lap("read", started)
-    edition = protected_edition(linked, settings, history, linkage_quality)
+    edition = protected_edition(linked, settings, history, linkage_quality, timings)
     published = edition.published
     started = timings.lap("compute_and_protect", started)
     digest, method = published_digest(published), method_digest(policy, settings.method_files)
@@ -340,15 +361,19 @@ def main(argv: list[str] | None = None) -> int:
         message = plain_message(error) if isinstance(error, DBAPIError) else error  # a driver's could quote data
         print(f"publish failed: {message}", file=sys.stderr)
         return 1
+    print(summary_line(timings))
+    return 0
+
+
+def summary_line(timings: PublishTimings) -> str:
+    """The one line the command prints (benchmarks/bench_scale.py reads it)."""
     seconds = timings.seconds
     what = (f"edition {timings.edition} again (unchanged data: the same rows byte for byte)" if timings.unchanged
             else f"edition {timings.edition}")
     audit = f", joint audit {seconds['joint_audit']:.2f}s" if "joint_audit" in seconds else ""
-    print(
-        f"published {what}, {int(seconds['rows'])} rows: read {seconds['read']:.2f}s, "
-        f"compute+protect {seconds['compute_and_protect']:.2f}s{audit}, write {seconds['write']:.2f}s"
-    )
-    return 0
+    parts = ", ".join(f"{name.replace('_', ' ')} {part:.2f}s" for name, part in timings.part_seconds.items())
+    return (f"published {what}, {int(seconds['rows'])} rows: read {seconds['read']:.2f}s, "
+            f"compute+protect {seconds['compute_and_protect']:.2f}s ({parts}){audit}, write {seconds['write']:.2f}s")
 
 
 if __name__ == "__main__":
