@@ -5,9 +5,10 @@
 
 For each size, in a fresh database on that server (created, then dropped): `python -m synthetic` generates the
 synthetic Dorset and loads it (COPY), then `python -m metrics.publish` publishes it, each in its own process so
-its memory is its own. Memory is the peak of the resident memory of the process and its worker processes together,
-sampled every 50 ms (the PostgreSQL server's own memory is not counted). Prints a markdown table for
-docs/benchmarks.md, the growth exponent of each step between sizes (1 = grows like the data) and writes a log-log
+its memory is its own. Memory is the peak of the memory of the process and its worker processes together, sampled
+every 50 ms as the proportional set size (a page shared by forked workers counts once in all, where summed resident
+sizes would count it once per worker; the PostgreSQL server's own memory is not counted). Prints a markdown table
+for docs/benchmarks.md, the growth exponent of each step between sizes (1 = grows like the data) and writes a log-log
 plot. Nothing here is a test; tests/benchmarks/test_bench_scale.py keeps the parsing and the plot working.
 """
 
@@ -39,7 +40,7 @@ FASTER_THAN_THE_DATA = 1.15  # a growth exponent above this between two sizes is
 
 @dataclass
 class Measured:
-    """One command's wall-clock seconds, peak resident memory (bytes, whole process tree) and output."""
+    """One command's wall-clock seconds, peak memory (PSS bytes, whole process tree) and output."""
 
     seconds: float
     peak_bytes: int
@@ -59,7 +60,7 @@ class SizeResult:
 
 
 def run_measured(command: list[str], env: dict[str, str] | None = None) -> Measured:
-    """Run a command, sampling the summed resident memory of it and its children until it ends."""
+    """Run a command, sampling the memory (PSS) of it and its children together until it ends."""
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = 0
@@ -72,9 +73,9 @@ def run_measured(command: list[str], env: dict[str, str] | None = None) -> Measu
             while not done.is_set():
                 total = 0
                 for member in [root, *root.children(recursive=True)]:
-                    try:
-                        total += member.memory_info().rss
-                    except psutil.NoSuchProcess:
+                    try:  # PSS: a page shared by forked workers counts once in all, not once per process
+                        total += member.memory_full_info().pss
+                    except (psutil.NoSuchProcess, psutil.AccessDenied):
                         continue
                 peak = max(peak, total)
                 done.wait(SAMPLE_SECONDS)
@@ -162,7 +163,7 @@ def scaling_plot(results: list[SizeResult], path: Path) -> None:
     for label, attribute in (("generate + load", "generate_and_load_peak_bytes"), ("publish", "publish_peak_bytes")):
         memory.plot(families, [getattr(result, attribute) / 1e9 for result in results], marker="o", label=label)
     memory.axhline(16, linestyle=":", color="grey", label="16 GB budget")
-    memory.set(xscale="log", yscale="log", xlabel="families", ylabel="GB (peak resident, with workers)",
+    memory.set(xscale="log", yscale="log", xlabel="families", ylabel="GB (peak PSS, with workers)",
                title="Peak memory")
     memory.legend(fontsize="small")
     for axes in (times, memory):
