@@ -35,6 +35,8 @@ NI_PREFIXES = tuple(
 DORSET_LA_BEFORE_APRIL_2019 = 835
 DORSET_COUNCIL_LA = 838
 _LA_CHANGE = np.datetime64("2019-04-01", "D")
+UPN_SERIALS = 1000  # a UPN's 3-digit serial, distinct within one school's year of issue
+UPN_REDRAW_ROUNDS = 8
 
 
 def _nhs_check_digits(first_nine: np.ndarray) -> np.ndarray:
@@ -117,15 +119,20 @@ def generate_upns(
     stem = (la * 10_000 + np.asarray(establishments, dtype=np.int64)) * 100 + year  # 9 digits
     temporary = rng.random(n) < temporary_share
 
-    # Distinct serial within each stem: redraw the serials of duplicates until none remain.
-    serials = rng.integers(0, 1000, n)
-    while True:
-        _, first_index = np.unique(stem * 1000 + serials, return_index=True)
-        duplicate = np.ones(n, dtype=bool)
-        duplicate[first_index] = False
+    # Distinct serial within each stem: redraw the serials of duplicates a few times, then give any still left
+    # the free serials of their stem (redrawing alone slows down like a coupon collector as a stem fills up).
+    stems, per_stem = np.unique(stem, return_counts=True)
+    if per_stem.size and per_stem.max() > UPN_SERIALS:
+        raise ValueError(f"{int(per_stem.max())} pupils share school {stems[per_stem.argmax()] // 100 % 10_000} and "
+                         f"year of issue: a UPN has only {UPN_SERIALS} serials for them")
+    serials = rng.integers(0, UPN_SERIALS, n)
+    for _ in range(UPN_REDRAW_ROUNDS):
+        duplicate = _repeated(stem * UPN_SERIALS + serials)
         if not duplicate.any():
             break
-        serials[duplicate] = rng.integers(0, 1000, int(duplicate.sum()))
+        serials[duplicate] = rng.integers(0, UPN_SERIALS, int(duplicate.sum()))
+    else:
+        serials = _free_serials(stem, serials, _repeated(stem * UPN_SERIALS + serials))
 
     # Characters 2..13 as integer values (a temporary UPN's last character is a letter valued by its index).
     body_values = np.empty((n, 12), dtype=np.int64)
@@ -151,6 +158,29 @@ def generate_upns(
             .otherwise(pl.col("last").cast(pl.String)),
         ).alias("upn")
     ).to_series()
+
+
+def _repeated(values: np.ndarray) -> np.ndarray:
+    """True at every occurrence of a value after its first."""
+    _, first_index = np.unique(values, return_index=True)
+    repeated = np.ones(values.size, dtype=bool)
+    repeated[first_index] = False
+    return repeated
+
+
+def _free_serials(stem: np.ndarray, serials: np.ndarray, duplicate: np.ndarray) -> np.ndarray:
+    """The serials with each duplicate replaced by the lowest serials its stem does not use yet."""
+    serials = serials.copy()
+    order = np.argsort(stem, kind="stable")
+    starts = np.flatnonzero(np.r_[True, stem[order][1:] != stem[order][:-1]])
+    ends = np.r_[starts[1:], order.size]
+    for start, end in zip(starts, ends, strict=True):
+        rows = order[start:end]
+        again = rows[duplicate[rows]]
+        if again.size:
+            free = np.setdiff1d(np.arange(UPN_SERIALS), serials[rows[~duplicate[rows]]])
+            serials[again] = free[:again.size]
+    return serials
 
 
 def generate_postcodes(rng: np.random.Generator, districts: pl.Series | np.ndarray) -> pl.Series:

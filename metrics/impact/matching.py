@@ -21,6 +21,8 @@ one numpy pass per unit of the smaller group.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numba
@@ -30,6 +32,8 @@ import numpy.typing as npt
 IntArray = npt.NDArray[np.int64]
 
 CALIPER_SD_MULTIPLE = 0.2
+_MAX_THREADS = 4
+_THREADS_FROM_UNITS = 20_000  # below this, matching takes milliseconds: threads would cost more than they save
 
 
 @dataclass(frozen=True)
@@ -78,10 +82,15 @@ def optimal_match(
     pairs_c: list[IntArray] = []
     unmatched: list[IntArray] = []
     by_stratum = codes[order]
+    groups = []
     for code in np.unique(codes):
         rows = order[by_stratum == code]
-        t_rows, c_rows = rows[treated[rows]], rows[~treated[rows]]
-        matched_t, matched_c = _match_sorted(logit, t_rows, c_rows, limit)
+        groups.append((rows[treated[rows]], rows[~treated[rows]]))
+    # Strata are independent and the compiled programme releases the GIL: large ones run in threads side by side.
+    workers = min(len(groups), os.cpu_count() or 1, _MAX_THREADS) if logit.size >= _THREADS_FROM_UNITS else 1
+    with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:
+        results = list(pool.map(lambda group: _match_sorted(logit, group[0], group[1], limit), groups))
+    for (t_rows, _), (matched_t, matched_c) in zip(groups, results, strict=True):
         pairs_t.append(matched_t)
         pairs_c.append(matched_c)
         unmatched.append(np.setdiff1d(t_rows, matched_t))
@@ -110,7 +119,7 @@ def _match_sorted(logit: np.ndarray, t_rows: IntArray, c_rows: IntArray, limit: 
     return (lg, s) if swap else (s, lg)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _banded_optimum(a, b, lows, highs, limit, big):  # pragma: no cover - compiled; tested through optimal_match
     """score(i, j): the best of the first i units of the smaller group (a) and the first j of the larger (b).
 

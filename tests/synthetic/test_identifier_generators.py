@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -98,3 +99,12 @@ def test_generated_postcodes_are_valid_and_in_the_district_asked_for(seed):
     assert [postcode_district(postcode) for postcode in postcodes] == districts
     assert all(postcode_district(postcode) in localities[i].postcode_districts
                for postcode, i in zip(postcodes, locality, strict=True))
+
+
+def test_a_nearly_full_school_year_still_gets_distinct_upns_and_a_full_one_is_refused():
+    """990 pupils of one school and year: redrawing alone would take many rounds; the free serials finish it."""
+    rng = np.random.default_rng(4)
+    values = generate_upns(rng, np.full(990, np.datetime64("2021-09-01")), np.full(990, 2345)).to_list()
+    assert len(set(values)) == 990 and all(is_valid_upn(value) for value in values)
+    with pytest.raises(ValueError, match="1001 pupils share school 2345"):
+        generate_upns(rng, np.full(1001, np.datetime64("2021-09-01")), np.full(1001, 2345))
