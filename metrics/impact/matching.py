@@ -15,8 +15,10 @@ Algorithm: on a line, with a convex cost, some optimal matching never crosses (i
 swapping gives a-c, b-d no further apart, in total or at worst), so it is found by dynamic programming over the two
 groups sorted by logit: score(i, j) = best over the first i units of the smaller group and the first j of the
 larger, each step skipping a unit of either group or pairing the two (inside the caliper), with score = pairs x BIG
-- total squared distance and BIG larger than any total distance, so a pair more always wins. O(n x m) per stratum,
-one numpy pass per unit of the smaller group.
+- total squared distance and BIG larger than any total distance, so a pair more always wins. Only each unit's
+caliper window of the table is kept and the programme is compiled (numba): O(n x window) time and memory per
+stratum, strata side by side in threads. A window holds a fixed share of its stratum, so this is still quadratic in
+a stratum's size (docs/benchmarks.md, "How it grows").
 """
 
 from __future__ import annotations
