@@ -41,14 +41,7 @@ def time_one_start(browser, log: Path) -> tuple[float, float]:
         base_url = f"http://127.0.0.1:{port}"
         harness.wait_for_health(base_url, process, log)
         healthy = time.perf_counter() - started
-        context = browser.new_context(viewport={"width": 1366, "height": 900})
-        try:
-            page = context.new_page()
-            page.goto(base_url)
-            harness.wait_for_streamlit_page(page, timeout_ms=60_000)
-            drawn = time.perf_counter() - started
-        finally:
-            context.close()
+        _, drawn = harness.time_first_page(browser, base_url, started)
     finally:
         harness.stop_process_group(process)
     return healthy, drawn

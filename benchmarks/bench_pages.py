@@ -58,16 +58,7 @@ def first_paint(browser, env: dict[str, str], log: Path) -> tuple[float, float, 
     process, base_url = harness.start_streamlit(PROJECT_ROOT / "app.py", env, log)
     try:
         healthy = time.perf_counter() - started
-        context = browser.new_context(viewport={"width": 1366, "height": 900})
-        try:
-            page = context.new_page()
-            page.goto(f"{base_url}/?role={ROLE}")
-            page.get_by_role("heading", level=1).first.wait_for(state="visible", timeout=60_000)
-            painted = time.perf_counter() - started
-            harness.wait_for_streamlit_page(page, timeout_ms=60_000)
-            drawn = time.perf_counter() - started
-        finally:
-            context.close()
+        painted, drawn = harness.time_first_page(browser, f"{base_url}/?role={ROLE}", started)
     finally:
         harness.stop_process_group(process)
     return healthy, painted, drawn

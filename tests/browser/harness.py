@@ -175,6 +175,22 @@ def wait_for_streamlit_page(page, timeout_ms: int = 30_000) -> None:
     assert_no_streamlit_errors(page)
 
 
+def time_first_page(browser, url: str, started: float, timeout_ms: int = 60_000) -> tuple[float, float]:
+    """Seconds since `started` (a perf_counter reading) until the page at `url` shows its first heading and until
+    it is fully drawn, in a fresh desktop-sized browser context (closed afterwards). For the start-up benchmarks
+    (benchmarks/bench_app.py, benchmarks/bench_pages.py)."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(url)
+        page.get_by_role("heading", level=1).first.wait_for(state="visible", timeout=timeout_ms)
+        painted = time.perf_counter() - started
+        wait_for_streamlit_page(page, timeout_ms=timeout_ms)
+        return painted, time.perf_counter() - started
+    finally:
+        context.close()
+
+
 def assert_no_streamlit_errors(page) -> None:
     """Raise AssertionError with the page's own text if it shows an exception or an st.error box."""
     problems = page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]')
