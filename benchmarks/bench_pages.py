@@ -110,7 +110,7 @@ def interactions(browser, env: dict[str, str], log: Path, rounds: int) -> dict[s
         page = context.new_page()
         runs = ServerRuns(page)
         page.goto(f"{base_url}/?role={ROLE}")
-        harness.wait_for_streamlit_page(page, timeout_ms=60_000)
+        harness.wait_for_streamlit_page(page, timeout_ms=60_000, settle_ms=0)
         for title in PAGES:  # first visits fill the caches; not timed as switches
             follow_menu_link(page, title)
         for _ in range(rounds):
@@ -121,7 +121,7 @@ def interactions(browser, env: dict[str, str], log: Path, rounds: int) -> dict[s
                 timings.setdefault(f"server: page switch to {title}", []).append(runs.server_time(started))
         for path, label, options in SELECTIONS:
             page.goto(f"{base_url}/{path}?role={ROLE}")
-            harness.wait_for_streamlit_page(page, timeout_ms=60_000)
+            harness.wait_for_streamlit_page(page, timeout_ms=60_000, settle_ms=0)
             for _ in range(rounds):
                 for option in options:
                     box = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text(label, exact=True)).first
@@ -136,7 +136,7 @@ def interactions(browser, env: dict[str, str], log: Path, rounds: int) -> dict[s
                     key, value = URL_KEYS[label], option.strip()
                     page.wait_for_url(lambda url, key=key, value=value: query_value(url, key) == value,
                                       timeout=60_000)
-                    harness.wait_for_streamlit_page(page, timeout_ms=60_000)
+                    harness.wait_for_streamlit_page(page, timeout_ms=60_000, settle_ms=0)
                     timings.setdefault(f"selection: {path or 'overview'} / {label}", []).append(
                         time.perf_counter() - started)
                     timings.setdefault(f"server: selection: {path or 'overview'} / {label}", []).append(

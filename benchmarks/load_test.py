@@ -184,7 +184,7 @@ def run_browser(base_url: str, visits: list[Visit], until: float, record: Sessio
                 started = time.perf_counter()
                 try:
                     page.goto(f"{base_url}/{path}?{visit.query_string()}")
-                    harness.wait_for_streamlit_page(page, timeout_ms=int(PAGE_TIMEOUT_S * 1000))
+                    harness.wait_for_streamlit_page(page, timeout_ms=int(PAGE_TIMEOUT_S * 1000), settle_ms=0)
                 except AssertionError:
                     record.errors.append("error on the drawn page")
                     continue

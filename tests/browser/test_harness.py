@@ -6,6 +6,7 @@ broken page.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -35,3 +36,30 @@ def test_wait_reports_an_exception_on_the_page(page, standin_url: str, wait_for_
     with pytest.raises(AssertionError, match="encountered an error") as failure:
         wait_for_streamlit(page)
     assert "deliberate failure for the harness test" not in str(failure.value)
+
+
+_RUN_AFTER_A_PAUSE = """<div data-testid="stApp" data-test-connection-state="CONNECTED"
+  data-test-script-state="notRunning"><h1>between two runs</h1></div>
+<script>
+  const app = document.querySelector('[data-testid="stApp"]');
+  setTimeout(() => app.setAttribute("data-test-script-state", "running"), 150);
+  setTimeout(() => {
+    app.insertAdjacentHTML("beforeend", "<p id='second-run'>drawn by the second run</p>");
+    app.setAttribute("data-test-script-state", "notRunning");
+  }, 1200);
+</script>"""
+
+
+def test_wait_does_not_stop_between_a_run_and_the_rerun_it_asked_for(page, wait_for_streamlit) -> None:
+    """The script state reads notRunning for a moment before a rerun starts (st.rerun, or a click whose rerun has
+    not begun): the wait must see the state change within its settle time and wait for the second run."""
+    page.set_content(_RUN_AFTER_A_PAUSE)
+    wait_for_streamlit(page)
+    assert page.locator("#second-run").count() == 1
+
+
+def test_wait_on_a_settled_page_costs_only_the_settle_time(page, wait_for_streamlit) -> None:
+    page.set_content(_RUN_AFTER_A_PAUSE.replace("<script>", "<script type='text/plain'>"))
+    started = time.monotonic()
+    wait_for_streamlit(page)
+    assert time.monotonic() - started < 2.0
