@@ -30,7 +30,9 @@ Publication rules (docs/impact.md explains them in plain English):
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,6 +66,7 @@ LOCALITY_MIN_PAIRS = 50
 LOCALITY_MAX_MDE_PP = 15.0
 OVERLAP_BINS = 20
 TABLE = "impact"
+_BALANCE_THREADS = 4  # the balance check of each covariate runs in threads (balance_rows)
 PERIOD = "all"
 
 IMPACT_COLUMNS = (
@@ -442,17 +445,23 @@ def balance_rows(results: ImpactResults, policy: DisclosurePolicy) -> pl.DataFra
     group sizes by locality, which its SMD would sharpen (and pairs are matched within locality anyway).
     imbalanced_after (|SMD| >= 0.1) is read from the published value.
     """
+    outcomes = [outcome for outcome in results.outcomes if outcome.analysis is not None]
+    checks = [(position, index, published) for position, outcome in enumerate(outcomes)
+              for index, published in _binary_covariates(outcome.analysis, policy)]
+    # Each covariate's check is independent numpy work on arrays of candidate counts (which release the GIL).
+    with ThreadPoolExecutor(max_workers=min(os.cpu_count() or 1, _BALANCE_THREADS)) as pool:
+        shown = list(pool.map(lambda check: check[2] is not None and smd_publishable(check[2], policy), checks))
     frames = []
-    for outcome in results.outcomes:
+    for position, outcome in enumerate(outcomes):
         analysis = outcome.analysis
-        if analysis is None:
-            continue
         table = analysis.balance()
         before = np.round(table["smd_before"].to_numpy(), SMD_DIGITS)
         after = np.round(table["smd_after"].to_numpy(), SMD_DIGITS)
         safe = np.ones(len(before), dtype=bool)
-        for index, published in _binary_covariates(analysis, policy):
-            if published is None or not smd_publishable(published, policy):
+        for (at, index, published), publishable in zip(checks, shown, strict=True):
+            if at != position:
+                continue
+            if not publishable:
                 safe[index] = False
             else:
                 before[index], after[index] = published.smd_before, published.smd_after
