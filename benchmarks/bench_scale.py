@@ -27,8 +27,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import psutil
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from data_access.databases import create_database, drop_database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SIZES = (5_000, 25_000, 100_000, 400_000, 1_000_000)
@@ -175,11 +177,7 @@ def scaling_plot(results: list[SizeResult], path: Path) -> None:
 def measure_size(server_url: str, families: int, seed: int) -> SizeResult:
     """Generate and load, then publish, one size in a database of its own (dropped afterwards)."""
     name = f"families_scale_{families}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    url = create_database(server_url, name)
     env = {key: value for key, value in os.environ.items() if not key.startswith("FAMILIES_")}
     try:
         built = run_measured([sys.executable, "-m", "synthetic", "--families", str(families), "--seed", str(seed),
@@ -188,9 +186,7 @@ def measure_size(server_url: str, families: int, seed: int) -> SizeResult:
         published = run_measured([sys.executable, "-m", "metrics.publish", "--db", url], env)
         steps |= parse_publish(published.output)
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(server_url, name)
     return SizeResult(counted, people, observations, built.seconds, built.peak_bytes, published.seconds,
                       published.peak_bytes, steps)
 

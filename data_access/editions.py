@@ -11,6 +11,8 @@ the web tier reads. The loader replaces only the linked tables (data_access.sche
                   published rows, the disclosure policy (JSON) and method digest it was made with, its state
                   ("pending" while its published tables are being written, "published" once they are)
     edition_row   the edition's published rows (the tidy long format) and, for count rows, the true count
+    edition_input the digest of the inputs an edition was computed from (linked data, method, code), so that a
+                  publish of unchanged inputs can write the edition again without recomputing it
 """
 
 from __future__ import annotations
@@ -56,6 +58,15 @@ edition_row = Table(
 )
 
 EDITION_ROW_COLUMNS = (*PUBLISHED_COLUMNS, "true_value")
+
+edition_input = Table(
+    "edition_input",
+    edition_metadata,
+    Column("edition_id", Integer, ForeignKey("edition.edition_id", ondelete="CASCADE"), primary_key=True),
+    Column("input_digest", String(64), nullable=False,
+           comment="SHA-256 of the linked data, method and code the edition was computed from (metrics.editions)"),
+    comment="What each edition was computed from (private: a digest of personal data).",
+)
 
 
 @dataclass(frozen=True)
@@ -133,13 +144,31 @@ def mark_published(engine: Engine, edition_id: int) -> None:
         connection.execute(update(edition).where(edition.c.edition_id == edition_id).values(state=PUBLISHED))
 
 
+def read_input_digest(engine: Engine, edition_id: int) -> str | None:
+    """The digest of the inputs the edition was computed from; None if not recorded (editions made before it was)."""
+    ensure_edition_store(engine)
+    with engine.connect() as connection:
+        return connection.execute(select(edition_input.c.input_digest).where(
+            edition_input.c.edition_id == edition_id)).scalar_one_or_none()
+
+
+def record_input_digest(engine: Engine, edition_id: int, digest: str) -> None:
+    """Keep (or replace) the digest of the inputs an edition was computed from."""
+    ensure_edition_store(engine)
+    with engine.begin() as connection:
+        connection.execute(delete(edition_input).where(edition_input.c.edition_id == edition_id))
+        connection.execute(edition_input.insert().values(edition_id=edition_id, input_digest=digest))
+
+
 def delete_edition(engine: Engine, edition_id: int) -> None:
     """Forget an edition whose publication failed cleanly (its tables were never written)."""
     with engine.begin() as connection:
+        connection.execute(delete(edition_input).where(edition_input.c.edition_id == edition_id))
         connection.execute(delete(edition_row).where(edition_row.c.edition_id == edition_id))
         connection.execute(delete(edition).where(edition.c.edition_id == edition_id))
 
 
 __all__ = ["EDITION_ROW_COLUMNS", "PENDING", "PUBLISHED", "EditionFacts", "delete_edition", "edition",
-           "edition_metadata", "edition_row", "ensure_edition_store", "mark_published", "next_edition_id",
-           "policy_from_json", "policy_json", "read_edition_rows", "read_editions", "record_edition"]
+           "edition_input", "edition_metadata", "edition_row", "ensure_edition_store", "mark_published",
+           "next_edition_id", "policy_from_json", "policy_json", "read_edition_rows", "read_editions",
+           "read_input_digest", "record_edition", "record_input_digest"]

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import polars as pl
 from sqlalchemy import Engine
 
@@ -43,6 +44,30 @@ def published_digest(published: pl.DataFrame) -> str:
     """SHA-256 of the published rows in their order, as the CSV export writes them (the edition's identity)."""
     rows = published.select(PUBLISHED_COLUMNS).with_columns(value=stored_value(pl.col("value")))
     return hashlib.sha256(rows.write_csv().encode()).hexdigest()
+
+
+VOLATILE_INFO_KEYS = ("loaded_at",)
+"""dataset_info keys that change on every load without changing any figure (left out of the input digest)."""
+
+
+def input_digest(tables: Mapping[str, pl.DataFrame], *context: str) -> str:
+    """SHA-256 of everything a publication is computed from: each table's schema and rows (in any order: the sorted
+    hashes of its rows) and `context` (the method digest, the code and library versions). Equal digests mean the
+    same inputs, so the edition made from them can be written again without being recomputed."""
+    digest = hashlib.sha256()
+    for part in context:
+        digest.update(part.encode() + b"\0")
+    for name in sorted(tables):
+        frame = tables[name]
+        if name == "dataset_info":
+            frame = frame.filter(~pl.col("key").is_in(VOLATILE_INFO_KEYS))
+        # Two 64-bit hashes per row (polars' row hash, stable within one polars version: the version is part of
+        # the code digest), sorted together, so row order does not matter and a collision is out of reach.
+        first, second = (frame.hash_rows(seed=seed).to_numpy().astype(np.uint64) for seed in (0, 1))
+        order = np.lexsort((second, first))
+        digest.update(f"{name}\0{frame.schema}\0{frame.height}\0".encode())
+        digest.update(first[order].tobytes() + second[order].tobytes())
+    return digest.hexdigest()
 
 
 def method_digest(policy: DisclosurePolicy, method_files: Sequence[tuple[str, bytes]]) -> str:

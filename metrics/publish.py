@@ -14,14 +14,17 @@ published with its "What changed" table (metrics.disclosure.revisions).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import resource
 import sys
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from importlib.metadata import version
 from pathlib import Path
 
 import polars as pl
+from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from data_access.access import publisher_problems
@@ -33,7 +36,9 @@ from data_access.editions import (
     mark_published,
     next_edition_id,
     read_edition_rows,
+    read_input_digest,
     record_edition,
+    record_input_digest,
 )
 from data_access.engine import linked_db_url, make_engine, publishing_db_url
 from data_access.linked_reads import LinkedData, read_linked_data
@@ -53,6 +58,7 @@ from metrics.editions import (
     adopt_unknown_publication,
     checked_revisions,
     edition_facts,
+    input_digest,
     load_kept_editions,
     method_digest,
     published_digest,
@@ -87,6 +93,7 @@ class PublishTimings:
     part_cpu_seconds: dict[str, float] = field(default_factory=dict)
     edition: int = 0
     unchanged: bool = False
+    reused: bool = False  # the inputs were the latest edition's: its stored rows were written again
     _cpu: float = field(default_factory=lambda: _cpu_now())
     _part_cpu: float = field(default_factory=lambda: _cpu_now())
 
@@ -272,14 +279,42 @@ def export_csv(published: pl.DataFrame, directory: Path, revisions: pl.DataFrame
     return path
 
 
+LIBRARIES = ("polars", "numpy", "scipy", "highspy", "scikit-learn", "numba")
+"""Libraries whose version can change a figure: part of the input digest."""
+
+
+def code_digest() -> str:
+    """SHA-256 of the code that computes a publication (metrics/, data_access/) and of the libraries' versions."""
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for folder in ("metrics", "data_access"):
+        for path in sorted((root / folder).rglob("*.py")):
+            digest.update(f"{path.relative_to(root)}\0".encode() + path.read_bytes() + b"\0")
+    for library in LIBRARIES:
+        digest.update(f"{library}=={version(library)}\0".encode())
+    return digest.hexdigest()
+
+
+def unchanged_edition_rows(store: Engine, latest: EditionFacts, inputs: str) -> pl.DataFrame | None:
+    """The latest edition's published rows if it was computed from exactly these inputs and its stored rows still
+    have its digest; otherwise None (then everything is computed)."""
+    if read_input_digest(store, latest.edition_id) != inputs:
+        return None
+    rows = read_edition_rows(store, latest.edition_id).select(PUBLISHED_COLUMNS)
+    return rows if published_digest(rows) == latest.digest else None
+
+
 def publish(linked_url: str, published_url: str, export_dir: Path | None = None, *, settings: PublishSettings,
-            joint_with_earlier: bool = True) -> PublishTimings:
+            joint_with_earlier: bool = True, recompute: bool = False) -> PublishTimings:
     """Read, protect jointly with every kept edition, audit jointly, then keep and publish the new edition.
 
     The new edition is refused (EditionRefused, nothing written) when the joint audit fails. It is recorded in the
     private edition store (data_access.editions) before its published tables are written, so a reader can never
     hold an edition the store does not know. On unchanged data (same published rows, data date and method as the
-    latest edition) the latest edition is written again, byte for byte, and no new edition is recorded.
+    latest edition) the latest edition is written again, byte for byte, and no new edition is recorded; when even
+    the inputs are those the latest edition was computed from (the same linked data, method, code and library
+    versions: input_digest), its stored rows are written again without computing anything (recompute=True computes
+    and protects them anyway, to check that the result is the same).
     joint_with_earlier=False protects and audits the edition on its own: only for a republish after records were
     deleted (data_access.retention, linkage.erasure), when the reader's rule that an ended period's count stays
     fixed no longer holds and the joint system can have no solution (docs/data-lifecycle.md says what that loses).
@@ -300,18 +335,35 @@ def publish(linked_url: str, published_url: str, export_dir: Path | None = None,
         kept = []
     history = History(tuple(edition.as_earlier() for edition in kept), linked.data_as_of) if kept else None
     linkage_quality = read_linkage_quality(linked_engine, linked.info.get("built_from"))  # None: not partner data
+    method = method_digest(policy, settings.method_files)
+    latest = all_facts[-1] if all_facts else None
+    inputs = input_digest({**linked.as_tables(), "linkage_quality": linkage_quality if linkage_quality is not None
+                           else pl.DataFrame()}, method, code_digest(), str(joint_with_earlier))
+    stored = None if recompute or latest is None else unchanged_edition_rows(linked_engine, latest, inputs)
     started = timings.lap("read", started)
+    if stored is not None:  # the inputs of the latest edition: write it again as it is
+        timings.reused = timings.unchanged = True
+        started = timings.lap("compute_and_protect", started)
+        facts = {**publication_facts(linked, policy), **edition_facts(latest)}
+        write_publication(published_engine, stored, facts, revisions_of(linked_engine, all_facts, latest))
+        mark_published(linked_engine, latest.edition_id)
+        if export_dir is not None:
+            export_csv(stored, export_dir, read_revisions(published_engine))
+        timings.lap("write", started)
+        timings.seconds["rows"] = float(stored.height)
+        timings.edition = latest.edition_id
+        return timings
     edition = protected_edition(linked, settings, history, linkage_quality, timings)
     published = edition.published
     started = timings.lap("compute_and_protect", started)
-    digest, method = published_digest(published), method_digest(policy, settings.method_files)
-    latest = all_facts[-1] if all_facts else None
+    digest = published_digest(published)
     facts = publication_facts(linked, policy)
     if same_edition(latest, digest, linked.data_as_of, method):
         timings.unchanged = True
         facts = {**facts, **edition_facts(latest)}
         write_publication(published_engine, published, facts, revisions_of(linked_engine, all_facts, latest))
         mark_published(linked_engine, latest.edition_id)
+        record_input_digest(linked_engine, latest.edition_id, inputs)
     else:
         if kept:
             report = audit_editions(rows_with_truth(published, edition.cells), [held.as_earlier() for held in kept],
@@ -327,6 +379,7 @@ def publish(linked_url: str, published_url: str, export_dir: Path | None = None,
         if latest is not None:
             revisions = checked_revisions(read_edition_rows(linked_engine, latest.edition_id), latest, published, new)
         record_edition(linked_engine, new, rows_with_truth(published, edition.cells))
+        record_input_digest(linked_engine, new.edition_id, inputs)
         try:
             write_publication(published_engine, published, facts, revisions)
         except BaseException:
@@ -349,11 +402,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="published tables URL, as a role that may write them (default: the database "
                              "FAMILIES_PUBLISHED_DB_URL names, as the role in --db; unset, beside --db)")
     parser.add_argument("--export", type=Path, default=None, help="also write DIR/published.csv and revisions.csv")
+    parser.add_argument("--recompute", action="store_true",
+                        help="compute and protect even when the inputs are those of the latest edition")
     args = parser.parse_args(argv)
     linked_url = args.db or linked_db_url()
     published_url = args.published_db or publishing_db_url(linked_url)
     try:
-        timings = publish(linked_url, published_url, args.export, settings=load_publish_settings())
+        timings = publish(linked_url, published_url, args.export, settings=load_publish_settings(),
+                          recompute=args.recompute)
     except EditionRefused as refusal:
         print(f"publish {refusal}", file=sys.stderr)
         return REFUSED
@@ -372,6 +428,8 @@ def summary_line(timings: PublishTimings) -> str:
             else f"edition {timings.edition}")
     audit = f", joint audit {seconds['joint_audit']:.2f}s" if "joint_audit" in seconds else ""
     parts = ", ".join(f"{name.replace('_', ' ')} {part:.2f}s" for name, part in timings.part_seconds.items())
+    if timings.reused:
+        parts = "nothing computed: the inputs are those of the latest edition"
     return (f"published {what}, {int(seconds['rows'])} rows: read {seconds['read']:.2f}s, "
             f"compute+protect {seconds['compute_and_protect']:.2f}s ({parts}){audit}, write {seconds['write']:.2f}s")
 

@@ -1,7 +1,9 @@
 """Real editions of a small synthetic Dorset, built once per session (tests/conftest.py: refreshed_editions).
 
 1. The earlier extract (data to 30 September 2025, some observations held back) is loaded and published: edition 1.
-2. The same data is published again: it must be edition 1 again, byte for byte.
+2. The same data is published again, computed and protected anew (--recompute, jointly with edition 1): it must be
+   edition 1 again, byte for byte; then published again as an analyst would (no flag): the inputs are those of
+   edition 1, so its stored rows are written again without computing anything (step "reused").
 3. The same data is published into a fresh store with one polars thread and one worker: a first publication made
    under other thread and worker counts must be the same bytes too.
 4. The later extract (data to 30 September 2026, the held-back observations arrive late) is loaded and published:
@@ -44,18 +46,20 @@ class RefreshedEditions:
     exports: dict[str, Path]  # step name -> the --export folder
 
 
-def run_publish(linked_url: str, export: Path | None = None, env: dict[str, str] | None = None
-                ) -> subprocess.CompletedProcess:
+def run_publish(linked_url: str, export: Path | None = None, env: dict[str, str] | None = None,
+                recompute: bool = False) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "metrics.publish", "--db", linked_url]
     if export is not None:
         command += ["--export", str(export)]
+    if recompute:
+        command += ["--recompute"]
     environment = {key: value for key, value in os.environ.items()
                    if key not in ("FAMILIES_DB_URL", "FAMILIES_PUBLISHED_DB_URL")} | (env or {})
     return subprocess.run(command, cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, timeout=3600)
 
 
-def _published(linked_url: str, export: Path, env: dict[str, str] | None = None) -> str:
-    completed = run_publish(linked_url, export, env)
+def _published(linked_url: str, export: Path, env: dict[str, str] | None = None, recompute: bool = False) -> str:
+    completed = run_publish(linked_url, export, env, recompute)
     if completed.returncode != 0:
         raise AssertionError(f"publish exited with {completed.returncode}: {completed.stderr[-2000:]}")
     return completed.stdout
@@ -75,7 +79,8 @@ def build_refreshed_editions(folder: Path) -> RefreshedEditions:
     snapshot.mkdir()
     for name in ("families.db", "families-published.db"):
         shutil.copy(folder / name, snapshot / name)
-    outputs["again"] = _published(url, exports.setdefault("again", folder / "again"))
+    outputs["again"] = _published(url, exports.setdefault("again", folder / "again"), recompute=True)
+    outputs["reused"] = _published(url, exports.setdefault("reused", folder / "reused"))
     fresh = folder / "fresh"
     fresh.mkdir()
     load_linked_data(make_engine(sqlite_url(fresh)), first)

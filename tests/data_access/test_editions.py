@@ -21,7 +21,9 @@ from data_access.editions import (
     next_edition_id,
     read_edition_rows,
     read_editions,
+    read_input_digest,
     record_edition,
+    record_input_digest,
 )
 from data_access.engine import make_engine
 from data_access.examples import example_dataset
@@ -96,3 +98,25 @@ def test_an_edition_is_recorded_whole_or_not_at_all(sqlite_url: str) -> None:
         record_edition(engine, facts(1, "d" * 64), ROWS)
     assert [edition.digest for edition in read_editions(engine)] == ["a" * 64]
     assert read_edition_rows(engine, 1).height == ROWS.height
+
+
+def test_an_editions_input_digest_is_kept_replaced_and_forgotten_with_it(db_url: str) -> None:
+    engine = make_engine(db_url)
+    record_edition(engine, facts(1), ROWS)
+    record_edition(engine, facts(2, "c" * 64), ROWS)
+    assert read_input_digest(engine, 1) is None  # editions made before digests were kept: always recomputed
+    record_input_digest(engine, 1, "d" * 64)
+    record_input_digest(engine, 2, "e" * 64)
+    record_input_digest(engine, 1, "f" * 64)  # the same edition made again from other inputs
+    assert (read_input_digest(engine, 1), read_input_digest(engine, 2)) == ("f" * 64, "e" * 64)
+    delete_edition(engine, 2)
+    assert read_input_digest(engine, 2) is None and read_input_digest(engine, 1) == "f" * 64
+
+
+def test_a_store_made_before_input_digests_gets_their_table(db_url: str) -> None:
+    engine = make_engine(db_url)
+    edition_metadata.tables["edition_input"].drop(engine, checkfirst=True)
+    record_edition(engine, facts(1), ROWS)
+    assert "edition_input" in inspect(engine).get_table_names()
+    record_input_digest(engine, 1, "d" * 64)
+    assert read_input_digest(engine, 1) == "d" * 64

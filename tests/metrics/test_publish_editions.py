@@ -46,8 +46,14 @@ def info(linked_url: str) -> dict[str, str]:
 def test_the_same_world_published_again_is_the_same_edition_byte_for_byte(refreshed_editions) -> None:
     exports = refreshed_editions.exports
     first = (exports["first"] / "published.csv").read_bytes()
+    # computed and protected anew, jointly with edition 1 (--recompute): the same bytes
     assert (exports["again"] / "published.csv").read_bytes() == first
     assert "edition 1 again" in refreshed_editions.outputs["again"]
+    assert "true cells" in refreshed_editions.outputs["again"]
+    # as an analyst reruns it: the inputs are edition 1's, so its stored rows are written again, nothing computed
+    assert (exports["reused"] / "published.csv").read_bytes() == first
+    assert "edition 1 again" in refreshed_editions.outputs["reused"]
+    assert "nothing computed" in refreshed_editions.outputs["reused"]
     # a first publication made with one polars thread and one worker process: the same bytes
     assert (exports["fresh"] / "published.csv").read_bytes() == first
     kept = read_editions(make_engine(refreshed_editions.linked_url))
@@ -129,8 +135,8 @@ def test_publish_refuses_an_edition_built_to_fail_the_joint_audit(refreshed_edit
     cells = rows_two.filter(pl.col("kind") == "count").select(*KEY_COLUMNS, "kind", "true_value")
     leaky_edition = publish_module.ProtectedEdition(leaky.select(PUBLISHED_COLUMNS), cells)
     monkeypatch.setattr(publish_module, "protected_edition",
-                        lambda linked, settings, history=None, linkage_quality=None: leaky_edition)
-    status = publish_module.main(["--db", url])
+                        lambda linked, settings, history=None, linkage_quality=None, timings=None: leaky_edition)
+    status = publish_module.main(["--db", url, "--recompute"])  # the inputs are edition 2's: compute anyway
     error = capsys.readouterr().err
     assert status == publish_module.REFUSED == 3
     assert "refused" in error and "previous publication is left in place" in error
@@ -145,7 +151,7 @@ def test_killing_a_publish_mid_protection_leaves_no_process_and_the_previous_pub
     before_editions = read_editions(make_engine(url))
     environment = {key: value for key, value in os.environ.items()
                    if key not in ("FAMILIES_DB_URL", "FAMILIES_PUBLISHED_DB_URL")}
-    process = subprocess.Popen([sys.executable, "-m", "metrics.publish", "--db", url], cwd=PROJECT_ROOT,
+    process = subprocess.Popen([sys.executable, "-m", "metrics.publish", "--db", url, "--recompute"], cwd=PROJECT_ROOT,
                                env=environment | {"FAMILIES_DISCLOSURE_WORKERS": "2"}, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     try:
