@@ -44,7 +44,7 @@ from metrics.disclosure.attack import (
     BlockProblem,
     Intervals,
     attack_block,
-    fails_by_propagation,
+    narrow_by_propagation,
 )
 from metrics.disclosure.blocks import PUBLISHED, SECONDARY, assemble_problem, percent_knowledge, split_blocks
 from metrics.disclosure.parallel import run_blocks, worker_count
@@ -277,12 +277,21 @@ def _audit(
         jobs.append(_AttackJob(block.block_id, problem, level[block.units], exact, integer,
                                _anchor(problem, truth[block.units])))
     complete = True
-    if stop_at_first_unsafe:
-        failing = [job for job in jobs if fails_by_propagation(job.problem, job.level)]
+    outcomes = None
+    if stop_at_first_unsafe and disagree.height:  # the same people shown in one edition and hidden in another
+        jobs, outcomes, complete = [], [], False
+    elif stop_at_first_unsafe:  # the cells propagation alone proves unsafe are reason enough to refuse: no LP
+        found = [_narrow(job) for job in jobs]
+        failing = [(job, outcome) for job, outcome in zip(jobs, found, strict=True)
+                   if isinstance(outcome, str) or (outcome is not None and outcome[0].size)]
         if failing:
-            jobs, complete = failing, False
-    count = worker_count(workers, n, len(jobs))
-    outcomes = run_blocks(_attack, jobs, [job.problem.n for job in jobs], count)
+            complete = False
+            jobs = [job for job, _ in failing]
+            outcomes = [outcome for _, outcome in failing]
+    if outcomes is None:
+        count = worker_count(workers, n, len(jobs))
+        outcomes = [(None, outcome) if not isinstance(outcome, str) else outcome
+                    for outcome in run_blocks(_attack, jobs, [job.problem.n for job in jobs], count)]
     results = []
     inconsistent = []
     lp_solves = 0
@@ -290,10 +299,12 @@ def _audit(
         if isinstance(outcome, str):
             inconsistent.append({"block": int(job.block_id), "units": int(job.problem.n), "reason": outcome})
             continue
-        lp_solves += outcome.lp_solves + outcome.milp_solves
+        positions, intervals = outcome
+        targets = job.problem.targets if positions is None else job.problem.targets[positions]
+        lp_solves += intervals.lp_solves + intervals.milp_solves
         results.append(pl.DataFrame({
-            "unit_id": job.problem.unit_ids[job.problem.targets].astype(np.int64),
-            "lower": outcome.lower, "upper": outcome.upper, "proof": outcome.kind.astype(np.int64),
+            "unit_id": job.problem.unit_ids[targets].astype(np.int64),
+            "lower": intervals.lower, "upper": intervals.upper, "proof": intervals.kind.astype(np.int64),
         }))
     unit_results = pl.concat(results) if results else pl.DataFrame(
         schema={"unit_id": pl.Int64, "lower": pl.Float64, "upper": pl.Float64, "proof": pl.Int64})
@@ -447,6 +458,14 @@ def _anchor(problem: BlockProblem, values: np.ndarray, tolerance: float = 1e-6) 
     if problem.a_ub.shape[0] and np.any(problem.a_ub @ values > problem.b_ub + tolerance):
         return None
     return values.astype(np.float64)
+
+
+def _narrow(job: _AttackJob) -> tuple[np.ndarray, Intervals] | str | None:
+    """The cells of one block that bound propagation alone proves unsafe; a contradiction is returned as text."""
+    try:
+        return narrow_by_propagation(job.problem, job.level)
+    except AttackInfeasible as error:
+        return str(error)
 
 
 def _attack(job: _AttackJob) -> Intervals | str:

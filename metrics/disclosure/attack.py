@@ -357,19 +357,32 @@ def attack_block(
 def fails_by_propagation(problem: BlockProblem, protection_level: float | np.ndarray) -> bool:
     """Whether bound propagation alone proves the block fails an audit, without any LP: some target is pinned
     closer than its protection level, or the published values contradict the relations (the publish gate's quick
-    first look before the full attack, which then reports the block).
+    first look).
     """
-    targets = problem.targets
-    if targets.size == 0:
-        return False
-    rows = vstack([problem.a_ub, problem.a_eq, -problem.a_eq]).tocsr()
-    rhs = np.concatenate([problem.b_ub, problem.b_eq, -problem.b_eq])
     try:
-        low, high = propagate_bounds(rows, rhs, problem.lower, problem.upper)
+        narrow = narrow_by_propagation(problem, protection_level)
     except AttackInfeasible:
         return True
+    return narrow is not None and narrow[0].size > 0
+
+
+def narrow_by_propagation(problem: BlockProblem, protection_level: float | np.ndarray
+                          ) -> tuple[np.ndarray, Intervals] | None:
+    """(positions in `targets`, their intervals) of the targets bound propagation alone pins closer than their
+    protection level, proof PROVEN_NARROW: the reader's interval lies inside the propagated one, so each is a proof
+    that the cell is unsafe, no LP needed. None without targets. Raises AttackInfeasible when the published values
+    contradict the relations."""
+    targets = problem.targets
+    if targets.size == 0:
+        return None
+    rows = vstack([problem.a_ub, problem.a_eq, -problem.a_eq]).tocsr()
+    rhs = np.concatenate([problem.b_ub, problem.b_eq, -problem.b_eq])
+    low, high = propagate_bounds(rows, rhs, problem.lower, problem.upper)
     level = unit_levels(protection_level, problem.n)[targets]
-    return bool(np.any(high[targets] - low[targets] < level))
+    positions = np.flatnonzero(high[targets] - low[targets] < level)
+    lower = np.ceil(low[targets[positions]] - _TOLERANCE) + 0.0
+    upper = np.floor(high[targets[positions]] + _TOLERANCE) + 0.0
+    return positions, Intervals(lower, upper, np.full(positions.size, PROVEN_NARROW))
 
 
 def unit_levels(protection_level: float | np.ndarray, n: int) -> np.ndarray:

@@ -263,6 +263,11 @@ def test_a_gate_that_stops_early_refuses_on_cells_the_full_gate_also_finds(stres
     assert not early.ok and not early.complete
     assert set(early.unsafe.select(keys).rows()) <= set(full.unsafe.select(keys).rows())
     assert early.cells.height < full.cells.height
+    # refused on propagation's proofs alone (no LP): every cell it reports is one it proved narrow, the leak among them
+    assert early.lp_solves == 0 and early.cells.height == early.unsafe.height
+    assert set(early.cells["proof"]) == {"at most this wide"}
+    leaked = ("edition 1:" + leak["table"], *(leak[k] for k in keys[1:]))  # hidden in edition 1, read off now
+    assert leaked in set(early.unsafe.select(keys).rows())
 
     safe = audit_editions(rows_with_truth(protected, cells), [], POLICY, date(2025, 3, 31), knowledge=KNOWLEDGE,
                           stop_at_first_unsafe=True)
