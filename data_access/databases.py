@@ -21,21 +21,20 @@ def create_database(server_url: str, name: str) -> str:
     """Make an empty database `name` on the server (dropping one of that name first); its URL, as the same role."""
     name = _checked(name)
     drop_database(server_url, name)
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
+    _run_on_server(server_url, f'CREATE DATABASE "{name}"')
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
 def drop_database(server_url: str, name: str) -> None:
     """Drop database `name` if it exists, closing its connections."""
-    name = _checked(name)
+    _run_on_server(server_url, f'DROP DATABASE IF EXISTS "{_checked(name)}" WITH (FORCE)')
+
+
+def _run_on_server(server_url: str, statement: str) -> None:
+    """One statement outside a transaction (CREATE and DROP DATABASE cannot run inside one)."""
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(statement))
     finally:
         admin.dispose()
