@@ -341,58 +341,59 @@ def publish(linked_url: str, published_url: str, export_dir: Path | None = None,
                            else pl.DataFrame()}, method, code_digest(), str(joint_with_earlier))
     stored = None if recompute or latest is None else unchanged_edition_rows(linked_engine, latest, inputs)
     started = timings.lap("read", started)
-    if stored is not None:  # the inputs of the latest edition: write it again as it is
+    if stored is not None:  # the inputs of the latest edition: write it again as it is, computing nothing
         timings.reused = timings.unchanged = True
+        published = stored
         started = timings.lap("compute_and_protect", started)
-        facts = {**publication_facts(linked, policy), **edition_facts(latest)}
-        write_publication(published_engine, stored, facts, revisions_of(linked_engine, all_facts, latest))
-        mark_published(linked_engine, latest.edition_id)
-        if export_dir is not None:
-            export_csv(stored, export_dir, read_revisions(published_engine))
-        timings.lap("write", started)
-        timings.seconds["rows"] = float(stored.height)
-        timings.edition = latest.edition_id
-        return timings
-    edition = protected_edition(linked, settings, history, linkage_quality, timings)
-    published = edition.published
-    started = timings.lap("compute_and_protect", started)
-    digest = published_digest(published)
-    facts = publication_facts(linked, policy)
-    if same_edition(latest, digest, linked.data_as_of, method):
-        timings.unchanged = True
-        facts = {**facts, **edition_facts(latest)}
-        write_publication(published_engine, published, facts, revisions_of(linked_engine, all_facts, latest))
-        mark_published(linked_engine, latest.edition_id)
-        record_input_digest(linked_engine, latest.edition_id, inputs)
+        _write_again(published_engine, linked_engine, published, publication_facts(linked, policy), all_facts, latest)
     else:
-        if kept:
-            report = audit_editions(rows_with_truth(published, edition.cells), [held.as_earlier() for held in kept],
-                                    policy, linked.data_as_of, knowledge=publication_knowledge(settings),
-                                    stop_at_first_unsafe=True)
-            started = timings.lap("joint_audit", started)
-            if not report.ok:
-                raise EditionRefused(report)
-        new = EditionFacts(next_edition_id(linked_engine), facts["published_at"], linked.data_as_of, digest, method,
-                           policy)
-        facts = {**facts, **edition_facts(new)}
-        revisions = None
-        if latest is not None:
-            revisions = checked_revisions(read_edition_rows(linked_engine, latest.edition_id), latest, published, new)
-        record_edition(linked_engine, new, rows_with_truth(published, edition.cells))
-        record_input_digest(linked_engine, new.edition_id, inputs)
-        try:
-            write_publication(published_engine, published, facts, revisions)
-        except BaseException:
-            delete_edition(linked_engine, new.edition_id)  # never published: no reader can hold it
-            raise
-        mark_published(linked_engine, new.edition_id)
-        latest = new
+        edition = protected_edition(linked, settings, history, linkage_quality, timings)
+        published = edition.published
+        started = timings.lap("compute_and_protect", started)
+        digest = published_digest(published)
+        facts = publication_facts(linked, policy)
+        if same_edition(latest, digest, linked.data_as_of, method):
+            timings.unchanged = True
+            _write_again(published_engine, linked_engine, published, facts, all_facts, latest)
+            record_input_digest(linked_engine, latest.edition_id, inputs)
+        else:
+            if kept:
+                report = audit_editions(rows_with_truth(published, edition.cells), [held.as_earlier() for held in kept],
+                                        policy, linked.data_as_of, knowledge=publication_knowledge(settings),
+                                        stop_at_first_unsafe=True)
+                started = timings.lap("joint_audit", started)
+                if not report.ok:
+                    raise EditionRefused(report)
+            new = EditionFacts(next_edition_id(linked_engine), facts["published_at"], linked.data_as_of, digest, method,
+                               policy)
+            facts = {**facts, **edition_facts(new)}
+            revisions = None
+            if latest is not None:
+                revisions = checked_revisions(read_edition_rows(linked_engine, latest.edition_id), latest, published,
+                                              new)
+            record_edition(linked_engine, new, rows_with_truth(published, edition.cells))
+            record_input_digest(linked_engine, new.edition_id, inputs)
+            try:
+                write_publication(published_engine, published, facts, revisions)
+            except BaseException:
+                delete_edition(linked_engine, new.edition_id)  # never published: no reader can hold it
+                raise
+            mark_published(linked_engine, new.edition_id)
+            latest = new
     if export_dir is not None:
         export_csv(published, export_dir, read_revisions(published_engine))
     timings.lap("write", started)
     timings.seconds["rows"] = float(published.height)
     timings.edition = latest.edition_id
     return timings
+
+
+def _write_again(published_engine: Engine, linked_engine: Engine, published: pl.DataFrame, facts: dict[str, str],
+                 all_facts: list[EditionFacts], latest: EditionFacts) -> None:
+    """Write the latest edition again, byte for byte: its first publication date and facts, its revisions."""
+    write_publication(published_engine, published, {**facts, **edition_facts(latest)},
+                      revisions_of(linked_engine, all_facts, latest))
+    mark_published(linked_engine, latest.edition_id)
 
 
 def main(argv: list[str] | None = None) -> int:
