@@ -354,18 +354,6 @@ def attack_block(
     return Intervals(lower, upper, kind, lp.lp_solves, lp.milp_solves)
 
 
-def fails_by_propagation(problem: BlockProblem, protection_level: float | np.ndarray) -> bool:
-    """Whether bound propagation alone proves the block fails an audit, without any LP: some target is pinned
-    closer than its protection level, or the published values contradict the relations (the publish gate's quick
-    first look).
-    """
-    try:
-        narrow = narrow_by_propagation(problem, protection_level)
-    except AttackInfeasible:
-        return True
-    return narrow is not None and narrow[0].size > 0
-
-
 def narrow_by_propagation(problem: BlockProblem, protection_level: float | np.ndarray
                           ) -> tuple[np.ndarray, Intervals] | None:
     """(positions in `targets`, their intervals) of the targets bound propagation alone pins closer than their

@@ -204,7 +204,7 @@ def test_propagation_alone_can_prove_a_block_unsafe() -> None:
     import numpy as np
     from scipy.sparse import csr_matrix
 
-    from metrics.disclosure.attack import BlockProblem, fails_by_propagation
+    from metrics.disclosure.attack import AttackInfeasible, BlockProblem, narrow_by_propagation
 
     # x0 = x1 + x2 (a total and its two parts), x1 published as 8..12
     total = csr_matrix(np.array([[1.0, -1.0, -1.0]]))
@@ -213,13 +213,15 @@ def test_propagation_alone_can_prove_a_block_unsafe() -> None:
         return BlockProblem(np.arange(3), total, np.zeros(1), csr_matrix((0, 3)), np.zeros(0),
                             np.array([0.0, 8.0, x2_low]), np.array([np.inf, 12.0, x2_high]), np.array(targets))
 
-    assert fails_by_propagation(problem(3.0, 3.0, [0]), 5.0)        # x0 in 11..15: 4 wide
-    assert not fails_by_propagation(problem(3.0, 3.0, [0]), 4.0)    # 4 wide is enough for a level of 4
-    assert not fails_by_propagation(problem(0.0, np.inf, [0, 2]), 5.0)  # x0 and x2 both hidden: unbounded
-    assert not fails_by_propagation(problem(0.0, np.inf, []), 5.0)  # nothing hidden
+    positions, intervals = narrow_by_propagation(problem(3.0, 3.0, [0]), 5.0)  # x0 in 11..15: 4 wide
+    assert positions.tolist() == [0] and (intervals.lower.tolist(), intervals.upper.tolist()) == ([11.0], [15.0])
+    assert narrow_by_propagation(problem(3.0, 3.0, [0]), 4.0)[0].size == 0  # 4 wide is enough for a level of 4
+    assert narrow_by_propagation(problem(0.0, np.inf, [0, 2]), 5.0)[0].size == 0  # both hidden: unbounded
+    assert narrow_by_propagation(problem(0.0, np.inf, []), 5.0) is None  # nothing hidden
     contradiction = BlockProblem(np.arange(3), total, np.zeros(1), csr_matrix((0, 3)), np.zeros(0),
                                  np.array([3.0, 8.0, 0.0]), np.array([7.0, 12.0, np.inf]), np.array([2]))
-    assert fails_by_propagation(contradiction, 5.0)  # a total shown as 3..7 with a part of 8..12: no solution
+    with pytest.raises(AttackInfeasible):
+        narrow_by_propagation(contradiction, 5.0)  # a total shown as 3..7 with a part of 8..12: no solution
 
 
 def test_a_gate_that_stops_early_refuses_on_cells_the_full_gate_also_finds(stress) -> None:
