@@ -90,26 +90,22 @@ class PublishTimings:
     cpu_seconds: dict[str, float] = field(default_factory=dict)
     # The parts of compute+protect (true cells, impact, protection, published rows), to see which one grows.
     part_seconds: dict[str, float] = field(default_factory=dict)
-    part_cpu_seconds: dict[str, float] = field(default_factory=dict)
     edition: int = 0
     unchanged: bool = False
     reused: bool = False  # the inputs were the latest edition's: its stored rows were written again
     _cpu: float = field(default_factory=lambda: _cpu_now())
-    _part_cpu: float = field(default_factory=lambda: _cpu_now())
 
     def lap(self, name: str, started: float) -> float:
         now, cpu = time.perf_counter(), _cpu_now()
         self.seconds[name] = now - started
         self.cpu_seconds[name] = cpu - self._cpu
-        self._cpu = self._part_cpu = cpu
+        self._cpu = cpu
         return now
 
     def part(self, name: str, started: float) -> float:
         """Time one part of the current step (it still counts in the step's own lap)."""
-        now, cpu = time.perf_counter(), _cpu_now()
+        now = time.perf_counter()
         self.part_seconds[name] = now - started
-        self.part_cpu_seconds[name] = cpu - self._part_cpu
-        self._part_cpu = cpu
         return now
 
 
