@@ -339,11 +339,15 @@ def attack_block(
             lower[index] = upper[index] = low[targets[index]]
             kind[index] = EXACT
             continue
-        lower[index] = _bound(lp, position, 1.0, integer, absorb)
-        if not exact and (math.floor(witnesses.high[targets[index]] + _TOLERANCE)
+        # A witness at the propagated bound is the bound: no LP needs to look further that way.
+        unit = targets[index]
+        seen_low, seen_high = witnesses.low[unit], witnesses.high[unit]
+        lower[index] = low[unit] if seen_low <= low[unit] + _TOLERANCE else _bound(lp, position, 1.0, integer, absorb)
+        if not exact and (math.floor(witnesses.high[unit] + _TOLERANCE)
                           - math.ceil(lower[index] - _TOLERANCE) >= level[index]):
             continue
-        upper[index] = _bound(lp, position, -1.0, integer, absorb)
+        upper[index] = (high[unit] if seen_high >= high[unit] - _TOLERANCE
+                        else _bound(lp, position, -1.0, integer, absorb))
         kind[index] = EXACT
 
     wide = proven_wide() & (kind != EXACT) & ~narrow
@@ -500,8 +504,14 @@ class _WitnessSearch:
                     continue
                 used_rows |= its_rows
                 chosen.append(index)
-            for direction in (1.0, -1.0):
-                self.push(targets[np.array(chosen)], direction)
+            chosen_units = targets[np.array(chosen)]
+            # Only where a witness can still go: a cell already seen at its propagated minimum cannot be pushed
+            # lower by any point (nor above its maximum), and an LP that tries proves nothing.
+            can_rise = self.witnesses.high[chosen_units] < self.high[chosen_units] - _TOLERANCE
+            can_fall = self.witnesses.low[chosen_units] > self.low[chosen_units] + _TOLERANCE
+            for direction, able in ((1.0, can_rise), (-1.0, can_fall)):
+                if able.any():
+                    self.push(chosen_units[able], direction)
             if pending.size - todo().size < 2:
                 return
 
