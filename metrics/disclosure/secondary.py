@@ -285,8 +285,11 @@ def protect_counts(
     jobs = []
     for block_id, block in split_blocks(structure).items():
         units = block.units
-        if known[units].all() or not np.any(status[units] != PUBLISHED):
-            result.rounds[block_id] = 0  # nothing hidden, or earlier editions only (nothing new to decide)
+        if fixed[units].all() or not np.any(status[units] != PUBLISHED):
+            # Nothing hidden, or nothing to decide: every cell is an earlier edition's or linked to one (a block of
+            # periods that ended before the last edition, untouched by late records). Its attack could only confirm
+            # the pattern or find it unsafe with no cell left to hide; publish's joint audit (the gate) checks it.
+            result.rounds[block_id] = 0
             continue
         position = np.full(n, -1)
         position[units] = np.arange(units.size)
@@ -496,9 +499,10 @@ class _DeviationModel:
     the cell is in. Between goals and targets
     only the target's bounds change, so each solve starts from the last optimal basis (a few dual simplex pivots)
     instead of building and solving a fresh model per target.
-    Known looseness: s_down is not capped at the cell's lower bound, so the LP's point may hold a count below 0; a
-    set found that way may not free the target, and the next round's attack then asks again (the attack, not this
-    LP, is the proof). Capping it changed the decisions of 2 of the first 36 demo blocks; not measured further.
+    A departure below a cell's interval stops at 0 (s_down is at most the interval's lower end): a count cannot be
+    negative. Without that cap the LP could "move" a published zero below 0 and return it as a complement that
+    frees nothing; in a refresh, where earlier editions' cells are fixed, such a zero can be pinned for good (a
+    quarter's count under a fixed yearly zero) and protection then stopped with no complement left to find.
     """
 
     def __init__(self, problem: BlockProblem, local_cost: np.ndarray, fixed: np.ndarray) -> None:
@@ -514,7 +518,8 @@ class _DeviationModel:
             return hstack([matrix, columns, -columns]).tocsr()
 
         self.low = np.concatenate([problem.lower, np.zeros(2 * k)])
-        self.high = np.concatenate([problem.upper, np.full(2 * k, np.inf)])
+        # A cell may rise without limit but fall only to 0: s_down up to the lower end of its rounding interval.
+        self.high = np.concatenate([problem.upper, np.full(k, np.inf), problem.lower[published]])
         self.model = WarmLP(widened(problem.a_eq), problem.b_eq, widened(problem.a_ub), problem.b_ub, self.low,
                             self.high)
         self.objective = np.concatenate([np.zeros(n), local_cost[published], local_cost[published]])

@@ -280,3 +280,38 @@ def test_the_publish_step_reads_the_publication_it_replaces(tmp_path) -> None:
     assert as_of == FIRST_AS_OF
     assert counts.height == first.filter(pl.col("kind") == "count").height
     assert counts.filter(pl.col("symbol") == CONFIDENTIAL).height == len(hidden(first))
+
+
+def ended_block(measure: str, counts: dict[str, int]) -> pl.DataFrame:
+    """A block of its own (another measure label) holding only 2023/24, a year that ended before both data dates."""
+    return attached_cells({"2023/24": counts}).filter(pl.col("period") == "2023/24").with_columns(
+        measure=pl.lit(measure))
+
+
+def test_a_block_with_nothing_to_decide_is_left_to_the_gate() -> None:
+    """A refresh where one block is all earlier cells and new cells linked to them (a year that ended before the
+    last edition, untouched by late records): protection has nothing it could hide there and spends no round on it;
+    the new edition repeats the earlier pattern and figures, and the gate (audit_editions) still attacks the block,
+    so an earlier edition that leaked there (published without secondary suppression) is refused, not hidden.
+    No rounding, so the leak is exact."""
+    from metrics.disclosure.secondary import protect_counts
+
+    ended = ended_block("ended", {"L1": 3, "L2": 12, "L3": 13})
+    first_cells = pl.concat([attached_cells(FIRST), ended])
+    second_cells = pl.concat([attached_cells(SECOND), ended])
+    for secondary in (True, False):  # False: the earlier edition leaked in the ended block (L1 = Dorset - 12 - 13)
+        first = pl.concat([protect_publication(attached_cells(FIRST), (), NO_ROUNDING, knowledge=KNOWLEDGE),
+                           protect_publication(ended, (), NO_ROUNDING, knowledge=KNOWLEDGE, secondary=secondary)])
+        history = History((edition(first_cells, first, NO_ROUNDING),), SECOND_AS_OF)
+        protection = protect_counts(second_cells, (), NO_ROUNDING, knowledge=KNOWLEDGE, history=history)
+        units = protection.structure.units
+        ended_blocks = set(units.filter(pl.col("measure") == "ended")["block"].to_list())
+        assert len(ended_blocks) == 1 and protection.rounds[ended_blocks.pop()] == 0
+        assert sum(protection.rounds.values()) > 0  # the changing block was protected (rounds counted)
+        second = protect_publication(second_cells, (), NO_ROUNDING, knowledge=KNOWLEDGE, history=history)
+        in_ended = [pl.col("measure") == "ended", pl.col("kind") == "count"]
+        assert second.filter(*in_ended).select("locality", "value", "symbol").equals(
+            first.filter(*in_ended).select("locality", "value", "symbol"))
+        report = audit_editions(second, [history.earlier[0]], NO_ROUNDING, SECOND_AS_OF, knowledge=KNOWLEDGE)
+        leaked = report.unsafe.filter(pl.col("measure") == "ended")
+        assert report.ok == secondary and (leaked.height > 0) == (not secondary), report.unsafe
