@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from data_access.engine import normalise_url
 from tests import session_builds
@@ -88,26 +87,21 @@ def _pg_server_url() -> str:
 def make_pg_database() -> Iterator:
     """`make_pg_database()` -> the URL of another fresh, uniquely named database (as the server's superuser);
     every database made is dropped after the test. For deployments that need two (a separate published database)."""
+    from data_access.databases import create_database, drop_database
+
     server_url = _pg_server_url()
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
     made: list[str] = []
 
     def make() -> str:
         name = f"families_test_{uuid.uuid4().hex[:12]}"
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
         made.append(name)
-        return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        return create_database(server_url, name)
 
     try:
         yield make
     finally:
-        try:
-            with admin.connect() as connection:
-                for name in made:  # FORCE ends connections a test's engine may still hold open.
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        finally:
-            admin.dispose()
+        for name in made:  # WITH (FORCE) ends connections a test's engine may still hold open
+            drop_database(server_url, name)
 
 
 @pytest.fixture
