@@ -320,8 +320,10 @@ def _audit(
         .sort("width", *KEY_COLUMNS)
     )
     if disagree.height:
+        examples = counts[disagree["cell"].to_numpy()[:3]].select(KEY_COLUMNS).rows()
         inconsistent.append({"block": -1, "units": disagree.height,
-                             "reason": "cells of the same set of units are published differently"})
+                             "reason": "cells of the same set of units are published differently, e.g. "
+                                       + "; ".join(" ".join(str(part) for part in key) for key in examples)})
     inconsistent_frame = pl.DataFrame(inconsistent, schema={"block": pl.Int64, "units": pl.Int64,
                                                             "reason": pl.String})
     return AuditReport(cells, derived, inconsistent_frame, policy.protection_level, lp_solves,

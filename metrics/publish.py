@@ -123,13 +123,20 @@ class EditionRefused(RuntimeError):
     def __init__(self, report: AuditReport) -> None:
         unsafe = report.unsafe
         tables = ", ".join(sorted(set(unsafe["table"].to_list()))) or "-"
-        how_many = f"{unsafe.height}" if report.complete else f"at least {unsafe.height}"
+        reasons = []
+        if unsafe.height:
+            how_many = f"{unsafe.height}" if report.complete else f"at least {unsafe.height}"
+            reasons.append(f"{how_many} hidden cell(s) could be narrowed below the protection level ({tables})")
+        if report.derived.height:
+            reasons.append(f"{report.derived.height} derived problem(s)")
+        reasons.extend(f"{row['reason']} ({row['units']} cell(s))" if row["block"] < 0 else
+                       f"block {row['block']} is inconsistent: {row['reason']}"
+                       for row in report.inconsistent.iter_rows(named=True))
         checked = "" if report.complete else (" The gate stopped at the first parts of the tables it proved unsafe "
                                               "from the published figures alone, so there may be more.")
         super().__init__(
-            f"refused: together with the earlier editions a reader may hold, {how_many} hidden cell(s) could be "
-            f"narrowed below the protection level ({tables}); {report.derived.height} derived problem(s), "
-            f"{report.inconsistent.height} inconsistent block(s). The previous publication is left in place.{checked}")
+            f"refused: together with the earlier editions a reader may hold, {'; '.join(reasons) or 'unsafe'}. "
+            f"The previous publication is left in place.{checked}")
         self.report = report
 
 

@@ -315,3 +315,24 @@ def test_a_block_with_nothing_to_decide_is_left_to_the_gate() -> None:
         report = audit_editions(second, [history.earlier[0]], NO_ROUNDING, SECOND_AS_OF, knowledge=KNOWLEDGE)
         leaked = report.unsafe.filter(pl.col("measure") == "ended")
         assert report.ok == secondary and (leaked.height > 0) == (not secondary), report.unsafe
+
+
+def test_the_gates_refusal_names_the_cells_published_differently() -> None:
+    """A new edition showing one set of families twice, differently: a 2023/24 count as a figure under no breakdown
+    and hidden as the "All" of a breakdown by sex (the same families). The gate that stops early refuses on that alone,
+    before attacking any block, and the refusal names the cell."""
+    from metrics.publish import EditionRefused
+
+    first_cells = attached_cells(FIRST)
+    first = publish(first_cells, NO_ROUNDING)
+    second = publish(attached_cells(SECOND), NO_ROUNDING, previous=(first_cells, first))
+    shown = second.filter(pl.col("period") == "2023/24", pl.col("kind") == "count", pl.col("symbol").is_null()).head(1)
+    assert shown.height == 1
+    twice = pl.concat([second, shown.with_columns(breakdown=pl.lit("sex"), value=pl.lit(None, dtype=pl.Float64),
+                                                  symbol=pl.lit(CONFIDENTIAL))])
+    report = audit_editions(twice, [edition(first_cells, first, NO_ROUNDING)], NO_ROUNDING, SECOND_AS_OF,
+                            knowledge=KNOWLEDGE, stop_at_first_unsafe=True)
+    assert not report.ok and not report.complete
+    message = str(EditionRefused(report))
+    assert "published differently" in message and f"{shown.item(0, 'locality')} 2023/24" in message, message
+    assert "0 hidden cell" not in message and "previous publication is left in place" in message
