@@ -7,6 +7,7 @@ policy without touching code. Loading validates each file and names the file and
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import MISSING, dataclass
 from functools import cache
@@ -317,7 +318,29 @@ def _load_privacy_notice(config_dir: Path) -> dict:
     return raw
 
 
-METHOD_CONFIG_FILES = ("measures.toml", "breakdowns.toml", "localities.toml", "disclosure.toml")
+def load_pooled_calendar_start(config_dir: Path | None = None) -> str:
+    """config/periods.toml's pooled_periods_start: the financial year ("2020/21") the fixed calendar of three-year
+    pooled periods starts from (metrics.periods)."""
+    return _load_pooled_calendar_start(resolve_config_dir(config_dir))
+
+
+@cache
+def _load_pooled_calendar_start(config_dir: Path) -> str:
+    raw = read_config_file("periods.toml", config_dir)
+    unknown = sorted(set(raw) - {"pooled_periods_start"})
+    if unknown:
+        raise ConfigError(f"periods.toml: unknown field(s) {', '.join(unknown)}.")
+    start = raw.get("pooled_periods_start")
+    if start is None:
+        raise ConfigError("periods.toml: missing field(s) pooled_periods_start.")
+    if not (isinstance(start, str) and re.fullmatch(r"\d{4}/\d{2}", start)
+            and int(start[5:]) == (int(start[:4]) + 1) % 100):
+        raise ConfigError(f"periods.toml: pooled_periods_start must be a financial year written like \"2020/21\" "
+                          f"(got {start!r}).")
+    return start
+
+
+METHOD_CONFIG_FILES = ("measures.toml", "breakdowns.toml", "localities.toml", "disclosure.toml", "periods.toml")
 """The configuration that decides which figures exist and what they count (not presentation: roles, privacy text);
 an edition's method digest covers their bytes (metrics.editions.method_digest)."""
 
@@ -332,6 +355,9 @@ class PublishSettings:
     localities: tuple[Locality, ...]
     measures: MeasureCatalogue
     breakdowns: BreakdownCatalogue
+    pooled_calendar_start: str = "2020/21"
+    """The financial year the three-year pooled periods' fixed calendar starts from (config/periods.toml; the default
+    is the shipped value, for settings built in code)."""
     method_files: tuple[tuple[str, bytes], ...] = ()
     """(name, bytes) of each METHOD_CONFIG_FILES file (empty bytes when missing), for the method digest."""
 
@@ -356,4 +382,5 @@ def _load_publish_settings(folder: Path) -> PublishSettings:
     method_files = tuple((name, (folder / name).read_bytes() if (folder / name).is_file() else b"")
                          for name in METHOD_CONFIG_FILES)
     return PublishSettings(load_disclosure_policy(folder), benchmark_name(folder), load_localities(folder),
-                           load_measures(folder), load_breakdowns(folder), method_files)
+                           load_measures(folder), load_breakdowns(folder), load_pooled_calendar_start(folder),
+                           method_files)

@@ -2,11 +2,18 @@
 
 A pooled period is POOLED_YEARS consecutive complete financial years, labelled by its first and last year:
 "2021/22-2023/24"; a pooled count is the sum of its years' counts (Fingertips pools small areas over three-year
-periods). The publication uses consecutive_pooled_periods: the latest three complete years, the three before them,
-and so on, never overlapping. Overlapping (rolling) periods were tried: each year then sits in three pooled periods
-and the differences between them tie a measure's years into one block that secondary suppression could not protect
-in reasonable time (docs/benchmarks.md); non-overlapping periods are also independent samples, so the latest pooled
+periods). The publication uses calendar_pooled_periods: runs of three years on a fixed calendar (config/periods.toml:
+2020/21-2022/23, 2023/24-2025/26, ...), each published once its three years are complete, never overlapping.
+
+Why non-overlapping: overlapping (rolling) periods were tried; each year then sits in three pooled periods and the
+differences between them tie a measure's years into one block that secondary suppression could not protect in
+reasonable time (docs/benchmarks.md). Non-overlapping periods are also independent samples, so the latest pooled
 period can be read against the one before it.
+Why a fixed calendar: periods counted back from the latest complete year moved every time a year was added, so each
+edition relabelled every pooled figure (a reader's "What changed" listed them all as gone and new), and a refresh had
+to protect the new periods jointly with the earlier edition's, overlapping ones: the frozen yearly counts tied both
+editions' years into one very large block (docs/benchmarks.md, the refresh rows). On a calendar an edition's pooled
+periods are the last edition's, revised only by new or late records, plus any newly complete one.
 """
 
 from __future__ import annotations
@@ -108,10 +115,11 @@ def rolling_pooled_periods(complete: list[str] | tuple[str, ...], width: int = P
     return tuple(windows)
 
 
-def consecutive_pooled_periods(complete: list[str] | tuple[str, ...], width: int = POOLED_YEARS
-                               ) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """(label, member years) of non-overlapping runs of `width` complete years, counted back from the latest complete
-    year (so the latest pooled period always ends with it), oldest first."""
-    windows = rolling_pooled_periods(complete, width)
-    latest_first = windows[::-1][::width]
-    return tuple(latest_first[::-1])
+def calendar_pooled_periods(complete: list[str] | tuple[str, ...], calendar_start: str, width: int = POOLED_YEARS
+                            ) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(label, member years) of the runs of `width` complete years on a fixed calendar, oldest first: the runs that
+    start in `calendar_start` ("2020/21") or a whole number of `width` years before or after it. A run with a year
+    not yet complete (or missing) is left out until it is."""
+    anchor = int(calendar_start[:4])
+    return tuple(window for window in rolling_pooled_periods(complete, width)
+                 if (int(window[1][0][:4]) - anchor) % width == 0)

@@ -15,11 +15,10 @@ from metrics.cells import CellSpace, count_cells, events_from_flags
 from metrics.disclosure.publication import PercentSpec
 from metrics.families import FAMILY_STATISTICS, family_events, period_ends
 from metrics.periods import (
+    calendar_pooled_periods,
     complete_years,
-    consecutive_pooled_periods,
     financial_years_between,
     quarters_between,
-    rolling_pooled_periods,
 )
 from metrics.progress import UNIT_FLAGS, successful_family_outcomes, unit_progress
 
@@ -40,16 +39,11 @@ def reporting_periods(linked: LinkedData) -> tuple[tuple[str, ...], tuple[str, .
     )
 
 
-POOLING = "consecutive"
-"""How complete years are pooled: "consecutive" (non-overlapping runs of three counted back from the latest complete
-year; metrics.periods says why) or "rolling" (every run of three: far too slow to protect today)."""
-
-
-def pooled_periods(linked: LinkedData) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """Pooled periods (label, member years) over the complete financial years (metrics.periods)."""
+def pooled_periods(linked: LinkedData, calendar_start: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Pooled periods (label, member years) over the complete financial years, on the fixed calendar that starts in
+    `calendar_start` (config/periods.toml; metrics.periods says why a fixed calendar)."""
     years, _ = reporting_periods(linked)
-    complete = complete_years(years, linked.data_as_of)
-    return rolling_pooled_periods(complete) if POOLING == "rolling" else consecutive_pooled_periods(complete)
+    return calendar_pooled_periods(complete_years(years, linked.data_as_of), calendar_start)
 
 
 POOLED_TABLES = ("measure_progress", "family_outcomes")
@@ -61,11 +55,13 @@ def true_cells(
     measures: MeasureCatalogue,
     breakdowns: BreakdownCatalogue,
     area_name: str,
+    pooled_calendar_start: str,
 ) -> pl.DataFrame:
-    """All count cells of every published table, with true values (column true_value); the measures, breakdowns and
-    area name come from configuration, passed in (data_access.config.PublishSettings)."""
+    """All count cells of every published table, with true values (column true_value); the measures, breakdowns,
+    area name and the pooled periods' calendar come from configuration, passed in (data_access.config.PublishSettings).
+    """
     years, quarters = reporting_periods(linked)
-    pooled = pooled_periods(linked)
+    pooled = pooled_periods(linked, pooled_calendar_start)
     localities = tuple(linked.localities["locality_name"].to_list())
 
     def space(table: str, table_measures: tuple[str, ...], statistics: tuple[str, ...]) -> CellSpace:

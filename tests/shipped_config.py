@@ -22,7 +22,8 @@ def shipped_true_cells(linked, measures=None):
     """metrics.true_cells.true_cells under the shipped configuration (or other measures)."""
     from metrics.true_cells import true_cells
 
-    return true_cells(linked, measures or SETTINGS.measures, SETTINGS.breakdowns, SETTINGS.area_name)
+    return true_cells(linked, measures or SETTINGS.measures, SETTINGS.breakdowns, SETTINGS.area_name,
+                      SETTINGS.pooled_calendar_start)
 
 
 def shipped_impact(inputs, locality_names: tuple[str, ...] | None = None):

@@ -82,6 +82,14 @@ def test_a_refresh_with_late_records_passes_the_joint_audit(refreshed_editions) 
     shown_unchanged = frozen.filter(pl.col("symbol_one").is_null(), pl.col("true_value") == pl.col("true_value_one"))
     assert (shown_unchanged["value"] == shown_unchanged["value_one"]).all()
 
+    # The pooled periods follow a fixed calendar: edition 2 keeps every pooled period of edition 1 (none moved) and
+    # adds the one its new complete year finished.
+    def pooled(rows: pl.DataFrame) -> set[str]:
+        return set(rows.filter(pl.col("period").str.contains(r"^\d{4}/\d{2}-\d{4}/\d{2}$"))["period"])
+
+    assert pooled(rows_one) == {"2020/21-2022/23"}
+    assert pooled(rows_two) == {"2020/21-2022/23", "2023/24-2025/26"}
+
     # The publish step's gate, run again here: the two editions together narrow no hidden cell.
     earlier = KeptEdition(one, rows_one).as_earlier()
     report = audit_editions(rows_two, [earlier], two.policy, SECOND_AS_OF, knowledge=KNOWLEDGE)
