@@ -57,7 +57,7 @@ from metrics.disclosure.refresh import (
     infer_data_as_of,
     prefixed_knowledge,
 )
-from metrics.disclosure.relations import KEY_COLUMNS, Structure, TableKnowledge, build_structure, with_relations
+from metrics.disclosure.relations import KEY_COLUMNS, TableKnowledge, build_structure, merge_units
 from metrics.headline import check_needs_overview
 from metrics.maturity import check_cohort_maturity, period_statuses, status_lookup
 from metrics.reliability import max_error_problems
@@ -227,29 +227,41 @@ def _audit(
     structure = build_structure(counts.select(KEY_COLUMNS), base)
     edition_of_cell = counts["_edition"].to_numpy()
     same = _linked_positions(counts, parts, links)
-    if len(same):
-        structure = _linked(structure, structure.cell_unit[same])
+    if len(same):  # the same people in two editions: one unit (relations.merge_units), shown or hidden alike
+        structure, _ = merge_units(structure, structure.cell_unit[same])
     cell_unit = structure.cell_unit
     suppressed_cell = (counts["symbol"] == CONFIDENTIAL).fill_null(False).to_numpy()
     value_cell = counts["value"].fill_null(np.nan).to_numpy()
     n = structure.n_units
     suppressed = np.zeros(n, dtype=bool)
     np.logical_or.at(suppressed, cell_unit, suppressed_cell)
+    latest_first = np.argsort(-edition_of_cell, kind="stable")  # a unit's value: its audited edition's figure
+    shown_in_order = latest_first[~suppressed_cell[latest_first]]
     values = np.full(n, np.nan)
-    values[cell_unit[~suppressed_cell]] = value_cell[~suppressed_cell]
-    disagree = _disagreeing_units(cell_unit, suppressed_cell, value_cell, values, suppressed)
-    edition_of_unit = np.zeros(n, dtype=np.int64)
-    edition_of_unit[cell_unit] = edition_of_cell
+    values[cell_unit[shown_in_order]] = value_cell[shown_in_order]
+    disagree = _disagreeing_units(cell_unit, suppressed_cell, value_cell, values, edition_of_cell)
+    edition_of_unit = np.full(n, len(parts), dtype=np.int64)  # the newest edition holding the unit
+    np.minimum.at(edition_of_unit, cell_unit, edition_of_cell)
     truth = np.full(n, np.nan)  # the true counts the pipeline kept (NaN: none): only a starting point, see _anchor
-    truth[cell_unit] = counts["_truth"].fill_null(np.nan).to_numpy()
+    truth_cell = counts["_truth"].fill_null(np.nan).to_numpy()
+    known_truth = latest_first[~np.isnan(truth_cell[latest_first])]
+    truth[cell_unit[known_truth]] = truth_cell[known_truth]
 
+    # Each edition's figures are read under the policy it was made with; a unit two editions published is known to
+    # lie in both figures' intervals.
+    cell_low, cell_high, cell_level = np.zeros(cell_unit.size), np.full(cell_unit.size, math.inf), np.zeros(
+        cell_unit.size)
+    for index, part in enumerate(parts):
+        mine = (edition_of_cell == index) & ~suppressed_cell & ~np.isnan(value_cell)
+        part_low, part_high = published_count_bounds(value_cell[mine], part.policy)
+        cell_low[mine], cell_high[mine] = part_low, part_high
+        cell_level[edition_of_cell == index] = part.policy.protection_level
     low, high, level = np.zeros(n), np.full(n, math.inf), np.zeros(n)
-    for index, part in enumerate(parts):  # each edition's figures are read under the policy it was made with
-        mine = edition_of_unit == index
-        part_low, part_high = published_count_bounds(np.nan_to_num(values[mine]), part.policy)
-        low[mine], high[mine] = part_low, part_high
-        level[mine] = part.policy.protection_level
-    low[suppressed], high[suppressed] = 0.0, math.inf
+    np.maximum.at(low, cell_unit, cell_low)
+    np.minimum.at(high, cell_unit, cell_high)
+    np.maximum.at(level, cell_unit, cell_level)
+    # A hidden unit is a target; the reader knows it lies in every interval it was shown with (a count one edition
+    # hid and another showed is read off that figure, and the attack finds it so).
     missing = np.isnan(values) & ~suppressed  # a count with neither value nor [c] ([x], [z]): no knowledge
     low[missing], high[missing] = 0.0, math.inf
     status = np.where(suppressed | missing, SECONDARY, PUBLISHED)
@@ -349,17 +361,6 @@ def _linked_positions(counts: pl.DataFrame, parts: Sequence[_Part],
             rows_of(b), on=list(KEY_COLUMNS), suffix="_other")
         pairs.append(joined.select("row", "row_other").to_numpy().astype(np.int64).reshape(-1, 2))
     return np.concatenate(pairs) if pairs else np.zeros((0, 2), dtype=np.int64)
-
-
-def _linked(structure: Structure, unit_pairs: np.ndarray) -> Structure:
-    """The structure with x_a = x_b for each pair of units (same people, different keys), blocks merged."""
-    unit_pairs = unit_pairs[unit_pairs[:, 0] != unit_pairs[:, 1]]
-    unit_pairs = np.unique(np.sort(unit_pairs, axis=1), axis=0)
-    count = unit_pairs.shape[0]
-    relation = np.concatenate([np.arange(count), np.arange(count)])
-    return with_relations(structure, relation, np.concatenate([unit_pairs[:, 0], unit_pairs[:, 1]]),
-                          np.concatenate([np.ones(count), -np.ones(count)]), "eq", np.zeros(count), "refresh",
-                          merge_blocks=True)
 
 
 PREVIOUS = "previous:"  # table-name prefix of the earlier publication's rows in a joint attack
@@ -490,10 +491,20 @@ def assert_safe(published: pl.DataFrame, policy: DisclosurePolicy, **options) ->
     return report
 
 
-def _disagreeing_units(cell_unit, suppressed_cell, value_cell, values, suppressed) -> pl.DataFrame:
-    """Cells of one unit (the same set of people) must be published identically; returns those that are not."""
-    mixed = suppressed[cell_unit] & ~suppressed_cell
-    other = ~suppressed_cell & (np.abs(np.nan_to_num(value_cell) - np.nan_to_num(values[cell_unit])) > 1e-9)
+def _disagreeing_units(cell_unit, suppressed_cell, value_cell, values, edition_of_cell) -> pl.DataFrame:
+    """Cells of one unit (the same set of people) must be published identically within an edition; returns those
+    that are not. Between editions (units linked as the same people) a count shown in one and hidden in another is
+    left to the attack, which reads it off the figure and names it; two editions made under different rounding may
+    show one count as two figures, whose intervals bound it together."""
+    editions = int(edition_of_cell.max()) + 1 if edition_of_cell.size else 1
+    unit_edition = cell_unit.astype(np.int64) * editions + edition_of_cell
+    hidden_in_edition = np.zeros(values.size * editions, dtype=bool)
+    np.logical_or.at(hidden_in_edition, unit_edition, suppressed_cell)
+    mixed = hidden_in_edition[unit_edition] & ~suppressed_cell
+    figure_in_edition = np.full(values.size * editions, np.nan)
+    figure_in_edition[unit_edition[~suppressed_cell]] = value_cell[~suppressed_cell]
+    other = ~suppressed_cell & (
+        np.abs(np.nan_to_num(value_cell) - np.nan_to_num(figure_in_edition[unit_edition])) > 1e-9)
     return pl.DataFrame({"cell": np.flatnonzero(mixed | other)})
 
 

@@ -162,6 +162,52 @@ def joint_decisions(joint: JointCounts, structure: Structure, truth: np.ndarray,
     return JointDecisions(status, fixed, earlier, low, high, level, pairs.astype(np.int64), extra)
 
 
+def merged_decisions(decisions: JointDecisions, merged: np.ndarray, truth: np.ndarray, policy: DisclosurePolicy
+                     ) -> tuple[JointDecisions, np.ndarray]:
+    """The decisions and true values over merged units (metrics.disclosure.relations.merge_units: each link's two
+    units made one), and no links left.
+
+    A linked new unit is fixed with its earlier edition's decision (hidden or shown), so a merged unit has one; it
+    keeps the new cell's status (why it is hidden). It is fixed and
+    known if any member is, its bounds are every member's together (each earlier edition's published figure, and the
+    new figure when it is shown), its protection level the largest, its true value a member's (linked true values
+    are equal)."""
+    count = int(merged.max()) + 1 if merged.size else 0
+    status = np.full(count, PUBLISHED, dtype=decisions.status.dtype)
+    np.maximum.at(status, merged[decisions.earlier], decisions.status[decisions.earlier])
+    status[merged[~decisions.earlier]] = decisions.status[~decisions.earlier]  # a new cell keeps its own reason
+    fixed = np.zeros(count, dtype=bool)
+    np.logical_or.at(fixed, merged, decisions.fixed)
+    earlier = np.zeros(count, dtype=bool)
+    np.logical_or.at(earlier, merged, decisions.earlier)
+    known_low = np.where(decisions.earlier, decisions.low, 0.0)
+    known_high = np.where(decisions.earlier, decisions.high, np.inf)
+    shown_new = ~decisions.earlier & (decisions.status == PUBLISHED)
+    figure = np.asarray(round_count(np.nan_to_num(truth).astype(np.int64), policy), dtype=np.float64)
+    figure_low, figure_high = published_count_bounds(figure, policy)
+    known_low = np.where(shown_new, np.maximum(known_low, np.asarray(figure_low, dtype=np.float64)), known_low)
+    known_high = np.where(shown_new, np.minimum(known_high, np.asarray(figure_high, dtype=np.float64)), known_high)
+    low, high = np.zeros(count), np.full(count, np.inf)
+    np.maximum.at(low, merged, known_low)
+    np.minimum.at(high, merged, known_high)
+    low[~earlier], high[~earlier] = np.nan, np.nan
+    level = np.zeros(count)
+    np.maximum.at(level, merged, decisions.level)
+    merged_truth = np.full(count, np.nan)
+    valid = ~np.isnan(truth)
+    merged_truth[merged[valid]] = truth[valid]
+    extra = []
+    for coefs, rhs in decisions.extra:
+        terms: dict[int, float] = {}
+        for unit, coef in coefs.items():
+            terms[int(merged[unit])] = terms.get(int(merged[unit]), 0.0) + coef
+        terms = {unit: coef for unit, coef in terms.items() if coef != 0.0}
+        if terms:
+            extra.append((terms, rhs))
+    return (JointDecisions(status, fixed, earlier, low, high, level, np.zeros((0, 2), dtype=np.int64), extra),
+            merged_truth)
+
+
 def _positions(joint: JointCounts, index: int, label: str) -> pl.DataFrame:
     """Key columns (table without the label) and row position of an earlier edition's count cells."""
     rows = joint.counts.select(KEY_COLUMNS).with_row_index("position").filter(
@@ -235,4 +281,5 @@ def block_anchor(structure_truth: np.ndarray, units: np.ndarray, eq, eq_rhs, le,
     return values
 
 
-__all__ = ["NEW", "History", "JointCounts", "JointDecisions", "block_anchor", "joint_counts", "joint_decisions"]
+__all__ = ["NEW", "History", "JointCounts", "JointDecisions", "block_anchor", "joint_counts", "joint_decisions",
+           "merged_decisions"]

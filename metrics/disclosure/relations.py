@@ -327,6 +327,56 @@ def with_relations(structure: Structure, relation_of_term: np.ndarray, unit_of_t
     return Structure(structure.cell_unit, units, terms, relations)
 
 
+def merge_units(structure: Structure, unit_pairs: np.ndarray) -> tuple[Structure, np.ndarray]:
+    """The structure with the two units of each pair made one (the same people in two editions), and the merged unit
+    of every unit (an array over the old unit ids).
+
+    x_a = x_b is substituted rather than added as a relation: a joint system of two editions then has one variable
+    for a count both editions hold instead of two tied by an equation, and the earlier edition's relations over such
+    counts become copies of the new edition's and are dropped. Its LPs are about the size of one edition's instead
+    of two, with the same feasible values (an LP over the merged units is the same LP with the equations solved).
+    Merged units are numbered in order of their smallest member (whose key columns they keep); a relation's terms on
+    one merged unit are added up (terms that cancel are dropped), relations left with no terms or identical to an
+    earlier one (kind, right-hand side and terms) are dropped, and relations and blocks are numbered again.
+    """
+    n = structure.n_units
+    unit_pairs = np.asarray(unit_pairs, dtype=np.int64).reshape(-1, 2)
+    unit_pairs = unit_pairs[unit_pairs[:, 0] != unit_pairs[:, 1]]
+    if unit_pairs.shape[0] == 0:
+        return structure, np.arange(n, dtype=np.int64)
+    graph = coo_matrix((np.ones(unit_pairs.shape[0]), (unit_pairs[:, 0], unit_pairs[:, 1])), shape=(n, n))
+    _, component = connected_components(graph, directed=False)
+    smallest = np.full(component.max() + 1, n, dtype=np.int64)
+    np.minimum.at(smallest, component, np.arange(n, dtype=np.int64))
+    rank = np.empty(smallest.size, dtype=np.int64)
+    rank[np.argsort(smallest, kind="stable")] = np.arange(smallest.size, dtype=np.int64)
+    merged = rank[component]
+    representatives = np.sort(smallest)
+    units = structure.units[representatives].with_columns(unit_id=pl.int_range(pl.len(), dtype=pl.Int64))
+    terms = (
+        structure.terms.with_columns(unit_id=pl.Series(merged[structure.terms["unit_id"].to_numpy()],
+                                                       dtype=pl.Int64))
+        .group_by("relation_id", "unit_id").agg(pl.col("coef").sum())
+        .filter(pl.col("coef").abs() > 1e-12)
+        .sort("relation_id", "unit_id")
+    )
+    signatures = (
+        terms.group_by("relation_id", maintain_order=True)
+        .agg(signature=pl.concat_str([pl.col("unit_id").cast(pl.String), pl.col("coef").cast(pl.String)],
+                                     separator=":").str.join(","))
+        .join(structure.relations, on="relation_id", how="inner")
+        .sort("relation_id")
+        .unique(["kind", "rhs", "signature"], keep="first", maintain_order=True)
+        .with_row_index("new_relation_id")
+        .with_columns(pl.col("new_relation_id").cast(pl.Int64))
+    )
+    relations = signatures.select(pl.col("new_relation_id").alias("relation_id"), "kind", "rhs", "origin")
+    terms = terms.join(signatures.select("relation_id", "new_relation_id"), on="relation_id", how="inner").select(
+        pl.col("new_relation_id").alias("relation_id"), "unit_id", "coef").sort("relation_id", "unit_id")
+    units = units.with_columns(block=pl.Series(_blocks(terms, units.height, relations.height), dtype=pl.Int64))
+    return Structure(merged[structure.cell_unit], units, terms, relations), merged
+
+
 def drop_relations(structure: Structure, relation_ids: np.ndarray) -> Structure:
     """The same structure without some relations (blocks are kept: they may only split, never merge)."""
     keep = ~structure.relations["relation_id"].is_in(relation_ids.tolist())

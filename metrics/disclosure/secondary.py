@@ -50,7 +50,7 @@ from metrics.disclosure.blocks import (
     reader_bounds,
     split_blocks,
 )
-from metrics.disclosure.history import History, block_anchor, joint_counts, joint_decisions
+from metrics.disclosure.history import History, block_anchor, joint_counts, joint_decisions, merged_decisions
 from metrics.disclosure.parallel import run_blocks, worker_count
 from metrics.disclosure.primary import round_count
 from metrics.disclosure.relations import (
@@ -62,9 +62,9 @@ from metrics.disclosure.relations import (
     TableKnowledge,
     build_structure,
     drop_relations,
+    merge_units,
     relation_residuals,
     unit_values_from_cells,
-    with_relations,
 )
 
 __all__ = ["CLASS_ZERO", "PRIMARY", "PUBLISHED", "SECONDARY", "STATUS_NAMES", "CountProtection", "ProtectionError",
@@ -267,8 +267,13 @@ def protect_counts(
     decisions = None
     if joint is not None:
         decisions = joint_decisions(joint, structure, truth, status, policy, history)
+        structure, merged = merge_units(structure, decisions.links)
+        decisions, truth = merged_decisions(decisions, merged, truth, policy)
         status = decisions.status
-        structure = _linked(structure, decisions.links)
+        new_cell_unit = merged[new_cell_unit]
+        pairs = pairs.with_columns(num_unit=pl.Series(merged[pairs["num_unit"].to_numpy()], dtype=pl.Int64),
+                                   den_unit=pl.Series(merged[pairs["den_unit"].to_numpy()], dtype=pl.Int64)
+                                   ).unique(["num_unit", "den_unit"], maintain_order=True).sort("num_unit", "den_unit")
     fixed = decisions.fixed if decisions else np.zeros(n, dtype=bool)
     known = decisions.earlier if decisions else np.zeros(n, dtype=bool)
     low = decisions.low if decisions else np.full(n, np.nan)
@@ -313,19 +318,6 @@ def protect_counts(
         if outcome.intervals is not None:
             result.final_intervals[outcome.block_id] = (units[outcome.targets], outcome.intervals)
     return result
-
-
-def _linked(structure: Structure, unit_pairs: np.ndarray) -> Structure:
-    """The structure with x_a = x_b for each pair of units (the same people in two editions), blocks merged."""
-    unit_pairs = unit_pairs[unit_pairs[:, 0] != unit_pairs[:, 1]]
-    if unit_pairs.shape[0] == 0:
-        return structure
-    unit_pairs = np.unique(np.sort(unit_pairs, axis=1), axis=0)
-    count = unit_pairs.shape[0]
-    relation = np.concatenate([np.arange(count), np.arange(count)])
-    return with_relations(structure, relation, np.concatenate([unit_pairs[:, 0], unit_pairs[:, 1]]),
-                          np.concatenate([np.ones(count), -np.ones(count)]), "eq", np.zeros(count), "refresh",
-                          merge_blocks=True)
 
 
 def _extra_by_block(rows: list[Row], block_of: np.ndarray) -> dict[int, list[Row]]:
