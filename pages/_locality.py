@@ -29,9 +29,10 @@ COLUMNS = ("measure", "label", "period", "pooled", "value", "shown", "area_value
            "previous_period", "previous_value", "previous_shown", "change", "trend")
 
 
-def pooled_period_ending(periods: list[str], year: str) -> str | None:
-    """The pooled period ("2021/22-2023/24") that ends with `year`, if published."""
-    return next((period for period in periods if period.endswith(f"-{year}")), None)
+def pooled_period_containing(periods: list[str], year: str) -> str | None:
+    """The published pooled period ("2021/22-2023/24") that holds `year`, if any (pooled periods follow a fixed
+    calendar and never overlap, so at most one does; a recent year may not be in one yet)."""
+    return next((period for period in periods if period[:7] <= year <= period[-7:]), None)
 
 
 def _cell(percents: pl.DataFrame, measure: str, locality: str, period: str | None) -> dict | None:
@@ -55,8 +56,8 @@ def locality_summary(progress: pl.DataFrame, maturity_table: pl.DataFrame, local
     and cohort_maturity tables.
 
     The year is the latest complete one in which most of the area's percentages are published (as the pages open
-    on). Where the locality's single-year value is hidden, the pooled three-year period ending that year is shown
-    instead if it is published (pooled is True and the period says so); otherwise the single year's symbol. The
+    on). Where the locality's single-year value is hidden, the pooled three-year period that holds that year is
+    shown instead if it is published (pooled is True and the period says so); otherwise the single year's symbol. The
     comparison with the area is the published one of the period shown; the change on last year compares two
     published single-year values (shown as "up", "down", "no change" or "not available"); the trend is the
     published trend label over complete years.
@@ -74,7 +75,7 @@ def locality_summary(progress: pl.DataFrame, maturity_table: pl.DataFrame, local
         single = _cell(percents, measure, locality, year)
         chosen, period, is_pooled = single, year, False
         if single is None or single["value"] is None:
-            pooled_period = pooled_period_ending(pooled, year) if year else None
+            pooled_period = pooled_period_containing(pooled, year) if year else None
             pooled_cell = _cell(percents, measure, locality, pooled_period)
             if pooled_cell is not None and pooled_cell["value"] is not None:
                 chosen, period, is_pooled = pooled_cell, pooled_period, True
