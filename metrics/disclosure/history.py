@@ -168,10 +168,9 @@ def merged_decisions(decisions: JointDecisions, merged: np.ndarray, truth: np.nd
     units made one), and no links left.
 
     A linked new unit is fixed with its earlier edition's decision (hidden or shown), so a merged unit has one; it
-    keeps the new cell's status (why it is hidden). It is fixed and
-    known if any member is, its bounds are every member's together (each earlier edition's published figure, and the
-    new figure when it is shown), its protection level the largest, its true value a member's (linked true values
-    are equal)."""
+    keeps the new cell's status (why it is hidden). It is fixed and known if any member is, its bounds are every
+    member's together (each earlier edition's published figure, and the new figure when it is shown), its protection
+    level the largest, its true value a member's (linked true values are equal)."""
     count = int(merged.max()) + 1 if merged.size else 0
     status = np.full(count, PUBLISHED, dtype=decisions.status.dtype)
     np.maximum.at(status, merged[decisions.earlier], decisions.status[decisions.earlier])

@@ -263,7 +263,6 @@ def protect_counts(
     pairs = percent_pairs(counts, new_cell_unit, specs).unique(["num_unit", "den_unit"], maintain_order=True
                                                                ).sort("num_unit", "den_unit")  # canonical
     status = primary_status(np.nan_to_num(truth), pairs, policy)
-    n = structure.n_units
     decisions = None
     if joint is not None:
         decisions = joint_decisions(joint, structure, truth, status, policy, history)
@@ -274,6 +273,7 @@ def protect_counts(
         pairs = pairs.with_columns(num_unit=pl.Series(merged[pairs["num_unit"].to_numpy()], dtype=pl.Int64),
                                    den_unit=pl.Series(merged[pairs["den_unit"].to_numpy()], dtype=pl.Int64)
                                    ).unique(["num_unit", "den_unit"], maintain_order=True).sort("num_unit", "den_unit")
+    n = structure.n_units
     fixed = decisions.fixed if decisions else np.zeros(n, dtype=bool)
     known = decisions.earlier if decisions else np.zeros(n, dtype=bool)
     low = decisions.low if decisions else np.full(n, np.nan)
