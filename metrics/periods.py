@@ -85,6 +85,12 @@ def pooled_label(first_year: str, last_year: str) -> str:
     return f"{first_year}-{last_year}"
 
 
+def pooled_period_holding(periods: list[str] | tuple[str, ...], year: str) -> str | None:
+    """The pooled period ("2021/22-2023/24") among `periods` that holds financial year `year`, if any (on the fixed
+    calendar pooled periods never overlap, so at most one does; a recent year may not be in one yet)."""
+    return next((period for period in periods if is_pooled(period) and period[:7] <= year <= period[-7:]), None)
+
+
 def period_end(label: str) -> date | None:
     """The last day of a financial year, quarter ("2024/25 Q1") or pooled period; None for "all" and others."""
     if is_pooled(label):

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import polars as pl
 
 from data_access.config import BreakdownCatalogue
-from metrics.periods import is_pooled
+from metrics.periods import is_pooled, pooled_period_holding
 from pages._shared import shared
 from pages._views import select_cells
 
@@ -70,9 +70,9 @@ def pooled_period_for(year: str, pooled: list[str]) -> str | None:
     published pooled period that contains it, else the latest published one (recent years are not yet in one)."""
     if year in pooled:
         return year
-    containing = [period for period in pooled if period[:7] <= year <= period[-7:]]
-    if containing:
-        return containing[-1]
+    holding = pooled_period_holding(pooled, year)
+    if holding:
+        return holding
     return sorted(pooled, key=lambda period: period[-7:])[-1] if pooled else None
 
 

@@ -11,6 +11,7 @@ import polars as pl
 
 from data_access.published_catalogue import NOT_AVAILABLE
 from metrics.maturity import COMPLETE
+from metrics.periods import pooled_period_holding
 from pages._shared import shared
 from pages._views import (
     best_default_year,
@@ -27,12 +28,6 @@ BETTER = {"higher_is_better": "higher is better", "lower_is_better": "lower is b
 """A measure's polarity (config/measures.toml) in words, for the "which way is good" column."""
 COLUMNS = ("measure", "label", "period", "pooled", "value", "shown", "area_value", "area_shown", "comparison",
            "previous_period", "previous_value", "previous_shown", "change", "trend")
-
-
-def pooled_period_containing(periods: list[str], year: str) -> str | None:
-    """The published pooled period ("2021/22-2023/24") that holds `year`, if any (pooled periods follow a fixed
-    calendar and never overlap, so at most one does; a recent year may not be in one yet)."""
-    return next((period for period in periods if period[:7] <= year <= period[-7:]), None)
 
 
 def _cell(percents: pl.DataFrame, measure: str, locality: str, period: str | None) -> dict | None:
@@ -75,7 +70,7 @@ def locality_summary(progress: pl.DataFrame, maturity_table: pl.DataFrame, local
         single = _cell(percents, measure, locality, year)
         chosen, period, is_pooled = single, year, False
         if single is None or single["value"] is None:
-            pooled_period = pooled_period_containing(pooled, year) if year else None
+            pooled_period = pooled_period_holding(pooled, year) if year else None
             pooled_cell = _cell(percents, measure, locality, pooled_period)
             if pooled_cell is not None and pooled_cell["value"] is not None:
                 chosen, period, is_pooled = pooled_cell, pooled_period, True

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from metrics.periods import POOLED_YEARS, calendar_pooled_periods, financial_year_label
+from metrics.periods import POOLED_YEARS, calendar_pooled_periods, financial_year_label, pooled_period_holding
 
 
 def years(first: int, last: int) -> list[str]:
@@ -58,3 +58,14 @@ def test_adding_years_keeps_every_earlier_pooled_period(first: int, length: int,
     last = first + length - 1 + added
     expected = [year for year in range(first, last - POOLED_YEARS + 2) if (year - start) % POOLED_YEARS == 0]
     assert [int(period_years[0][:4]) for _, period_years in after] == expected
+
+
+def test_the_pooled_period_holding_a_year_is_the_one_whose_three_years_include_it() -> None:
+    periods = ["2020/21", "2020/21-2022/23", "2023/24-2025/26"]
+    assert pooled_period_holding(periods, "2020/21") == "2020/21-2022/23"
+    assert pooled_period_holding(periods, "2021/22") == "2020/21-2022/23"
+    assert pooled_period_holding(periods, "2022/23") == "2020/21-2022/23"
+    assert pooled_period_holding(periods, "2024/25") == "2023/24-2025/26"
+    assert pooled_period_holding(periods, "2026/27") is None
+    assert pooled_period_holding(periods, "2019/20") is None
+    assert pooled_period_holding([], "2021/22") is None
