@@ -43,10 +43,13 @@ from metrics.disclosure.attack import (
     AttackInfeasible,
     BlockProblem,
     Intervals,
+    Witnesses,
     attack_block,
+    checked_points,
     narrow_by_propagation,
 )
 from metrics.disclosure.blocks import PUBLISHED, SECONDARY, assemble_problem, percent_knowledge, split_blocks
+from metrics.disclosure.certificate import WitnessCertificate, candidate_points
 from metrics.disclosure.parallel import run_blocks, worker_count
 from metrics.disclosure.primary import CONFIDENTIAL, published_count_bounds
 from metrics.disclosure.publication import PUBLISHED_COLUMNS
@@ -205,11 +208,13 @@ def _audit(
     links: Sequence[tuple[int, int, pl.DataFrame]] = (),
     only_blocks_of_first: bool = False,
     stop_at_first_unsafe: bool = False,
+    certificate: WitnessCertificate | None = None,
 ) -> AuditReport:
     """Attack one or more editions together. parts[0] is the edition audited; later parts are earlier editions a
     reader also holds. links: (part a, part b, key columns) of count cells that are the same people in both.
     only_blocks_of_first: attack only blocks holding a cell of parts[0] (the others are earlier editions' alone,
-    audited when those were published)."""
+    audited when those were published). certificate: points of the reader's system someone else found (the
+    protection, metrics.disclosure.certificate); those that pass the check against this system are witnesses."""
     started = time.perf_counter()
     policy = parts[0].policy
     specs = {part.label: [_Spec(**row) for row in _percent_specs(part.rows).iter_rows(named=True)] for part in parts}
@@ -283,11 +288,23 @@ def _audit(
 
     blocks = [block for block in split_blocks(structure).values() if suppressed[block.units].any()
               and (not only_blocks_of_first or (edition_of_unit[block.units] == 0).any())]
+    certified = {}
+    if certificate is not None and blocks:
+        local_of_unit = np.zeros(n, dtype=np.int64)
+        for block in blocks:
+            local_of_unit[block.units] = np.arange(block.units.size)
+        certified = certificate.values_by_block(counts.select(KEY_COLUMNS), cell_unit, structure.block_of_units(),
+                                                local_of_unit)
     jobs = []
     for block in blocks:
         problem = assemble_problem(block, low, high, extra, suppressed)
-        jobs.append(_AttackJob(block.block_id, problem, level[block.units], exact, integer,
-                               _anchor(problem, truth[block.units])))
+        anchor = _anchor(problem, truth[block.units])
+        points = None
+        if block.block_id in certified:
+            positions, values = certified[block.block_id]
+            points = checked_points(problem, candidate_points(block.units.size, positions, values, anchor),
+                                    integer=integer)
+        jobs.append(_AttackJob(block.block_id, problem, level[block.units], exact, integer, anchor, points))
     complete = True
     outcomes = None
     if stop_at_first_unsafe and disagree.height:  # the same people shown in one edition and hidden in another
@@ -411,6 +428,7 @@ def audit_editions(
     integer: bool = False,
     workers: int | None = None,
     stop_at_first_unsafe: bool = False,
+    certificate: WitnessCertificate | None = None,
 ) -> AuditReport:
     """Attack a new edition together with every earlier edition a reader may hold (the publish step's gate).
 
@@ -423,6 +441,8 @@ def audit_editions(
     stop_at_first_unsafe: when bound propagation alone already proves some blocks fail (a cell pinned closer than
     the protection level, or figures that contradict the relations), attack only those and return an incomplete
     report (complete=False): enough to refuse an edition in seconds rather than minutes.
+    certificate: the protection's witness points (CountProtection.certificate), checked here against this
+    system before any counts as proof (metrics.disclosure.certificate): cells they prove wide need no LP.
     """
     parts = [_Part("", published, policy)] + [_Part(edition.label, edition.rows, edition.policy, check_derived=False)
                                               for edition in earlier]
@@ -435,7 +455,7 @@ def audit_editions(
         for newer in order[position + 1:]:
             links.append((newer, older, frozen_links(states[newer], states[older], dates[older])))
     return _audit(parts, knowledge=knowledge, exact=False, integer=integer, workers=workers, links=links,
-                  only_blocks_of_first=True, stop_at_first_unsafe=stop_at_first_unsafe)
+                  only_blocks_of_first=True, stop_at_first_unsafe=stop_at_first_unsafe, certificate=certificate)
 
 
 @dataclass
@@ -446,6 +466,7 @@ class _AttackJob:
     exact: bool
     integer: bool
     anchor: np.ndarray | None = None
+    witness_points: np.ndarray | None = None  # checked points of this block's system (a certificate's)
 
 
 def _anchor(problem: BlockProblem, values: np.ndarray, tolerance: float = 1e-6) -> np.ndarray | None:
@@ -473,9 +494,12 @@ def _narrow(job: _AttackJob) -> tuple[np.ndarray, Intervals] | str | None:
 
 def _attack(job: _AttackJob) -> Intervals | str:
     """One block's attack (numpy/scipy only, so it can run in a worker); a contradiction is returned as text."""
+    witnesses = Witnesses.empty(job.problem.n)
+    for point in job.witness_points if job.witness_points is not None else ():
+        witnesses.absorb(point)
     try:
-        return attack_block(job.problem, job.level, truth=job.anchor, exact=job.exact, integer=job.integer,
-                            seed=job.block_id)
+        return attack_block(job.problem, job.level, truth=job.anchor, witnesses=witnesses, exact=job.exact,
+                            integer=job.integer, seed=job.block_id)
     except AttackInfeasible as error:
         return str(error)
 

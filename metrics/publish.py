@@ -53,6 +53,7 @@ from data_access.staging import read_linkage_quality
 from metrics import disclosure
 from metrics.audit import AuditReport, audit_editions
 from metrics.disclosure import TableKnowledge
+from metrics.disclosure.certificate import WitnessCertificate, empty_certificate
 from metrics.disclosure.history import History
 from metrics.editions import (
     adopt_unknown_publication,
@@ -146,6 +147,7 @@ class ProtectedEdition:
 
     published: pl.DataFrame
     cells: pl.DataFrame
+    certificate: WitnessCertificate = field(default_factory=empty_certificate)  # the protection's witness points
 
 
 def publication_knowledge(settings: PublishSettings) -> TableKnowledge:
@@ -203,7 +205,7 @@ def protected_edition(linked: LinkedData, settings: PublishSettings, history: Hi
         *([] if linkage_quality is None else [linkage_estimate_rows(linkage_quality, area)]),
     ]).with_columns(value=stored_value(pl.col("value")))
     timings.part("published_rows", started)
-    return ProtectedEdition(published, cells)
+    return ProtectedEdition(published, cells, report.protection.certificate)
 
 
 def protected_publication(linked: LinkedData, settings: PublishSettings, history: History | None = None,
@@ -363,7 +365,7 @@ def publish(linked_url: str, published_url: str, export_dir: Path | None = None,
             if kept:
                 report = audit_editions(rows_with_truth(published, edition.cells), [held.as_earlier() for held in kept],
                                         policy, linked.data_as_of, knowledge=publication_knowledge(settings),
-                                        stop_at_first_unsafe=True)
+                                        stop_at_first_unsafe=True, certificate=edition.certificate)
                 started = timings.lap("joint_audit", started)
                 if not report.ok:
                     raise EditionRefused(report)

@@ -258,18 +258,74 @@ class Witnesses:
 
     Suppressing more cells only removes knowledge, so points feasible before stay feasible: the protection loop
     keeps these between rounds and cells proven wide stay proven without new LPs.
+    With `keep_points` the points themselves are kept too (those still holding some unit's smallest or largest
+    value): a certificate another party can check against its own copy of the reader's system (certificate_points).
     """
 
     low: np.ndarray
     high: np.ndarray
+    points: list[np.ndarray] | None = None
+    low_point: np.ndarray | None = None  # per unit: the index in `points` of the point at its smallest value
+    high_point: np.ndarray | None = None
+    _prune_at: int = 64
 
     @classmethod
-    def empty(cls, n: int) -> Witnesses:
-        return cls(np.full(n, math.inf), np.full(n, -math.inf))
+    def empty(cls, n: int, *, keep_points: bool = False) -> Witnesses:
+        if not keep_points:
+            return cls(np.full(n, math.inf), np.full(n, -math.inf))
+        return cls(np.full(n, math.inf), np.full(n, -math.inf), [], np.full(n, -1), np.full(n, -1))
 
     def absorb(self, point: np.ndarray) -> None:
-        np.minimum(self.low, point, out=self.low)
-        np.maximum(self.high, point, out=self.high)
+        if self.points is None:
+            np.minimum(self.low, point, out=self.low)
+            np.maximum(self.high, point, out=self.high)
+            return
+        lower, higher = point < self.low, point > self.high
+        if not (lower.any() or higher.any()):
+            return
+        self.low[lower], self.high[higher] = point[lower], point[higher]
+        self.low_point[lower] = self.high_point[higher] = len(self.points)
+        self.points.append(np.array(point, dtype=np.float64))
+        if len(self.points) >= self._prune_at:
+            self._prune()
+            self._prune_at = max(64, 2 * len(self.points))
+
+    def _prune(self) -> None:
+        """Drop the points that no longer hold any unit's smallest or largest value."""
+        used = np.unique(np.concatenate([self.low_point, self.high_point]))
+        used = used[used >= 0]
+        renumber = np.full(len(self.points), -1)
+        renumber[used] = np.arange(used.size)
+        self.points = [self.points[index] for index in used]
+        self.low_point = np.where(self.low_point >= 0, renumber[self.low_point], -1)
+        self.high_point = np.where(self.high_point >= 0, renumber[self.high_point], -1)
+
+    def certificate_points(self, units: np.ndarray) -> np.ndarray:
+        """The kept points holding the smallest or largest value of these units: points x units of the block."""
+        if self.points is None:
+            raise ValueError("these witnesses were not kept with their points (Witnesses.empty(keep_points=True))")
+        used = np.unique(np.concatenate([self.low_point[units], self.high_point[units]]))
+        used = used[used >= 0]
+        return np.stack([self.points[index] for index in used]) if used.size else np.zeros((0, self.low.size))
+
+
+def checked_points(problem: BlockProblem, candidates: np.ndarray, *, integer: bool = False,
+                   tolerance: float = 1e-6) -> np.ndarray:
+    """The candidate points (rows) that satisfy every bound and relation of the reader's system `problem`: each is
+    a possible truth, so two of them a protection level apart prove a cell's interval at least that wide, whoever
+    found them. With `integer`, only whole-number points count (as in attack_block)."""
+    if candidates.shape[0] == 0:
+        return candidates
+    points = np.asarray(candidates, dtype=np.float64)
+    ok = np.all(np.isfinite(points), axis=1)
+    ok &= np.all(points >= problem.lower - tolerance, axis=1) & np.all(points <= problem.upper + tolerance, axis=1)
+    if problem.a_eq.shape[0]:
+        ok &= np.all(np.abs(problem.a_eq @ points.T - problem.b_eq[:, None]) <= tolerance, axis=0)
+    if problem.a_ub.shape[0]:
+        ok &= np.all(problem.a_ub @ points.T <= problem.b_ub[:, None] + tolerance, axis=0)
+    if integer:
+        ok &= np.all(np.abs(points - np.round(points)) <= tolerance, axis=1)
+    return points[ok]
 
 
 def attack_block(

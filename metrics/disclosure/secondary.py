@@ -50,6 +50,7 @@ from metrics.disclosure.blocks import (
     reader_bounds,
     split_blocks,
 )
+from metrics.disclosure.certificate import WitnessCertificate, empty_certificate
 from metrics.disclosure.history import History, block_anchor, joint_counts, joint_decisions, merged_decisions
 from metrics.disclosure.parallel import run_blocks, worker_count
 from metrics.disclosure.primary import round_count
@@ -91,6 +92,7 @@ class CountProtection:
     lp_solves: int = 0
     milp_solves: int = 0
     final_intervals: dict[int, tuple[np.ndarray, Intervals]] = field(default_factory=dict)
+    certificate: WitnessCertificate = field(default_factory=empty_certificate)  # for the gate (joint systems only)
 
     def published_values(self) -> np.ndarray:
         """Rounded value per unit; nan where suppressed."""
@@ -215,6 +217,7 @@ class BlockJob:
     high: np.ndarray
     extra: list[Row] = field(default_factory=list)
     anchor: np.ndarray | None = None
+    keep_points: bool = False  # return the witness points that prove the final pattern (a certificate)
 
 
 @dataclass
@@ -228,6 +231,7 @@ class BlockOutcome:
     intervals: Intervals | None
     error: str | None = None
     stuck: np.ndarray | None = None
+    points: np.ndarray | None = None  # with keep_points: witness points proving the targets, points x block units
 
 
 def protect_counts(
@@ -304,7 +308,8 @@ def protect_counts(
         jobs.append(BlockJob(block, np.nan_to_num(truth[units]), status[units].copy(), position[num_all[in_block]],
                              position[den_all[in_block]], cost[units], coordinates[units], policy, secondary,
                              integer, max_rounds, level[units], fixed[units], known[units], low[units], high[units],
-                             block_extra, anchor))
+                             block_extra, anchor, keep_points=joint is not None))
+    certified = []
     for job, outcome in zip(jobs, _run(jobs, workers, structure.n_units), strict=True):
         units = job.block.units
         if outcome.error:
@@ -317,6 +322,10 @@ def protect_counts(
         result.milp_solves += outcome.milp_solves
         if outcome.intervals is not None:
             result.final_intervals[outcome.block_id] = (units[outcome.targets], outcome.intervals)
+        if outcome.points is not None:
+            certified.append((units, outcome.points))
+    if joint is not None:
+        result.certificate = WitnessCertificate.from_blocks(system.select(KEY_COLUMNS), structure.cell_unit, certified)
     return result
 
 
@@ -346,7 +355,7 @@ def protect_block(job: BlockJob) -> BlockOutcome:
     """Suppress complements in one block until the attack fails on every suppressed unit (numpy/scipy only)."""
     eq_by_column = job.block.eq.tocsc()
     unsafe_rounds: dict[int, int] = {}
-    witnesses = Witnesses.empty(job.truth.size)
+    witnesses = Witnesses.empty(job.truth.size, keep_points=job.keep_points)
     lp_solves = milp_solves = 0
     anchor = job.anchor
     if anchor is None:
@@ -367,8 +376,9 @@ def protect_block(job: BlockJob) -> BlockOutcome:
         milp_solves += intervals.milp_solves
         unsafe_positions = np.flatnonzero(intervals.width < level)
         if unsafe_positions.size == 0 or not job.secondary:
+            points = witnesses.certificate_points(problem.targets) if job.keep_points else None
             return BlockOutcome(job.block.block_id, job.status, round_number, lp_solves, milp_solves,
-                                problem.targets, intervals)
+                                problem.targets, intervals, points=points)
         touched: set[int] = set()
         added = 0
         deferred: list[tuple[int, int, set[int]]] = []
