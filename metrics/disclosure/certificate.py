@@ -10,7 +10,8 @@ the gate finds itself; cells they do not prove are attacked as before. A certifi
 system (another policy, other links, a bug) just proves nothing.
 
 Points are kept per cell (key columns, tables renamed with their edition's label as in the joint systems), because
-the two systems number their units independently.
+the two systems number their units independently. A certificate holds true counts (the true values are one of the
+points): it passes in memory from the protection to the gate within one publish and is never written anywhere.
 """
 
 from __future__ import annotations
