@@ -161,14 +161,15 @@ SETTLE_MS = 300
 
 _SCRIPT_STATE_CHANGES = """() => {
     const app = document.querySelector('[data-testid="stApp"]');
-    if (!app) { return -1; }
+    if (!app) { return "no app"; }
     if (app.scriptStateChanges === undefined) {
         app.scriptStateChanges = 0;
         new MutationObserver(() => { app.scriptStateChanges += 1; })
             .observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
     }
-    return app.scriptStateChanges;
+    return app.scriptStateChanges + " " + app.getAttribute("data-test-script-state");
 }"""
+"""The number of script-state changes seen so far and the state now (the observer is installed on first use)."""
 
 
 def wait_for_streamlit_page(page, timeout_ms: int = 30_000, settle_ms: int = SETTLE_MS) -> None:
@@ -197,9 +198,11 @@ def wait_for_streamlit_page(page, timeout_ms: int = 30_000, settle_ms: int = SET
         expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=timeout_ms)
         if settle_ms <= 0:
             break
+        # The state is read with the count: a rerun that started between the wait above and the observer's
+        # installation changed nothing the observer saw, but the state now reads running, so the wait goes on.
         changes = page.evaluate(_SCRIPT_STATE_CHANGES)
         page.wait_for_timeout(settle_ms)
-        if page.evaluate(_SCRIPT_STATE_CHANGES) == changes:
+        if page.evaluate(_SCRIPT_STATE_CHANGES) == changes and changes.endswith(" notRunning"):
             break
     assert_no_streamlit_errors(page)
 

@@ -58,6 +58,37 @@ def test_wait_does_not_stop_between_a_run_and_the_rerun_it_asked_for(page, wait_
     assert page.locator("#second-run").count() == 1
 
 
+_RERUN_AS_THE_WAIT_STARTS_COUNTING = """<div data-testid="stApp" data-test-connection-state="CONNECTED"
+  data-test-script-state="notRunning"><h1>between two runs</h1></div>
+<script>
+  const app = document.querySelector('[data-testid="stApp"]');
+  let changes;
+  // The moment the wait starts counting script-state changes (harness._SCRIPT_STATE_CHANGES sets this property
+  // just before it starts observing), a rerun begins: the change comes before the observer, as on a loaded machine.
+  Object.defineProperty(app, "scriptStateChanges", {
+    get() { return changes; },
+    set(value) {
+      if (changes === undefined) {
+        app.setAttribute("data-test-script-state", "running");
+        setTimeout(() => {
+          app.insertAdjacentHTML("beforeend", "<p id='second-run'>drawn by the second run</p>");
+          app.setAttribute("data-test-script-state", "notRunning");
+        }, 1000);
+      }
+      changes = value;
+    },
+  });
+</script>"""
+
+
+def test_wait_does_not_stop_when_the_rerun_starts_before_it_counts_changes(page, wait_for_streamlit) -> None:
+    """The race a loaded CI machine hit: the rerun starts after the wait saw notRunning but before it began
+    counting changes, so the count never moves. The wait must read the state itself, not only the count."""
+    page.set_content(_RERUN_AS_THE_WAIT_STARTS_COUNTING)
+    wait_for_streamlit(page)
+    assert page.locator("#second-run").count() == 1
+
+
 def test_wait_on_a_settled_page_costs_only_the_settle_time(page, wait_for_streamlit) -> None:
     page.set_content(_RUN_AFTER_A_PAUSE.replace("<script>", "<script type='text/plain'>"))
     started = time.monotonic()
