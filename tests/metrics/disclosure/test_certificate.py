@@ -29,6 +29,7 @@ from tests.metrics.disclosure.test_refresh import (
     attached_cells,
     edition,
     publish,
+    random_year,
 )
 
 
@@ -100,15 +101,10 @@ def test_a_unit_without_a_certified_cell_takes_the_fill() -> None:
 def refresh_world(seed: int):
     """A seeded two-edition world (as in test_refresh): the first edition, and the second's cells."""
     rng = np.random.default_rng(seed)
-
-    def year() -> dict[str, int]:
-        return {name: int(rng.integers(0, 10) if rng.random() < 0.5 else rng.integers(10, 40))
-                for name in ("L1", "L2", "L3", "L4")}
-
-    frozen_year = year()
-    first_cells = attached_cells({"2023/24": frozen_year, "2024/25": year()})
+    frozen_year = random_year(rng)
+    first_cells = attached_cells({"2023/24": frozen_year, "2024/25": random_year(rng)})
     first = edition(first_cells, publish(first_cells, POLICY), POLICY, FIRST_AS_OF, "edition 1:")
-    second_cells = attached_cells({"2023/24": frozen_year, "2024/25": year(), "2025/26": year()})
+    second_cells = attached_cells({"2023/24": frozen_year, "2024/25": random_year(rng), "2025/26": random_year(rng)})
     return first, second_cells
 
 

@@ -173,20 +173,21 @@ def test_a_changed_frozen_cell_is_not_linked_and_an_unchanged_one_is_published_a
         assert report.ok, report.unsafe
 
 
+def random_year(rng: np.random.Generator) -> dict[str, int]:
+    """One year's counts for four localities: small (under the threshold) or large, half and half."""
+    return {name: int(rng.integers(0, 10) if rng.random() < 0.5 else rng.integers(10, 40))
+            for name in ("L1", "L2", "L3", "L4")}
+
+
 @pytest.mark.parametrize("seed", range(4, 10))
 def test_jointly_protected_refreshes_pass_the_joint_attack(seed: int) -> None:
     """Seeded random populations under the real policy (rounding to 5), small and large counts mixed: protected
     jointly with the first, the second edition leaves every hidden cell of both at least 5 wide together."""
     rng = np.random.default_rng(seed)
-
-    def year() -> dict[str, int]:
-        return {name: int(rng.integers(0, 10) if rng.random() < 0.5 else rng.integers(10, 40))
-                for name in ("L1", "L2", "L3", "L4")}
-
-    frozen_year = year()
-    first_cells = attached_cells({"2023/24": frozen_year, "2024/25": year()})
+    frozen_year = random_year(rng)
+    first_cells = attached_cells({"2023/24": frozen_year, "2024/25": random_year(rng)})
     first = publish(first_cells, POLICY)
-    second = publish(attached_cells({"2023/24": frozen_year, "2024/25": year()}), POLICY,
+    second = publish(attached_cells({"2023/24": frozen_year, "2024/25": random_year(rng)}), POLICY,
                      previous=(first_cells, first))
     report = audit_refresh(second, first, POLICY, previous_as_of=FIRST_AS_OF, knowledge=KNOWLEDGE, exact=True)
     assert report.ok, report.unsafe
