@@ -130,7 +130,9 @@ def test_the_protections_certificate_proves_the_gates_cells_with_the_same_verdic
 
 def test_a_forged_certificate_does_not_make_an_unsafe_refresh_pass() -> None:
     """The planted case of test_refresh: the second edition published on its own pins L4 2023/24 between 6 and 7
-    together with the first. A certificate claiming every cell anywhere from 0 to 1,000 proves nothing."""
+    together with the first. Bound propagation proves that, and a certificate (here one claiming every cell anywhere
+    from 0 to 1,000) never overrides a proof of narrowness. This passes even when the points go unchecked (tried):
+    that the check drops forged points is test_forged_points_are_no_witnesses."""
     frozen_year = {"L1": 0, "L2": 0, "L3": 0, "L4": 6}
     first_cells = attached_cells({"2023/24": frozen_year, "2024/25": {**frozen_year, "L4": 10}})
     first = edition(first_cells, publish(first_cells, POLICY), POLICY, FIRST_AS_OF, "edition 1:")
