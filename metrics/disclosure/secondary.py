@@ -34,6 +34,7 @@ from metrics.disclosure.attack import (
     WarmLP,
     Witnesses,
     attack_block,
+    checked_points,
     feasible_point,
     propagate_bounds,
 )
@@ -365,10 +366,14 @@ def protect_block(job: BlockJob) -> BlockOutcome:
             return BlockOutcome(job.block.block_id, job.status, 0, 0, 0, np.zeros(0, int), None,
                                 "the editions contradict what a reader assumes about counts that cannot change "
                                 "(a frozen count changed: late records?)", np.flatnonzero(job.known)[:5])
+    # Points the deviation LPs found: each is a possible truth once its complements are hidden (hiding only removes
+    # knowledge), so the next round's attack starts with them as witnesses, checked against its system first.
+    found_points: list[np.ndarray] = []
     for round_number in range(1, job.max_rounds + 1):
         if job.secondary:
             _propagation_rounds(job, eq_by_column, anchor)
         problem, _, _ = _block_problem(job)
+        _carry_points(problem, found_points, witnesses, job.integer)
         level = job.level[problem.targets]
         intervals = attack_block(problem, job.level, truth=anchor, witnesses=witnesses, integer=job.integer,
                                  coordinates=job.coordinates, seed=job.block.block_id + round_number)
@@ -413,16 +418,29 @@ def protect_block(job: BlockJob) -> BlockOutcome:
                 if rows & touched:
                     continue
                 deviation = deviation or _DeviationModel(problem, job.cost, job.fixed)
-                complements, solves = deviation.complements(target, intervals.lower[position],
-                                                            intervals.upper[position], float(level[position]))
+                complements, solves, point = deviation.complements(target, intervals.lower[position],
+                                                                   intervals.upper[position], float(level[position]))
                 lp_solves += solves
                 suppress(complements, rows)
+                if point is not None:
+                    found_points.append(point)
         if added == 0:
             return BlockOutcome(job.block.block_id, job.status, round_number, lp_solves, milp_solves,
                                 problem.targets, intervals, "no complement can protect some cells",
                                 problem.targets[unsafe_positions])
     return BlockOutcome(job.block.block_id, job.status, job.max_rounds, lp_solves, milp_solves, np.zeros(0, int),
                         None, f"still unsafe after {job.max_rounds} rounds")
+
+
+def _carry_points(problem: BlockProblem, points: list[np.ndarray], witnesses: Witnesses, integer: bool) -> None:
+    """Absorb the points the last round's deviation LPs found as witnesses of this round's system: each was a point
+    of the reader's system with its complements hidden, and this round hides those and maybe more (hiding only
+    removes knowledge). Checked by substitution first (attack.checked_points): a point that fails proves nothing and
+    is dropped, so a wrong point can cost an LP but never prove a cell wide. Empties `points`."""
+    if points:
+        for point in checked_points(problem, np.stack(points), integer=integer):
+            witnesses.absorb(point)
+        points.clear()
 
 
 def _propagation_rounds(job: BlockJob, eq_by_column, anchor: np.ndarray, max_rounds: int = 30) -> None:
@@ -527,10 +545,13 @@ class _DeviationModel:
         self.objective = np.concatenate([np.zeros(n), local_cost[published], local_cost[published]])
         self.n, self.k, self.published, self.cost = n, k, published, local_cost
 
-    def complements(self, target: int, lower: float, upper: float, level: float) -> tuple[list[int], int]:
-        """(the cheaper of the sets that let the target reach lower + level or upper - level, LPs solved)."""
+    def complements(self, target: int, lower: float, upper: float, level: float
+                    ) -> tuple[list[int], int, np.ndarray | None]:
+        """(the cheaper of the sets that let the target reach lower + level or upper - level, LPs solved, the point
+        the LP found for it: every cell's value, departures included, a point of the reader's system once that set
+        is hidden)."""
         n, k = self.n, self.k
-        best: tuple[float, list[int]] | None = None
+        best: tuple[float, list[int], np.ndarray] | None = None
         goals = [(lower + level, 1.0)] + ([(upper - level, -1.0)] if upper - level >= 0 else [])
         for goal, direction in goals:
             bounds = np.column_stack([self.low, self.high])
@@ -547,5 +568,7 @@ class _DeviationModel:
             chosen = [int(v) for v in self.published[moved]]
             cost = float(self.cost[chosen].sum()) if chosen else 0.0
             if chosen and (best is None or cost < best[0]):
-                best = (cost, chosen)
-        return (best[1] if best else []), len(goals)
+                point = solution[:n].copy()
+                point[self.published] += solution[n:n + k] - solution[n + k:]
+                best = (cost, chosen, point)
+        return (best[1], len(goals), best[2]) if best else ([], len(goals), None)
