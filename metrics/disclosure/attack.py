@@ -113,7 +113,8 @@ class WarmLP:
     starts from the previous optimal basis (a few simplex pivots instead of a fresh solve; docs/disclosure.md)."""
 
     def __init__(self, a_eq: csr_matrix, b_eq: np.ndarray, a_ub: csr_matrix, b_ub: np.ndarray, low: np.ndarray,
-                 high: np.ndarray) -> None:
+                 high: np.ndarray, *, presolve: bool = True) -> None:
+        """presolve=False: never presolve (HiGHS presolves only a model it has no basis for; see _DeviationModel)."""
         n = low.size
         self.n = n
         matrix = vstack([a_eq, a_ub]).tocsr() if a_eq.shape[0] + a_ub.shape[0] else csr_matrix((0, n))
@@ -132,6 +133,8 @@ class WarmLP:
         self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
         self.highs.setOptionValue("threads", 1)  # workers are processes; no thread pool inside a forked child
+        self.presolve = "choose" if presolve else "off"
+        self.highs.setOptionValue("presolve", self.presolve)
         self.highs.passModel(lp)
         self.columns = np.arange(n, dtype=np.int32)
         self.low = lp.col_lower_.copy()
@@ -160,7 +163,7 @@ class WarmLP:
             # Presolve could not tell which: ask again without it (rare: most solves start from a basis).
             highs.setOptionValue("presolve", "off")
             highs.run()
-            highs.setOptionValue("presolve", "choose")
+            highs.setOptionValue("presolve", self.presolve)
             status = highs.getModelStatus()
         if status == highspy.HighsModelStatus.kOptimal:
             return (float(highs.getInfo().objective_function_value), np.asarray(highs.getSolution().col_value),
