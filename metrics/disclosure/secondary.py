@@ -541,9 +541,9 @@ class _DeviationModel:
         # A cell may rise without limit but fall only to 0: s_down up to the lower end of its rounding interval.
         self.high = np.concatenate([problem.upper, np.full(k, np.inf), problem.lower[published]])
         # Without presolve, measured: HiGHS presolves only the first solve (later ones start from the last basis
-        # either way), but the bases the later solves then start from took far fewer pivots. On the demo's 12
-        # largest blocks the warm deviation LPs took 16.8 s CPU instead of 32.8 s (the same 427 solves); on a
-        # refresh's 12 largest joint blocks 18.0 s instead of 19.8 s (docs/benchmarks.md).
+        # either way), but the later solves then took a third fewer pivots. On the demo's 12 largest blocks the
+        # warm deviation LPs took 16.8 s CPU instead of 32.8 s (the same 427 solves); on a refresh's 12 largest
+        # joint blocks 18.0 s instead of 19.8 s (2026-11-30).
         self.model = WarmLP(widened(problem.a_eq), problem.b_eq, widened(problem.a_ub), problem.b_ub, self.low,
                             self.high, presolve=False)
         self.objective = np.concatenate([np.zeros(n), local_cost[published], local_cost[published]])
