@@ -11,9 +11,9 @@ cd "$ROOT"
 bash scripts/setup.sh
 echo "quick: ruff check ."
 "$ROOT/.venv/bin/ruff" check .
-echo "quick: pytest -n ${FAMILIES_QUICK_WORKERS:-2} --dist loadgroup -m 'not slow' $*"
+echo "quick: pytest -n ${FAMILIES_QUICK_WORKERS:-2} --dist load -m 'not slow' $*"
 status=0
-"$ROOT/.venv/bin/python" -m pytest -q -p no:cacheprovider -n "${FAMILIES_QUICK_WORKERS:-2}" --dist loadgroup \
+"$ROOT/.venv/bin/python" -m pytest -q -p no:cacheprovider -n "${FAMILIES_QUICK_WORKERS:-2}" --dist load \
     -m "not slow" "$@" || status=$?
 if [[ "$status" == 5 ]]; then
     echo "quick: pytest collected no tests; treating that as a failure" >&2

@@ -154,13 +154,12 @@ def serve_streamlit(chromium_path: Path, tmp_path_factory: pytest.TempPathFactor
 
 
 @pytest.fixture(scope="session")
-def demo_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> harness.DemoDatabase:
-    """A small seeded synthetic database with its published tables, built once per session, in the background from
-    the end of collection (tests/session_builds.py; publishing is the slow part: share this rather than building
-    another). Its linked_url is for tests that check against personal data; the app gets web_env only."""
-    build = _started_builds(request.config).get("demo") or session_builds.start_demo(
-        tmp_path_factory.mktemp("demo-db"), BROWSER_DEMO_FAMILIES, harness.DEMO_SEED)
-    folder = build.wait()
+def demo_database(request: pytest.FixtureRequest) -> harness.DemoDatabase:
+    """A small seeded synthetic database with its published tables, built once per run, in the background from
+    the end of collection and shared by every xdist worker (tests/session_builds.py; publishing is the slow part:
+    share this rather than building another). Its linked_url is for tests that check against personal data; the
+    app gets web_env only."""
+    folder = session_builds.demo(_shared_folder(request.config), BROWSER_DEMO_FAMILIES, harness.DEMO_SEED).wait()
     return harness.DemoDatabase(f"sqlite:///{folder / 'families.db'}", f"sqlite:///{folder / 'families-published.db'}")
 
 
@@ -171,14 +170,12 @@ def demo_database_env(demo_database: harness.DemoDatabase) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def refreshed_editions(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+def refreshed_editions(request: pytest.FixtureRequest):
     """Two real editions of a small synthetic Dorset, with late records between them (tests/editions_fixture.py),
-    built once per session in the background from the end of collection: publishing them takes minutes."""
+    built once per run in the background from the end of collection: publishing them takes minutes."""
     from tests.editions_fixture import read_refreshed_editions
 
-    build = _started_builds(request.config).get("editions") or session_builds.start_editions(
-        tmp_path_factory.mktemp("editions"))
-    return read_refreshed_editions(build.wait())
+    return read_refreshed_editions(session_builds.editions(_shared_folder(request.config)).wait())
 
 
 @pytest.fixture(scope="session")
@@ -222,9 +219,8 @@ def wait_for_streamlit():
 
 
 SESSION_BUILDS = frozenset({"demo_database", "demo_database_env", "streamlit_server", "refreshed_editions"})
-"""Fixtures that build and publish a synthetic Dorset once per session (minutes): a test that needs one is slow."""
+"""Fixtures that build and publish a synthetic Dorset once per run (minutes): a test that needs one is slow."""
 _DEMO_FIXTURES = SESSION_BUILDS - {"refreshed_editions"}
-_BUILDS_KEY = pytest.StashKey[dict]()
 
 
 def _needs_a_session_build(item: pytest.Item) -> bool:
@@ -234,44 +230,40 @@ def _needs_a_session_build(item: pytest.Item) -> bool:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark slow every test that needs a session-built publication or a browser, so `pytest -m "not slow"` (the
     quick loop) builds nothing and starts no server; `make test` and CI still run them all. Tests that need a
-    session build run last (in their usual order), so the builds can run in the background meanwhile. Under
-    pytest-xdist with `--dist loadgroup` they all go to one worker (group "session_builds"), so each build is made
-    once."""
+    session build run last (in their usual order; under pytest-xdist's `--dist load` they are handed out last), so
+    the builds can run in the background meanwhile."""
     for item in items:
         if _needs_a_session_build(item) or item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.slow)
-        if _needs_a_session_build(item):
-            item.add_marker(pytest.mark.xdist_group("session_builds"))
     items.sort(key=_needs_a_session_build)
-
-
-def _started_builds(config: pytest.Config) -> dict:
-    return config.stash.get(_BUILDS_KEY, {})
 
 
 def _is_xdist_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """Start, in the background, each session build a collected test needs (not for --collect-only).
+def _shared_folder(config: pytest.Config) -> Path:
+    """The temporary folder every pytest process of this run shares: the base temp of the run (an xdist worker's
+    own base temp is a folder inside it)."""
+    basetemp = config._tmp_path_factory.getbasetemp()  # the session's tmp_path_factory (no fixture in hooks)
+    return basetemp.parent if _is_xdist_worker(config) else basetemp
 
-    Not in a pytest-xdist worker: every worker collects every test, but only the one that runs a test needing a
-    build should make it (its fixture starts the build then, once per worker; `--dist loadgroup` sends all such
-    tests to one worker). The xdist controller collects nothing, so it never gets here with items."""
-    if session.config.option.collectonly or _is_xdist_worker(session.config):
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start, in the background, each session build a collected test needs (not for --collect-only). Every xdist
+    worker collects every test and gets here; the first to claim a build starts it (tests/session_builds.py)."""
+    if session.config.option.collectonly:
         return
     needed = set().union(*(set(getattr(item, "fixturenames", ())) for item in session.items))
-    factory = session.config._tmp_path_factory  # the session's tmp_path_factory (the fixture is not available here)
-    builds = {}
+    shared = _shared_folder(session.config)
     if needed & _DEMO_FIXTURES:
-        builds["demo"] = session_builds.start_demo(factory.mktemp("demo-db"), BROWSER_DEMO_FAMILIES,
-                                                   harness.DEMO_SEED)
+        session_builds.demo(shared, BROWSER_DEMO_FAMILIES, harness.DEMO_SEED)
     if "refreshed_editions" in needed:
-        builds["editions"] = session_builds.start_editions(factory.mktemp("editions"))
-    session.config.stash[_BUILDS_KEY] = builds
+        session_builds.editions(shared)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    for build in _started_builds(session.config).values():
-        build.stop()
+    """The process that owns the run (not an xdist worker, which may finish while another still waits for a build)
+    kills builds still running."""
+    if not _is_xdist_worker(session.config):
+        session_builds.stop_unfinished(_shared_folder(session.config))
