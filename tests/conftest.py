@@ -22,6 +22,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from data_access.engine import normalise_url
+from metrics.disclosure.parallel import WORKERS_VARIABLE
 from tests import session_builds
 from tests.browser import harness
 
@@ -229,13 +230,28 @@ def _needs_a_session_build(item: pytest.Item) -> bool:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark slow every test that needs a session-built publication or a browser, so `pytest -m "not slow"` (the
-    quick loop) builds nothing and starts no server; `make test` and CI still run them all. Tests that need a
-    session build run last (in their usual order; under pytest-xdist's `--dist load` they are handed out last), so
-    the builds can run in the background meanwhile."""
+    quick loop) builds nothing and starts no server; `make test` and CI still run them all.
+
+    Order: tests that need a session build run last, so the builds can run in the background meanwhile (under
+    pytest-xdist's `--dist load` they are handed out last); within each part, tests marked slow by their authors come
+    first, so that the long ones are spread over the workers early and the run ends on short tests."""
+    first_slow = {id(item) for item in items if item.get_closest_marker("slow")}
     for item in items:
         if _needs_a_session_build(item) or item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.slow)
-    items.sort(key=_needs_a_session_build)
+    items.sort(key=lambda item: (_needs_a_session_build(item), id(item) not in first_slow))
+
+
+def _use_one_protection_process_per_worker(config: pytest.Config) -> None:
+    """Under pytest-xdist the workers already use every core: a publish inside a test (or a session build, which
+    inherits this environment) protects in one process instead of starting more (metrics.disclosure.parallel),
+    unless FAMILIES_DISCLOSURE_WORKERS is set. Tests of the workers themselves ask for them explicitly."""
+    if _is_xdist_worker(config):
+        os.environ.setdefault(WORKERS_VARIABLE, "1")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _use_one_protection_process_per_worker(config)
 
 
 def _is_xdist_worker(config: pytest.Config) -> bool:
