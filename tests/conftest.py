@@ -22,7 +22,6 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from data_access.engine import normalise_url
-from metrics.disclosure.parallel import WORKERS_VARIABLE
 from tests import session_builds
 from tests.browser import harness
 
@@ -240,18 +239,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if _needs_a_session_build(item) or item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.slow)
     items.sort(key=lambda item: (_needs_a_session_build(item), id(item) not in first_slow))
-
-
-def _use_one_protection_process_per_worker(config: pytest.Config) -> None:
-    """Under pytest-xdist the workers already use every core: a publish inside a test (or a session build, which
-    inherits this environment) protects in one process instead of starting more (metrics.disclosure.parallel),
-    unless FAMILIES_DISCLOSURE_WORKERS is set. Tests of the workers themselves ask for them explicitly."""
-    if _is_xdist_worker(config):
-        os.environ.setdefault(WORKERS_VARIABLE, "1")
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    _use_one_protection_process_per_worker(config)
 
 
 def _is_xdist_worker(config: pytest.Config) -> bool:
