@@ -25,6 +25,9 @@ from pathlib import Path
 
 from tests.browser.harness import PROJECT_ROOT, HarnessError, log_tail
 
+DEMO, EDITIONS = "demo-db", "editions"
+"""The two builds' names: their folders in the shared temporary folder."""
+
 STARTING_TIMEOUT_SECONDS = 120
 """How long a claimed build may take to record its process before the waiters give up on it."""
 
@@ -135,7 +138,7 @@ def _environment(**extra: str) -> dict[str, str]:
 
 def demo(shared: Path, families: int, seed: int) -> SharedBuild:
     """The demo as `make run` builds it (synthetic partner extracts -> linkage run -> publish), into shared/demo-db."""
-    build = SharedBuild("demo-db", shared)
+    build = SharedBuild(DEMO, shared)
     env = _environment(FAMILIES_DEMO_DIR=str(build.folder), FAMILIES_DEMO_FAMILIES=str(families),
                        FAMILIES_DEMO_SEED=str(seed))
     return start_once(build, ["bash", str(PROJECT_ROOT / "scripts" / "build-demo.sh")], env)
@@ -143,12 +146,12 @@ def demo(shared: Path, families: int, seed: int) -> SharedBuild:
 
 def editions(shared: Path) -> SharedBuild:
     """Two real editions of a small synthetic Dorset (tests/editions_fixture.py), into shared/editions."""
-    build = SharedBuild("editions", shared)
+    build = SharedBuild(EDITIONS, shared)
     env = _environment(PYTHONPATH=str(PROJECT_ROOT))
     return start_once(build, [sys.executable, "-m", "tests.editions_fixture", str(build.folder)], env)
 
 
 def stop_unfinished(shared: Path) -> None:
     """Kill every build of this run that is still running (the session is over)."""
-    for name in ("demo-db", "editions"):
+    for name in (DEMO, EDITIONS):
         SharedBuild(name, shared).stop_if_unfinished()
