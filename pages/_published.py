@@ -58,6 +58,14 @@ def _published_table(url: str, table: str, measure: str | None) -> pl.DataFrame:
     return mark_stable(read_published(_published_engine(url), table, measure))  # shared, read-only (pages._shared)
 
 
+def clear_published_caches() -> None:
+    """Forget every table read, so the next run reads them again (tests that compare two runs start here: an entry
+    that expired between the runs would be read again as a new frame, and the views made from it computed again)."""
+    for cache in (_tables, _info, _published_revisions.cache):
+        with _lock:
+            cache.clear()
+
+
 def require_safe_process() -> None:
     """Stop the run, with a plain message, unless this process may serve (checked on every run: it is cheap)."""
     secrets = st.secrets.to_dict() if st.secrets.load_if_toml_exists() else {}
