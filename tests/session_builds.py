@@ -49,21 +49,24 @@ class SharedBuild:
     def folder(self) -> Path:
         return self.shared / self.name
 
+    def _beside(self, suffix: str) -> Path:
+        return self.shared / f"{self.name}.{suffix}"
+
     @property
     def log(self) -> Path:
-        return self.shared / f"{self.name}.log"
+        return self._beside("log")
 
     @property
     def status_file(self) -> Path:
-        return self.shared / f"{self.name}.status"
+        return self._beside("status")
 
     @property
     def pid_file(self) -> Path:
-        return self.shared / f"{self.name}.pid"
+        return self._beside("pid")
 
     @property
     def claim(self) -> Path:
-        return self.shared / f"{self.name}.claim"
+        return self._beside("claim")
 
     def finished(self) -> bool:
         return self.status_file.exists()
