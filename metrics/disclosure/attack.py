@@ -114,7 +114,8 @@ class WarmLP:
 
     def __init__(self, a_eq: csr_matrix, b_eq: np.ndarray, a_ub: csr_matrix, b_ub: np.ndarray, low: np.ndarray,
                  high: np.ndarray, *, presolve: bool = True) -> None:
-        """presolve=False: never presolve (HiGHS presolves only a model it has no basis for; see _DeviationModel)."""
+        """presolve=False: never presolve (HiGHS presolves only a model it has no basis for; see _DeviationModel).
+        Otherwise a solve with new bounds (a witness push) starts afresh from the presolved model (see solve)."""
         n = low.size
         self.n = n
         matrix = vstack([a_eq, a_ub]).tocsr() if a_eq.shape[0] + a_ub.shape[0] else csr_matrix((0, n))
@@ -157,7 +158,16 @@ class WarmLP:
         elif self.bounds_changed:
             highs.changeColsBounds(self.n, self.columns, self.low, self.high)
             self.bounds_changed = False
+        cold = bounds is not None and self.presolve != "off"
+        if cold:
+            # A witness push caps many columns at once: the last basis is then far from primal feasible, and dual
+            # simplex from it took more pivots, each dearer, than a fresh solve of the presolved model (the demo's
+            # protection 9% less CPU, the same decisions; docs/benchmarks.md, 2026-12-01).
+            highs.clearSolver()
+            highs.setOptionValue("presolve", "on")
         highs.run()
+        if cold:
+            highs.setOptionValue("presolve", self.presolve)
         status = highs.getModelStatus()
         if status == highspy.HighsModelStatus.kUnboundedOrInfeasible:
             # Presolve could not tell which: ask again without it (rare: most solves start from a basis).
