@@ -161,8 +161,8 @@ class WarmLP:
         cold = bounds is not None and self.presolve != "off"
         if cold:
             # A witness push caps many columns at once: the last basis is then far from primal feasible, and dual
-            # simplex from it took more pivots, each dearer, than a fresh solve of the presolved model (the demo's
-            # protection 9% less CPU, the same decisions; docs/benchmarks.md, 2026-12-01).
+            # simplex from it took more pivots, each dearer, than a fresh solve of the presolved model (measured in
+            # docs/benchmarks.md, 2026-12-01; pushes have a model of their own: _ReducedLP._pushes).
             highs.clearSolver()
             highs.setOptionValue("presolve", "on")
         highs.run()
