@@ -224,8 +224,8 @@ class _ReducedLP:
     def _pushes(self) -> WarmLP:
         """The model the witness pushes (solves with narrowed bounds) run in, apart from the exact LPs' model: each
         push starts afresh from the presolved model (WarmLP.solve), and the exact LPs go on from each other's bases
-        rather than from a push's (the demo's protection 10% less CPU, a refresh's largest joint blocks 13-18% less
-        than both in one model, the same decisions; docs/benchmarks.md, 2026-12-01)."""
+        rather than from a push's (against both in one model, warm: the demo's blocks 8% less CPU, a refresh's largest
+        joint blocks 13-18% less, the same decisions; docs/benchmarks.md, 2026-12-01)."""
         if self._push_lp is None:
             self._push_lp = WarmLP(self.a_eq, self.b_eq, self.a_ub, self.b_ub, self.low, self.high)
         return self._push_lp
