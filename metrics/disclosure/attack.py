@@ -109,8 +109,9 @@ def propagate_bounds(
 
 
 class WarmLP:
-    """One LP kept in HiGHS (highspy) between solves: only the objective and column bounds change, so each solve
-    starts from the previous optimal basis (a few simplex pivots instead of a fresh solve; docs/disclosure.md)."""
+    """One LP kept in HiGHS (highspy) between solves: only the objective and column bounds change, so a solve with a
+    new objective starts from the previous optimal basis (a few simplex pivots instead of a fresh solve;
+    docs/disclosure.md); one with new bounds in a model that may presolve starts afresh (see solve)."""
 
     def __init__(self, a_eq: csr_matrix, b_eq: np.ndarray, a_ub: csr_matrix, b_ub: np.ndarray, low: np.ndarray,
                  high: np.ndarray, *, presolve: bool = True) -> None:

@@ -197,7 +197,7 @@ def smd_publishable(published: PublishedBalance, policy: DisclosurePolicy) -> bo
 
     A quick look at a fixed part of the combinations comes first: its ranges lie inside the full look's, so when
     they are already wide enough the full look would pass too, and the decision is the full look's either way (the
-    full look costs about 20 ms per covariate, most of the publish step's balance check; the quick one about 1)."""
+    full look costs about 20 ms per covariate, most of the publish step's balance check; the quick one about 3)."""
     for quick in (True, False):
         ranges = reader_ranges(published, policy, quick=quick)
         if ranges is not None and all(high - low >= policy.protection_level for low, high in ranges.values()):
