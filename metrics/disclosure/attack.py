@@ -522,38 +522,22 @@ class _WitnessSearch:
         return keep > 0
 
     def push(self, units: np.ndarray, directions: np.ndarray | float, hops: int = 2) -> None:
-        """LPs moving these units (each up: +1 or down: -1) to a protection level beyond what has been seen, capped
-        there so that the LP spends its effort on the units still short of it.
-
-        Few units: first in their neighbourhood, everything else held at the anchor (a small LP). Cells held there
-        can stop a unit that the whole block lets move, so the units that LP leaves unproven are pushed again in the
-        whole block: one push there for the lot rather than an exact LP each (the demo's blocks: 11% less CPU,
-        the same decisions; a refresh's joint blocks: no change; docs/benchmarks.md, 2026-12-01)."""
-        directions = np.broadcast_to(np.asarray(directions, dtype=np.float64), units.shape)
+        """One LP moving these units (each up: +1 or down: -1) to a protection level beyond what has been seen,
+        capped there so that the LP spends its effort on the units still short of it."""
+        lp = self.lp
         if self.anchor is not None:
             keep = self.neighbourhood(units, hops)
-            if keep.sum() < 0.5 * self.lp.free.size:
-                local = _ReducedLP(self.problem, np.where(keep, self.low, self.anchor),
-                                   np.where(keep, self.high, self.anchor))
-                self.lp_solves += self._push_in(local, units, directions)
-                short = ~self.wide(units)
-                units, directions = units[short], directions[short]
-        self._push_in(self.lp, units, directions)
-
-    def wide(self, units: np.ndarray) -> np.ndarray:
-        """Per unit: witnesses already put it a protection level apart."""
-        return (np.floor(self.witnesses.high[units] + _TOLERANCE) - np.ceil(self.witnesses.low[units] - _TOLERANCE)
-                >= self.level[units])
-
-    def _push_in(self, lp: _ReducedLP, units: np.ndarray, directions: np.ndarray) -> bool:
-        """One push in `lp`; False when none of the units can move there (no LP solved)."""
-        movable = lp.position[units] >= 0
-        units, directions = units[movable], directions[movable]
+            if keep.sum() < 0.5 * lp.free.size:
+                lp = _ReducedLP(self.problem, np.where(keep, self.low, self.anchor),
+                                np.where(keep, self.high, self.anchor))
+        units = units[lp.position[units] >= 0]
         if units.size == 0:
-            return False
+            return
         bounds = lp.bounds.copy()
         objective = np.zeros(lp.free.size)
         cols = lp.position[units]
+        directions = np.broadcast_to(np.asarray(directions, dtype=np.float64), cols.shape) if np.ndim(directions) \
+            == 0 else np.asarray(directions, dtype=np.float64)[: cols.size]
         up = directions > 0
         goal_up = np.ceil(self.witnesses.low[units] - _TOLERANCE) + self.level[units]
         goal_down = np.floor(self.witnesses.high[units] + _TOLERANCE) - self.level[units]
@@ -561,7 +545,8 @@ class _WitnessSearch:
         bounds[cols[~up], 0] = np.maximum(bounds[cols[~up], 0], np.minimum(goal_down[~up], bounds[cols[~up], 1]))
         objective[cols] = -directions
         self.absorb(lp.solve(objective, bounds)[1])
-        return True
+        if lp is not self.lp:
+            self.lp_solves += 1
 
     def run(self, targets: np.ndarray, narrow: np.ndarray, seed: int, coordinates: np.ndarray | None) -> None:
         rng = np.random.default_rng(seed)

@@ -75,28 +75,3 @@ def test_every_proof_agrees_with_the_plain_lps(seed: int) -> None:
             assert kind == PROVEN_NARROW
             assert lower <= low and high <= upper and upper - lower < LEVEL
         assert (high - low >= LEVEL) == (upper - lower >= LEVEL)  # safe exactly when the plain LPs say so
-
-
-def alternating_chain(length: int) -> tuple[BlockProblem, np.ndarray]:
-    """x0 + x1 = 10, x1 + x2 = 10, ..., each x in [0, 10], truth 5 everywhere; only x0 is attacked. x0 can reach 0
-    and 10, but only if every cell down the chain moves with it (alternately down and up): with the cells more than
-    two relations away held at the truth, x0 cannot move at all."""
-    n = length
-    a_eq = csr_matrix(([1.0] * 2 * (n - 1), ([r for r in range(n - 1) for _ in (0, 1)],
-                                              [c for r in range(n - 1) for c in (r, r + 1)])), shape=(n - 1, n))
-    problem = BlockProblem(np.arange(n), a_eq, np.full(n - 1, 10.0), csr_matrix((0, n)), np.zeros(0),
-                           np.zeros(n), np.full(n, 10.0), np.array([0]))
-    return problem, np.full(n, 5.0)
-
-
-@pytest.mark.parametrize("length", [8, 20])
-def test_a_cell_only_the_whole_block_moves_is_proven_by_a_push_not_exact_lps(length: int) -> None:
-    """The witness search first pushes few cells in their neighbourhood (a small LP); what that leaves unproven it
-    pushes again in the whole block, so no exact LP is needed for a cell the whole system lets move."""
-    problem, truth = alternating_chain(length)
-    assert plain_interval(problem, 0) == (0.0, 10.0)  # the chain lets x0 move its full range
-    level = 6.0  # more than the truth is from either end: proving it takes points on both sides, found by pushes
-    intervals = attack_block(problem, level, truth=truth, seed=1)
-    assert intervals.kind.tolist() == [PROVEN_WIDE]  # exact LPs would have made it EXACT
-    assert 0.0 <= intervals.lower[0] and intervals.upper[0] <= 10.0
-    assert intervals.upper[0] - intervals.lower[0] >= level
