@@ -142,15 +142,18 @@ class WarmLP:
         self.low = lp.col_lower_.copy()
         self.high = lp.col_upper_.copy()
         self.bounds_changed = False
+        self.has_basis = False
 
     def solve(self, objective: np.ndarray, bounds: np.ndarray | None) -> tuple[float, np.ndarray | None, str]:
         """(optimal value, solution, status) with status one of optimal, unbounded, infeasible or HiGHS's name."""
         highs = self.highs
         # Only the objective changes: the last optimal basis stays primal feasible, and primal simplex re-optimises
         # it in a few pivots (about 5 times fewer than dual simplex on the demo's blocks). Changed bounds make it
-        # primal infeasible: dual simplex (HiGHS's default) is then far quicker.
-        objective_only = bounds is None and not self.bounds_changed
-        highs.setOptionValue("simplex_strategy", _PRIMAL_SIMPLEX if objective_only else _DUAL_SIMPLEX)
+        # primal infeasible: dual simplex (HiGHS's default) is then far quicker. So is it for the first solve, which
+        # has no basis to start from: from scratch primal simplex took 2,200-2,900 pivots at about 115 microseconds
+        # on the demo's largest blocks, dual simplex about 1,400 at 50-90 (docs/benchmarks.md, 2026-12-01).
+        re_optimise = self.has_basis and bounds is None and not self.bounds_changed
+        highs.setOptionValue("simplex_strategy", _PRIMAL_SIMPLEX if re_optimise else _DUAL_SIMPLEX)
         highs.changeColsCost(self.n, self.columns, np.asarray(objective, dtype=np.float64))
         if bounds is not None:
             upper = np.where(np.isfinite(bounds[:, 1]), bounds[:, 1], highspy.kHighsInf)
@@ -167,6 +170,7 @@ class WarmLP:
             highs.clearSolver()
             highs.setOptionValue("presolve", "on")
         highs.run()
+        self.has_basis = True
         if cold:
             highs.setOptionValue("presolve", self.presolve)
         status = highs.getModelStatus()
