@@ -321,13 +321,19 @@ def _load_privacy_notice(config_dir: Path) -> dict:
 def load_pooled_calendar_start(config_dir: Path | None = None) -> str:
     """config/periods.toml's pooled_periods_start: the financial year ("2020/21") the fixed calendar of three-year
     pooled periods starts from (metrics.periods)."""
-    return _load_pooled_calendar_start(resolve_config_dir(config_dir))
+    return _load_periods(resolve_config_dir(config_dir))[0]
+
+
+def load_quarter_breakdowns(config_dir: Path | None = None) -> bool:
+    """config/periods.toml's quarter_breakdowns: whether a quarter's breakdowns (whole area) are published too
+    (false when absent: quarters are headline figures only; metrics.cells says why)."""
+    return _load_periods(resolve_config_dir(config_dir))[1]
 
 
 @cache
-def _load_pooled_calendar_start(config_dir: Path) -> str:
+def _load_periods(config_dir: Path) -> tuple[str, bool]:
     raw = read_config_file("periods.toml", config_dir)
-    unknown = sorted(set(raw) - {"pooled_periods_start"})
+    unknown = sorted(set(raw) - {"pooled_periods_start", "quarter_breakdowns"})
     if unknown:
         raise ConfigError(f"periods.toml: unknown field(s) {', '.join(unknown)}.")
     start = raw.get("pooled_periods_start")
@@ -337,7 +343,10 @@ def _load_pooled_calendar_start(config_dir: Path) -> str:
             and int(start[5:]) == (int(start[:4]) + 1) % 100):
         raise ConfigError(f"periods.toml: pooled_periods_start must be a financial year written like \"2020/21\" "
                           f"(got {start!r}).")
-    return start
+    quarter_breakdowns = raw.get("quarter_breakdowns", False)
+    if not isinstance(quarter_breakdowns, bool):
+        raise ConfigError(f"periods.toml: quarter_breakdowns must be true or false (got {quarter_breakdowns!r}).")
+    return start, quarter_breakdowns
 
 
 METHOD_CONFIG_FILES = ("measures.toml", "breakdowns.toml", "localities.toml", "disclosure.toml", "periods.toml")
@@ -358,6 +367,8 @@ class PublishSettings:
     pooled_calendar_start: str = "2020/21"
     """The financial year the three-year pooled periods' fixed calendar starts from (config/periods.toml; the default
     is the shipped value, for settings built in code)."""
+    quarter_breakdowns: bool = False
+    """Whether a quarter's breakdowns (whole area) are published as well as its totals (config/periods.toml)."""
     method_files: tuple[tuple[str, bytes], ...] = ()
     """(name, bytes) of each METHOD_CONFIG_FILES file (empty bytes when missing), for the method digest."""
 
@@ -383,4 +394,4 @@ def _load_publish_settings(folder: Path) -> PublishSettings:
                          for name in METHOD_CONFIG_FILES)
     return PublishSettings(load_disclosure_policy(folder), benchmark_name(folder), load_localities(folder),
                            load_measures(folder), load_breakdowns(folder), load_pooled_calendar_start(folder),
-                           method_files)
+                           load_quarter_breakdowns(folder), method_files)

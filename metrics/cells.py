@@ -4,7 +4,11 @@ Each event row is one unit counted once in one cell family: columns `measure`, `
 `period` plus the breakdown source columns. The result "completes the matrix": every combination of
 measure x statistic x locality (the six and the whole area) x period x breakdown category has a row,
 zero where nothing was counted, so that totals visibly add up and gaps are never ambiguous.
-Quarter periods are published for the whole area only. Pooled periods (metrics.periods: runs of three complete
+Quarter periods are published for the whole area only, and as totals only (breakdown "none") unless
+config/periods.toml's quarter_breakdowns is true: on a council's numbers a quarter's category cells are mostly 0 or too
+small to show (in the demo their median is 0 and half of them were [c]), no page shows them, and they were half the
+units of every measure's block: protecting them took more than half of the demo's publish time (docs/benchmarks.md).
+Pooled periods (metrics.periods: runs of three complete
 financial years), where a table has them, are published for every locality and category: each pooled count is the
 sum of its years' counts, so small populations show a figure more often. In such a table a locality's breakdowns
 are published for pooled periods only (single years and quarters of a breakdown: the whole area only), as
@@ -39,6 +43,7 @@ class CellSpace:
     quarters: tuple[str, ...]
     not_recorded: str
     pooled: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (label, member years), e.g. ("2021/22-2023/24", (...))
+    quarter_breakdowns: bool = False  # a quarter's breakdowns too, not only its totals (config/periods.toml)
 
 
 def count_cells(events: pl.LazyFrame, space: CellSpace, breakdowns: list[Breakdown]) -> pl.DataFrame:
@@ -102,6 +107,8 @@ def _complete(counted: pl.DataFrame, space: CellSpace, breakdowns: list[Breakdow
         .join(places, how="cross")
         .join(categories, how="cross")
     )
+    if not space.quarter_breakdowns:  # a quarter: its totals only
+        grid = grid.filter((pl.col("breakdown") == NO_BREAKDOWN) | ~pl.col("period").is_in(list(space.quarters)))
     if space.pooled:  # a locality's breakdowns: pooled periods only
         pooled = [label for label, _ in space.pooled]
         grid = grid.filter((pl.col("locality") == space.area_name) | (pl.col("breakdown") == NO_BREAKDOWN)

@@ -174,7 +174,8 @@ def protected_edition(linked: LinkedData, settings: PublishSettings, history: Hi
     timings = timings or PublishTimings()
     policy, area = settings.policy, settings.area_name
     started = time.perf_counter()
-    counted = true_cells(linked, settings.measures, settings.breakdowns, area, settings.pooled_calendar_start)
+    counted = true_cells(linked, settings.measures, settings.breakdowns, area, settings.pooled_calendar_start,
+                         quarter_breakdowns=settings.quarter_breakdowns)
     started = timings.part("true_cells", started)
     impact = run_impact(impact_inputs(linked.as_tables()), settings.measures, settings.locality_names, area)
     started = timings.part("impact", started)

@@ -56,9 +56,12 @@ def true_cells(
     breakdowns: BreakdownCatalogue,
     area_name: str,
     pooled_calendar_start: str,
+    *,
+    quarter_breakdowns: bool = False,
 ) -> pl.DataFrame:
     """All count cells of every published table, with true values (column true_value); the measures, breakdowns,
-    area name and the pooled periods' calendar come from configuration, passed in (data_access.config.PublishSettings).
+    area name, the pooled periods' calendar and whether quarters are broken down come from configuration, passed in
+    (data_access.config.PublishSettings).
     """
     years, quarters = reporting_periods(linked)
     pooled = pooled_periods(linked, pooled_calendar_start)
@@ -66,7 +69,8 @@ def true_cells(
 
     def space(table: str, table_measures: tuple[str, ...], statistics: tuple[str, ...]) -> CellSpace:
         return CellSpace(table, table_measures, statistics, localities, area_name, years, quarters,
-                         breakdowns.not_recorded, pooled if table in POOLED_TABLES else ())
+                         breakdowns.not_recorded, pooled if table in POOLED_TABLES else (),
+                         quarter_breakdowns=quarter_breakdowns)
 
     units = unit_progress(linked, measures).rename({"measure_id": "measure"}).collect().lazy()
     unit_events = events_from_flags(units, UNIT_FLAGS)

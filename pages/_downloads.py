@@ -24,7 +24,7 @@ COLUMN_MEANINGS = {
     "table": "the published table the figure belongs to",
     "measure": "the outcome measure (see the Methodology page), or all / any_need",
     "locality": "a locality, or the whole area",
-    "period": "a financial year (April to March), a quarter, three years pooled, or all",
+    "period": "a financial year (April to March), a quarter (the whole area only), three years pooled, or all",
     "breakdown": "what the figures are broken down by (none: not broken down)",
     "category": "the category of the breakdown (All: everyone)",
     "statistic": "what is counted or measured",

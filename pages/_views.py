@@ -117,11 +117,6 @@ def revisions_summary(revisions: pl.DataFrame) -> pl.DataFrame:
 
 
 @shared
-def quarters(published: pl.DataFrame) -> list[str]:
-    return published.filter(pl.col("period").str.contains(" Q"))["period"].unique().sort().to_list()
-
-
-@shared
 def families_by_year_and_locality(families: pl.DataFrame, statistic: str, localities: list[str]) -> pl.DataFrame:
     """One row per financial year x locality: the published count and what to display."""
     rows = select_cells(families, statistic=statistic, breakdown="none", category="All", locality=localities)

@@ -23,7 +23,7 @@ def shipped_true_cells(linked, measures=None):
     from metrics.true_cells import true_cells
 
     return true_cells(linked, measures or SETTINGS.measures, SETTINGS.breakdowns, SETTINGS.area_name,
-                      SETTINGS.pooled_calendar_start)
+                      SETTINGS.pooled_calendar_start, quarter_breakdowns=SETTINGS.quarter_breakdowns)
 
 
 def shipped_impact(inputs, locality_names: tuple[str, ...] | None = None):

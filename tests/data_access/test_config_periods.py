@@ -11,6 +11,7 @@ from data_access.config import (
     ConfigError,
     load_pooled_calendar_start,
     load_publish_settings,
+    load_quarter_breakdowns,
     resolve_config_dir,
 )
 
@@ -50,3 +51,17 @@ def test_a_broken_calendar_is_refused_with_a_clear_message(tmp_path: Path, text:
     with pytest.raises(ConfigError, match="periods.toml") as refused:
         load_pooled_calendar_start(config_with_periods(tmp_path, text))
     assert message in str(refused.value)
+
+
+def test_quarters_are_not_broken_down_unless_the_file_says_so(tmp_path: Path) -> None:
+    assert load_quarter_breakdowns() is False
+    assert load_publish_settings().quarter_breakdowns is False
+    assert load_quarter_breakdowns(config_with_periods(tmp_path, 'pooled_periods_start = "2020/21"\n')) is False
+    folder = config_with_periods(tmp_path / "on", 'pooled_periods_start = "2020/21"\nquarter_breakdowns = true\n')
+    assert load_publish_settings(folder).quarter_breakdowns is True
+
+
+def test_a_quarter_breakdowns_setting_that_is_not_true_or_false_is_refused(tmp_path: Path) -> None:
+    folder = config_with_periods(tmp_path, 'pooled_periods_start = "2020/21"\nquarter_breakdowns = "yes"\n')
+    with pytest.raises(ConfigError, match="quarter_breakdowns must be true or false"):
+        load_quarter_breakdowns(folder)

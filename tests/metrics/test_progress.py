@@ -90,3 +90,29 @@ def test_every_count_adds_up_across_localities_and_categories():
     totals = cells.filter(pl.col("category") == "All", pl.col("breakdown") != "none").join(
         category_sums, on=["table", "measure", "locality", "period", "breakdown", "statistic"])
     assert (totals["true_value"] == totals["sum_of_categories"]).all()
+
+
+def test_a_quarter_is_published_as_totals_only_unless_configured():
+    """config/periods.toml quarter_breakdowns (false as shipped): a quarter's cells are its totals (breakdown none);
+    switched on, its breakdowns are counted too, for the whole area only, and their categories add up to the total."""
+    from metrics.true_cells import true_cells
+    from tests.shipped_config import SETTINGS
+
+    linked = hand_linked()
+    shipped = shipped_true_cells(linked)
+    assert not SETTINGS.quarter_breakdowns
+    quarters = shipped.filter(pl.col("period").str.contains(" Q", literal=True))
+    assert quarters.height > 0
+    assert quarters["breakdown"].unique().to_list() == ["none"]
+    assert shipped.filter(~pl.col("period").str.contains(" Q", literal=True), pl.col("breakdown") == "sex").height > 0
+
+    broken_down = true_cells(linked, SETTINGS.measures, SETTINGS.breakdowns, SETTINGS.area_name,
+                             SETTINGS.pooled_calendar_start, quarter_breakdowns=True)
+    assert broken_down.join(shipped, on=["table", "measure", "locality", "period", "breakdown", "category",
+                                         "statistic"], how="anti").filter(
+        ~pl.col("period").str.contains(" Q", literal=True)).height == 0  # only quarters are added
+    by_sex = dict(table="measure_progress", measure="M02", period="2024/25 Q1", breakdown="sex", statistic="with_need")
+    assert _cell(broken_down, **by_sex, locality="Dorset", category="Not recorded") == 1  # person 21, sex not recorded
+    assert _cell(broken_down, **by_sex, locality="Dorset", category="Female") == 0
+    assert broken_down.filter(pl.col("period") == "2024/25 Q1", pl.col("breakdown") == "sex",
+                              pl.col("locality") != "Dorset").height == 0
