@@ -66,6 +66,11 @@ class Measure:
     polarity: str
     caveats: str
 
+    @property
+    def units_counted(self) -> str:
+        """What the measure counts, as a reader says it: "people" or "families"."""
+        return {"person": "people", "family": "families"}.get(self.unit, f"{self.unit}s")
+
 
 @dataclass(frozen=True)
 class MeasureCatalogue:

@@ -77,7 +77,8 @@ def measure_views() -> None:
     with about_column:
         st.subheader("About this measure")
         st.markdown(
-            f"**Need present when:** {measure.definition}  \n**Counted:** {measure.unit}s · {measure.population}  \n"
+            f"**Need present when:** {measure.definition}  \n"
+            f"**Counted:** {measure.units_counted} · {measure.population}  \n"
             f"**Numerator:** {measure.numerator}  \n**Denominator:** {measure.denominator}  \n"
             f"**Source:** {measure.source}  \n**Polarity:** a higher % improved or sustained is better.  \n"
             "**Improved:** the need was absent at the six-month review (182 days after support began), or at closure "
@@ -85,7 +86,7 @@ def measure_views() -> None:
             "estimate, do not count.  \n**Sustained:** improved, absent when support ended, and not present at any "
             "check in the six months after (the Supporting Families rule); only for support that ended at least six "
             "months ago.  \n"
-            f"**Who is counted:** {measure.unit}s with the need in the six months before support began"
+            f"**Who is counted:** {measure.units_counted} with the need in the six months before support began"
             + (f", aged {measure.min_age} to {measure.max_age} on that date (age not recorded: counted)"
                if measure.unit == "person" and measure.max_age < 150 else
                f", aged {measure.min_age} or over on that date (age not recorded: counted)"

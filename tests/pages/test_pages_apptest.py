@@ -107,3 +107,17 @@ def test_text_on_coloured_chart_cells_passes_aa_contrast(open_page, page_id: str
     assert pairs, "no text on coloured cells found"
     low = [(text, fill) for text, fill in pairs if text is None or contrast_ratio(text, fill) < MINIMUM_CONTRAST]
     assert low == []
+
+
+@pytest.mark.parametrize("measure_id", ["M01", "M02"])
+def test_a_measure_says_what_it_counts_in_plain_words(open_page, measure_id: str):
+    """"people" and "families", not the config's unit with an s ("persons", "familys")."""
+    from tests.shipped_config import SETTINGS
+
+    measure = SETTINGS.measures.by_id(measure_id)
+    app = open_page("commissioner", "measures")
+    app.selectbox(key="url-measure").set_value(measure_id).run()
+    text = page_text(app)
+    expected = {"person": "people", "family": "families"}[measure.unit]
+    assert f"**Counted:** {expected} · " in text and f"**Who is counted:** {expected} with the need" in text
+    assert "familys" not in text and "persons" not in text
