@@ -5,15 +5,15 @@ Each event row is one unit counted once in one cell family: columns `measure`, `
 measure x statistic x locality (the six and the whole area) x period x breakdown category has a row,
 zero where nothing was counted, so that totals visibly add up and gaps are never ambiguous.
 Quarter periods are published for the whole area only, and as totals only (breakdown "none") unless
-config/periods.toml's quarter_breakdowns is true: on a council's numbers a quarter's category cells are mostly 0 or too
-small to show (in the demo their median is 0 and half of them were [c]), no page shows them, and they were half the
-units of every measure's block: protecting them took more than half of the demo's publish time (docs/benchmarks.md).
-Pooled periods (metrics.periods: runs of three complete
-financial years), where a table has them, are published for every locality and category: each pooled count is the
-sum of its years' counts, so small populations show a figure more often. In such a table a locality's breakdowns
-are published for pooled periods only (single years and quarters of a breakdown: the whole area only), as
-Fingertips does for small areas: a locality's single-year category cells are almost all too small to show, and
-publishing them beside the pooled ones made secondary suppression many times slower (docs/benchmarks.md).
+config/periods.toml's quarter_breakdowns is true: on a council's numbers a quarter's category cells are mostly 0 or
+too small to show (in the demo their median is 0 and half of them were [c]), no page shows them, and they were half
+the units of every measure's block: protecting them took more than half of the demo's publish time
+(docs/benchmarks.md). Pooled periods (metrics.periods: runs of three complete financial years), where a table has
+them, are published for every locality and category: each pooled count is the sum of its years' counts, so small
+populations show a figure more often. In such a table a locality's breakdowns are published for pooled periods only
+(a breakdown's single years, and its quarters where they are published: the whole area only), as Fingertips does for
+small areas: a locality's single-year category cells are almost all too small to show, and publishing them beside
+the pooled ones made secondary suppression many times slower (docs/benchmarks.md).
 """
 
 from __future__ import annotations
