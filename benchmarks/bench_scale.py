@@ -6,8 +6,9 @@
 For each size, in a fresh database on that server (created, then dropped): `python -m synthetic` generates the
 synthetic Dorset and loads it (COPY), then `python -m metrics.publish` publishes it, each in its own process so
 its memory is its own. Memory is the peak of the memory of the process and its worker processes together, sampled
-every 50 ms as the proportional set size (a page shared by forked workers counts once in all, where summed resident
-sizes would count it once per worker; the PostgreSQL server's own memory is not counted). Prints a markdown table
+every 50 ms (less often when a sample is slow) as the proportional set size (a page shared by forked workers counts
+once in all, where summed resident sizes would count it once per worker; the PostgreSQL server's own memory is not
+counted). Prints a markdown table
 for docs/benchmarks.md, the growth exponent of each step between sizes (1 = grows like the data) and writes a log-log
 plot. Nothing here is a test; tests/benchmarks/test_bench_scale.py keeps the parsing and the plot working.
 """
@@ -35,6 +36,10 @@ from data_access.databases import create_database, drop_database  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SIZES = (5_000, 25_000, 100_000, 400_000, 1_000_000)
 SAMPLE_SECONDS = 0.05
+# A PSS sample walks the page tables of every process in the tree, and on a 7 GB publish it cost that publish about
+# 70 s of 238 (2026-12-01: 169 s without the sampler). So the sampler waits at least this many times as long as its
+# last sample took: at most about a tenth of a core, however large the process.
+SAMPLE_COST_SHARE = 10
 # Steps in the order they run, as named in the table and the plot.
 STEPS = ("generate", "load", "read", "true cells", "impact", "protect", "published rows", "write")
 FASTER_THAN_THE_DATA = 1.15  # a growth exponent above this between two sizes is called out
@@ -62,7 +67,8 @@ class SizeResult:
 
 
 def run_measured(command: list[str], env: dict[str, str] | None = None) -> Measured:
-    """Run a command, sampling the memory (PSS) of it and its children together until it ends."""
+    """Run a command, sampling the memory (PSS) of it and its children together until it ends (every 50 ms, or
+    less often where a sample itself is slow: SAMPLE_COST_SHARE)."""
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = 0
@@ -73,6 +79,7 @@ def run_measured(command: list[str], env: dict[str, str] | None = None) -> Measu
         try:
             root = psutil.Process(process.pid)
             while not done.is_set():
+                sampled = time.perf_counter()
                 total = 0
                 for member in [root, *root.children(recursive=True)]:
                     try:  # PSS: a page shared by forked workers counts once in all, not once per process
@@ -80,7 +87,7 @@ def run_measured(command: list[str], env: dict[str, str] | None = None) -> Measu
                     except (psutil.NoSuchProcess, psutil.AccessDenied):
                         continue
                 peak = max(peak, total)
-                done.wait(SAMPLE_SECONDS)
+                done.wait(max(SAMPLE_SECONDS, SAMPLE_COST_SHARE * (time.perf_counter() - sampled)))
         except psutil.NoSuchProcess:
             return
 
