@@ -31,7 +31,7 @@ if "$VENV/bin/python" -m pip install --disable-pip-version-check --quiet "uv==$U
     if "$VENV/bin/uv" pip install --python "$VENV/bin/python" --quiet -r requirements-dev.txt; then
         installed=1
         # Each fresh install (every CI run clones afresh) leaves the previous build of the pyspark source
-        # distribution behind in uv's cache, about 0.9 GB a time: 54 of them had filled 49 GB of this machine's
+        # distribution behind in uv's cache, about 0.9 GB a time: 55 of them had filled 49 GB of this machine's
         # disk (2026-12-01). Pruning keeps the entries the install used and deletes the unreachable ones.
         "$VENV/bin/uv" cache prune --quiet || echo "setup: uv cache prune failed (nothing else is affected)" >&2
     else
