@@ -9,7 +9,8 @@ its memory is its own. Memory is the peak of the memory of the process and its w
 every 50 ms (less often when a sample is slow) as the proportional set size (a page shared by forked workers counts
 once in all, where summed resident sizes would count it once per worker; the PostgreSQL server's own memory is not
 counted). Prints a markdown table for docs/benchmarks.md, the growth exponent of each step between sizes (1 = grows
-like the data) and writes a log-log plot. Nothing here is a test; tests/benchmarks/test_bench_scale.py keeps the parsing and the plot working.
+like the data) and writes a log-log plot. Nothing here is a test; tests/benchmarks/test_bench_scale.py keeps the
+parsing and the plot working.
 """
 
 from __future__ import annotations
