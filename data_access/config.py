@@ -68,8 +68,8 @@ class Measure:
 
     @property
     def units_counted(self) -> str:
-        """What the measure counts, as a reader says it: "people" or "families"."""
-        return {"person": "people", "family": "families"}.get(self.unit, f"{self.unit}s")
+        """What the measure counts, as a reader says it: "people" or "families" (load_measures allows no other unit)."""
+        return {"person": "people", "family": "families"}[self.unit]
 
 
 @dataclass(frozen=True)
