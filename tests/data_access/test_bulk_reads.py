@@ -1,4 +1,5 @@
-"""The pipeline's bulk reads (ADBC on SQLite, COPY on PostgreSQL) return exactly the frame read_frame returns.
+"""The pipeline's bulk reads (ADBC on SQLite and PostgreSQL; COPY on PostgreSQL when ADBC cannot) return exactly
+the frame read_frame returns.
 
 The probe table is built to break them: integer, text, date, boolean, float and timestamp columns whose first
 3,000 rows are NULL (ADBC infers each column's type from the first batch, 1,024 rows by default), a column that
@@ -32,8 +33,10 @@ from sqlalchemy import (
     String,
     Table,
     create_engine,
+    literal_column,
     select,
     text,
+    type_coerce,
 )
 from sqlalchemy.pool import StaticPool
 
@@ -107,12 +110,28 @@ def sqlite_probe_engine(sqlite_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def fast_path_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make the ordinary read path fail inside bulk reads, so a test passes only through ADBC / COPY."""
+    """Make the ordinary read path and PostgreSQL's COPY fail inside bulk reads, so a test passes only through
+    ADBC (SQLite and PostgreSQL alike)."""
+
+    def forbidden(connection, statement):
+        raise AssertionError("the bulk reader fell back to read_frame")
+
+    def copy_forbidden(connection, sql, schema):
+        raise AssertionError("the bulk reader read through COPY, not ADBC")
+
+    monkeypatch.setattr(bulk, "read_frame", forbidden)
+    monkeypatch.setattr(bulk, "_read_postgresql_copy", copy_forbidden)
+
+
+@pytest.fixture
+def copy_path_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL without the ADBC driver's connection: reads must go through COPY (never read_frame)."""
 
     def forbidden(connection, statement):
         raise AssertionError("the bulk reader fell back to read_frame")
 
     monkeypatch.setattr(bulk, "read_frame", forbidden)
+    monkeypatch.setattr(bulk._AdbcPostgresql, "open", classmethod(lambda cls, connection: None))
 
 
 def _read_frame(engine: Engine, statement) -> pl.DataFrame:
@@ -285,11 +304,87 @@ def test_an_in_memory_database_is_read_through_the_engine() -> None:
         engine.dispose()
 
 
-# --- PostgreSQL: the COPY path -----------------------------------------------------------------------------------
+# --- PostgreSQL: the ADBC path and the COPY path -------------------------------------------------------------------
+
+READ_PATHS = [pytest.param("fast_path_only", id="adbc"), pytest.param("copy_path_only", id="copy")]
+
+
+@pytest.fixture(params=READ_PATHS)
+def pg_read_path(request: pytest.FixtureRequest) -> str:
+    """Each test using it runs once through ADBC and once through COPY (the other path made to fail)."""
+    request.getfixturevalue(request.param)
+    return request.param
+
+
+@pytest.mark.usefixtures("copy_path_only")
+def test_copy_read_equals_read_frame(pg_url: str) -> None:
+    """The COPY path (taken when the ADBC driver cannot connect) on the probe and on every linked table."""
+    engine = make_engine(pg_url)
+    try:
+        _fill_probe(engine)
+        linked_metadata.create_all(engine)
+        with engine.begin() as connection:
+            for table in LINKED_TABLES_IN_LOAD_ORDER:
+                write_frame(connection, table, LINKED_FRAMES[table.name])
+        statements = [PROBE_IN_ORDER, select(empty_probe)] + [
+            select(table).order_by(*table.primary_key.columns) for table in LINKED_TABLES_IN_LOAD_ORDER]
+        expected = [_read_frame(engine, statement) for statement in statements]
+        with BulkReader(engine) as reader:
+            for statement, frame in zip(statements, expected, strict=True):
+                assert_frame_equal(reader.read(statement), frame)
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.usefixtures("fast_path_only")
-def test_copy_read_of_a_percent_operator(pg_url: str) -> None:
+def test_adbc_reads_with_the_engine_connection_settings_in_one_read_only_snapshot(pg_url: str) -> None:
+    """The driver connects with what psycopg connected with (here a DateStyle option in the URL) and reads inside
+    a REPEATABLE READ, READ ONLY transaction."""
+    engine = make_engine(f"{pg_url}?options=-c%20DateStyle%3DSQL%2CDMY")
+    settings = select(*(literal_column(f"current_setting('{name}')", String).label(name.replace(".", "_"))
+                        for name in ("DateStyle", "transaction_isolation", "transaction_read_only")))
+    try:
+        with BulkReader(engine) as reader:
+            assert reader.read(settings).row(0) == ("SQL, DMY", "repeatable read", "on")
+    finally:
+        engine.dispose()
+
+
+def test_a_result_the_driver_types_otherwise_is_read_through_copy_in_the_same_snapshot(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Both connections read the snapshot of the moment the reader opened: a row committed after that is seen by
+    neither the driver's reads nor COPY's. A column declared Float that PostgreSQL sends as an integer is not the
+    driver's declared type, so that read (and the rest) goes through COPY on the engine connection, which holds
+    the snapshot the driver imported. Only the error's type is logged, never a value."""
+    engine = make_engine(pg_url)
+    try:
+        _fill_probe(engine)
+        as_float = select(type_coerce(probe.c.row_id, Float).label("row_id"), probe.c.label).order_by(probe.c.row_id)
+        expected = _read_frame(engine, as_float)
+        copy_reads = []
+        copy = bulk._read_postgresql_copy
+
+        def counted_copy(connection, sql, schema):
+            copy_reads.append(sql)
+            return copy(connection, sql, schema)
+
+        monkeypatch.setattr(bulk, "_read_postgresql_copy", counted_copy)
+        with caplog.at_level(logging.WARNING, logger="data_access.bulk"), BulkReader(engine) as reader:
+            _insert_late_row(engine)
+            assert reader.read(probe).height == LEADING_NULLS + 40
+            assert copy_reads == []
+            frame = reader.read(as_float)
+        assert len(copy_reads) == 1
+        assert frame.schema["row_id"] == pl.Float64
+        assert_frame_equal(frame, expected)  # read before the late row was committed: it is not there
+        assert len(caplog.records) == 1 and "through COPY" in caplog.text
+        assert not any(value in caplog.text for value in ("Siân", "Nick", "plain", "late"))
+    finally:
+        engine.dispose()
+
+
+def test_copy_read_of_a_percent_operator(pg_url: str, pg_read_path: str) -> None:
     """SQLAlchemy doubles '%' for psycopg's placeholders; COPY without parameters must get a single '%'."""
     engine = make_engine(pg_url)
     try:
@@ -306,8 +401,7 @@ def test_copy_read_of_a_percent_operator(pg_url: str) -> None:
         engine.dispose()
 
 
-@pytest.mark.usefixtures("fast_path_only")
-def test_copy_read_gives_iso_dates_whatever_the_session_datestyle(pg_url: str) -> None:
+def test_pg_reads_give_iso_dates_whatever_the_session_datestyle(pg_url: str, pg_read_path: str) -> None:
     engine = make_engine(pg_url)
     expected = None
     try:
