@@ -6,8 +6,12 @@ except through metrics.impact.tables, which applies the disclosure module and th
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
+
+from threadpoolctl import threadpool_limits
 
 from data_access.config import MeasureCatalogue
 from metrics.impact.analysis import ImpactAnalysis, analyse
@@ -16,6 +20,7 @@ from metrics.impact.estimators import EffectEstimate
 from metrics.impact.matching import Matches
 
 ANY_NEED_LABEL = "Any of the family's needs"
+_MAX_THREADS = 4
 
 
 @dataclass(frozen=True)
@@ -48,18 +53,26 @@ def run_impact(inputs: ImpactInputs, catalogue: MeasureCatalogue, locality_names
 
     catalogue, locality_names and area_name come from configuration, loaded at the edge (PublishSettings)."""
     labels = {measure.id: measure.short_label for measure in catalogue.measures} | {ANY_NEED: ANY_NEED_LABEL}
-    outcomes = []
-    for frame in analysis_frames(inputs, catalogue):
+
+    def outcome(frame: AnalysisFrame) -> OutcomeResult:
         treated = frame.frame["treated"]
         if frame.frame.height == 0 or treated.all() or not treated.any():
-            outcomes.append(OutcomeResult(frame.outcome_id, labels[frame.outcome_id], frame, None, ()))
-            continue
+            return OutcomeResult(frame.outcome_id, labels[frame.outcome_id], frame, None, ())
         analysis = analyse(frame.frame, frame.spec)
         locality = frame.frame["locality"].to_numpy()
         by_locality = tuple(
             LocalityResult(name, *analysis.subgroup(locality == name)) for name in locality_names
         )
-        outcomes.append(OutcomeResult(frame.outcome_id, labels[frame.outcome_id], frame, analysis, by_locality))
-    return ImpactResults(tuple(outcomes), area_name, locality_names, inputs.data_as_of)
+        return OutcomeResult(frame.outcome_id, labels[frame.outcome_id], frame, analysis, by_locality)
+
+    frames = analysis_frames(inputs, catalogue)
+    # The outcomes are independent, and their heavy work (numpy, the logistic fits, the compiled matching) releases
+    # the GIL, so they run in threads side by side. BLAS is held to one thread for the whole run (analyse holds it
+    # too, but a thread leaving analyse would restore the default while another is still fitting), so every fit
+    # does the same arithmetic, in the same order, whatever runs beside it.
+    workers = max(1, min(len(frames), os.cpu_count() or 1, _MAX_THREADS))
+    with threadpool_limits(limits=1), ThreadPoolExecutor(max_workers=workers) as pool:
+        outcomes = tuple(pool.map(outcome, frames))
+    return ImpactResults(outcomes, area_name, locality_names, inputs.data_as_of)
 
 
